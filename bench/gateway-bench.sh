@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Requests/s and p99 latency through `tessera gateway` (a token from Tessera injected on every
+# request) next to nginx proxying the same upstream, in one run, with wrk on loopback.
+#
+# usage: bench/gateway-bench.sh
+# env:   WARMUP=5 DURATION=15 ROUNDS=2 CONNS=32 THREADS=2   (wrk settings; rounds alternate nginx/gateway)
+#        ACCESS_LOG=1   both proxies write an access log line per request (to a file); 0 turns both off
+#        BASE_PORT=18180 (Tessera, upstream, nginx and the gateway use BASE_PORT…BASE_PORT+3)
+#        BUILD_WORKSPACE=dir  build from another checkout or side workspace (binaries in
+#        ${CARGO_TARGET_DIR:-<repo>/target}/release)
+# The upstream is an nginx server block answering 200 with a small JSON body (no upstream work),
+# so the figures are the proxies' own cost. nginx runs 2 workers (one per core) with keep-alive to
+# the upstream; the gateway pools its upstream connections too. Target: gateway >= 60% of nginx's
+# requests/s, p99 within 1 ms of nginx's, 0 errors. Results go to bench/out/ (not committed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+WARMUP=${WARMUP:-5}
+DURATION=${DURATION:-15}
+ROUNDS=${ROUNDS:-2}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+ACCESS_LOG=${ACCESS_LOG:-1}
+BASE_PORT=${BASE_PORT:-18180}
+P_AS=$BASE_PORT P_UP=$((BASE_PORT + 1)) P_NGX=$((BASE_PORT + 2)) P_GW=$((BASE_PORT + 3))
+
+need() { # command package
+  command -v "$1" >/dev/null && return
+  echo "installing $2 (Debian)…" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need wrk wrk
+need nginx nginx
+need curl curl
+
+out=$root/bench/out; mkdir -p "$out"
+results=$out/gateway-$(date +%Y%m%d-%H%M%S).txt
+
+echo "building tessera and tessera-gateway (release)…" >&2
+(cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera -p tessera-gateway)
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=$target/release/tessera
+if "$bin" gateway --help >/dev/null 2>&1; then
+  gateway=("$bin" gateway)
+else
+  # Until the subcommand is wired into the CLI: the same gateway as a standalone binary.
+  gateway=("$target/release/tessera-gateway")
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+wait_for() { # url what
+  for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "$2 did not come up; logs in $work" >&2; exit 1
+}
+
+# Tessera, with the gateway's client from a setup file.
+secret="tsec_bench_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$secret" > "$work/gw.secret"
+chmod 600 "$work/gw.secret"
+cat > "$work/setup.toml" <<EOF
+[[scopes]]
+name = "bench.api.read"
+description = "benchmark upstream"
+
+[[clients]]
+client_id = "gateway-bench"
+name = "Gateway benchmark"
+grant_types = ["client_credentials"]
+allowed_scopes = ["bench.api.read"]
+default_scopes = ["bench.api.read"]
+audiences = ["https://upstream.bench.example/"]
+secret_file = "$work/gw.secret"
+EOF
+TESSERA_LISTEN=127.0.0.1:$P_AS TESSERA_DATA_DIR=$work/data TESSERA_SETUP_FILE=$work/setup.toml \
+  "$bin" serve > "$work/tessera.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$P_AS/readyz" "tessera serve"
+
+# nginx: the upstream (port P_UP) and the reference proxy (port P_NGX).
+if [ "$ACCESS_LOG" = 1 ]; then ngx_log="access_log $work/nginx-access.log;"; else ngx_log="access_log off;"; fi
+cat > "$work/nginx.conf" <<EOF
+user root;
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+  client_body_temp_path $work/nginx-body;
+  proxy_temp_path $work/nginx-proxy;
+  upstream api { server 127.0.0.1:$P_UP; keepalive 128; }
+  server {
+    listen 127.0.0.1:$P_UP;
+    access_log off;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '{"ok":true,"items":[1,2,3]}'; }
+  }
+  server {
+    listen 127.0.0.1:$P_NGX;
+    $ngx_log
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header Authorization "Bearer static-token-for-parity";
+    }
+  }
+}
+EOF
+nginx -c "$work/nginx.conf" -p "$work"
+wait_for "http://127.0.0.1:$P_NGX/" "nginx"
+
+# The gateway: the same upstream, with a token from Tessera on every request.
+[ "$ACCESS_LOG" = 1 ] && gw_log=true || gw_log=false
+cat > "$work/gateway.toml" <<EOF
+[gateway]
+listen = "127.0.0.1:$P_GW"
+
+[log]
+access_log = $gw_log
+level = "info"
+
+[upstreams.api]
+url = "http://127.0.0.1:$P_UP"
+
+[upstreams.api.oauth2]
+token_endpoint = "http://127.0.0.1:$P_AS/oauth2/token"
+client_id = "gateway-bench"
+client_secret = { file = "$work/gw.secret" }
+scope = "bench.api.read"
+audience = "https://upstream.bench.example/"
+
+[[routes]]
+name = "api"
+path_prefix = "/"
+upstream = "api"
+EOF
+"${gateway[@]}" --config "$work/gateway.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
+pids+=($!)
+gw_pid=$!
+wait_for "http://127.0.0.1:$P_GW/readyz" "the gateway"
+curl -sf "http://127.0.0.1:$P_GW/items" | grep -q '"ok":true' || { echo "the gateway does not proxy" >&2; exit 1; }
+
+# wrk output → "rps p99_ms errors"
+measure() { # url seconds
+  local o rps p99 non2xx sock
+  o=$(wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency "$1")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$o")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$o")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$o"); non2xx=${non2xx:-0}
+  sock=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' <<<"$o"); sock=${sock:-0}
+  echo "$rps $p99 $((non2xx + sock))"
+}
+
+{
+echo "# $(date -u +%FT%TZ) $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s on loopback, access logs: $ACCESS_LOG"
+echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
+measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
+measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
+printf '%-7s %-8s %12s %9s %7s\n' round proxy requests/s p99_ms errors
+sum_ratio=0; worst_dp99=-1000; errors=0
+for r in $(seq "$ROUNDS"); do
+  read -r n_rps n_p99 n_err < <(measure "http://127.0.0.1:$P_NGX/items" "$DURATION")
+  printf '%-7s %-8s %12.0f %9.2f %7d\n' "$r" nginx "$n_rps" "$n_p99" "$n_err"
+  read -r g_rps g_p99 g_err < <(measure "http://127.0.0.1:$P_GW/items" "$DURATION")
+  printf '%-7s %-8s %12.0f %9.2f %7d\n' "$r" gateway "$g_rps" "$g_p99" "$g_err"
+  ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN {printf "%.3f", g / n}')
+  dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN {printf "%.2f", g - n}')
+  echo "        round $r: gateway/nginx requests/s = $ratio, p99 gateway - nginx = ${dp99} ms"
+  sum_ratio=$(awk -v s="$sum_ratio" -v x="$ratio" 'BEGIN {print s + x}')
+  worst_dp99=$(awk -v w="$worst_dp99" -v x="$dp99" 'BEGIN {print (x > w) ? x : w}')
+  errors=$((errors + n_err + g_err))
+done
+mean=$(awk -v s="$sum_ratio" -v n="$ROUNDS" 'BEGIN {printf "%.3f", s / n}')
+tokens=$(curl -sf "http://127.0.0.1:$P_GW/metrics" | awk '/^tessera_gateway_token_fetches_total\{route="api",outcome="ok"\}/ {print $2}')
+echo "summary: gateway/nginx requests/s = $mean (target >= 0.60); worst p99 difference = ${worst_dp99} ms (target <= 1.00); errors = $errors (target 0); tokens fetched by the gateway = ${tokens:-?}"
+} | tee "$results"
+echo "results: $results" >&2

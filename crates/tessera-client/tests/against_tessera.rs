@@ -1,0 +1,518 @@
+//! The token client against Tessera's own server (in this process, real HTTP on loopback): the
+//! four client authentication methods, Basic encoding of awkward characters, discovery at both
+//! well-known URLs, `expires_in` against the JWT's `exp`, 1,000 cold callers making one request
+//! (counted by the server), the middleware against a guard-protected API, and the diagnoses of
+//! `tessera token validate`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
+
+#[path = "../../tessera-gateway/tests/gateway/tessera.rs"]
+mod tessera;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tessera::{ClientSpec, Tessera, tessera, tessera_with};
+use tessera_client::{
+    Algorithm, BasicEncoding, BearerMiddleware, ClientAuthMethod, Credential, Endpoint, Error,
+    KeySource, Secret, SigningProfile, TokenCache, TokenSource,
+};
+use tessera_guard::{Clock, Guard, GuardConfig, IntrospectionConfig};
+use tessera_jose::{JwkSet, SigningKey};
+
+const SCOPE: &str = "core.accounting.read";
+const API: &str = "https://api.example/";
+
+fn source(credential: Credential) -> TokenSource {
+    TokenSource::builder(credential)
+        .cache(TokenCache::new())
+        .build()
+        .unwrap()
+}
+
+fn claims(token: &str) -> Value {
+    tessera_jose::UnverifiedJws::parse(token)
+        .unwrap()
+        .claims()
+        .unwrap()
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+async fn client(t: &Tessera, spec: ClientSpec) -> String {
+    t.register_client(spec.scopes(&[SCOPE], &[SCOPE]).audiences(&[API]))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_four_client_authentication_methods() {
+    let t = tessera().await;
+    let endpoint = || Endpoint::token_endpoint(&t.token_endpoint()).unwrap();
+
+    let basic = client(&t, ClientSpec::new("m-basic")).await;
+    let post = client(
+        &t,
+        ClientSpec::new("m-post").method(ClientAuthMethod::ClientSecretPost),
+    )
+    .await;
+    // client_secret_jwt: the server keeps this secret encrypted to check the HMAC.
+    let jwt = client(
+        &t,
+        ClientSpec::new("m-jwt").method(ClientAuthMethod::ClientSecretJwt),
+    )
+    .await;
+    let key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_kid("pk-1");
+    let jwks = JwkSet {
+        keys: vec![key.public_jwk().unwrap()],
+    };
+    client(
+        &t,
+        ClientSpec::new("m-pk")
+            .method(ClientAuthMethod::PrivateKeyJwt)
+            .jwks(jwks),
+    )
+    .await;
+
+    let credentials = [
+        Credential::builder(endpoint(), "m-basic")
+            .client_secret(Secret::new(basic))
+            .build()
+            .unwrap(),
+        Credential::builder(endpoint(), "m-post")
+            .auth_method(ClientAuthMethod::ClientSecretPost)
+            .client_secret(Secret::new(post))
+            .build()
+            .unwrap(),
+        Credential::builder(endpoint(), "m-jwt")
+            .auth_method(ClientAuthMethod::ClientSecretJwt)
+            .client_secret(Secret::new(jwt.clone()))
+            .client_assertion(SigningProfile::new(
+                Algorithm::HS256,
+                KeySource::ClientSecret,
+            ))
+            .build()
+            .unwrap(),
+        Credential::builder(endpoint(), "m-pk")
+            .auth_method(ClientAuthMethod::PrivateKeyJwt)
+            .client_assertion(SigningProfile::new(
+                Algorithm::ES256,
+                KeySource::Key(Arc::new(key)),
+            ))
+            .build()
+            .unwrap(),
+    ];
+    for c in credentials {
+        let id = c.client_id().to_owned();
+        let token = source(c)
+            .token()
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let cl = claims(token.secret());
+        assert_eq!(cl["client_id"], id.as_str());
+        assert_eq!(cl["aud"], API);
+        assert_eq!(t.token_requests(&id).await, 1, "{id}");
+    }
+
+    // A wrong HMAC key is refused as invalid_client, without retries.
+    let wrong = Credential::builder(endpoint(), "m-jwt")
+        .auth_method(ClientAuthMethod::ClientSecretJwt)
+        .client_secret(Secret::new(format!("{jwt}x")))
+        .client_assertion(SigningProfile::new(
+            Algorithm::HS256,
+            KeySource::ClientSecret,
+        ))
+        .build()
+        .unwrap();
+    match source(wrong).token().await {
+        Err(e) => assert!(
+            matches!(e.cause(), Error::OAuth { .. }) && e.to_string().contains("invalid_client"),
+            "{e}"
+        ),
+        Ok(_) => panic!("a wrong secret was accepted"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_credentials_with_awkward_characters_in_id_and_secret() {
+    let t = tessera().await;
+    let id = "svc:a%b+c d-é";
+    let secret = "p:a%s+s w-ö€/=";
+    client(&t, ClientSpec::new(id).secret(secret)).await;
+    let cred = Credential::builder(Endpoint::token_endpoint(&t.token_endpoint()).unwrap(), id)
+        .client_secret(Secret::new(secret))
+        .build()
+        .unwrap();
+    let token = source(cred.clone()).token().await.unwrap();
+    assert_eq!(claims(token.secret())["client_id"], id);
+    // Sent raw (RFC 7617 style), the same characters do not authenticate: the encoding matters.
+    let raw = source(cred.with_basic_encoding(BasicEncoding::Raw));
+    let e = raw.token().await.unwrap_err();
+    assert!(
+        e.to_string().contains("invalid_client") || e.to_string().contains("invalid_request"),
+        "{e}"
+    );
+    // The same secret in the body.
+    let post = cred
+        .with_auth_method(ClientAuthMethod::ClientSecretPost)
+        .unwrap();
+    // The server registered the client for Basic: the body method is refused.
+    assert!(source(post).token().await.is_err());
+}
+
+/// A front for Tessera that can hide its OpenID Connect discovery document and counts the
+/// metadata requests by path.
+struct Front {
+    target: parking_lot::Mutex<String>,
+    hide_oidc: AtomicBool,
+    oidc_hits: AtomicU64,
+    oauth_hits: AtomicU64,
+    http: reqwest::Client,
+}
+
+async fn forward(State(f): State<Arc<Front>>, req: Request) -> Response {
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    if pq.starts_with("/.well-known/openid-configuration") {
+        f.oidc_hits.fetch_add(1, Ordering::SeqCst);
+        if f.hide_oidc.load(Ordering::SeqCst) {
+            return http::StatusCode::NOT_FOUND.into_response();
+        }
+    }
+    if pq.starts_with("/.well-known/oauth-authorization-server") {
+        f.oauth_hits.fetch_add(1, Ordering::SeqCst);
+    }
+    let target = f.target.lock().clone();
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let mut headers = parts.headers.clone();
+    headers.remove(http::header::HOST);
+    let resp = f
+        .http
+        .request(parts.method, format!("{target}{pq}"))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap();
+    let mut out = Response::new(axum::body::Body::from(bytes));
+    *out.status_mut() = status;
+    for (k, v) in &headers {
+        if k != http::header::TRANSFER_ENCODING && k != http::header::CONTENT_LENGTH {
+            out.headers_mut().append(k, v.clone());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_at_both_well_known_urls() {
+    let front = Arc::new(Front {
+        target: parking_lot::Mutex::new(String::new()),
+        hide_oidc: AtomicBool::new(false),
+        oidc_hits: AtomicU64::new(0),
+        oauth_hits: AtomicU64::new(0),
+        http: reqwest::Client::new(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .fallback(forward)
+        .with_state(Arc::clone(&front));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    // Tessera names the front as its issuer, so discovery through the front is consistent.
+    let i = issuer.clone();
+    let t = tessera_with(move |c| c.issuer = Some(i)).await;
+    *front.target.lock() = t.base.clone();
+    let secret = client(&t, ClientSpec::new("d-client")).await;
+    let cred = || {
+        Credential::builder(Endpoint::issuer(&issuer).unwrap(), "d-client")
+            .client_secret(Secret::new(secret.clone()))
+            .build()
+            .unwrap()
+    };
+
+    let s = source(cred());
+    s.token().await.unwrap();
+    assert_eq!(
+        s.token_endpoint().await.unwrap().as_str(),
+        format!("{issuer}/oauth2/token")
+    );
+    assert_eq!(front.oidc_hits.load(Ordering::SeqCst), 1);
+    assert_eq!(front.oauth_hits.load(Ordering::SeqCst), 0);
+
+    // Without the OpenID Connect document, RFC 8414's is used.
+    front.hide_oidc.store(true, Ordering::SeqCst);
+    let s = source(cred());
+    s.token().await.unwrap();
+    assert_eq!(front.oidc_hits.load(Ordering::SeqCst), 2);
+    assert_eq!(front.oauth_hits.load(Ordering::SeqCst), 1);
+    assert_eq!(t.token_requests("d-client").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expires_in_agrees_with_the_jwt_exp() {
+    let t = tessera().await;
+    let secret = client(&t, ClientSpec::new("e-client").lifetime(120)).await;
+    let cred = Credential::builder(
+        Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
+        "e-client",
+    )
+    .client_secret(Secret::new(secret))
+    .build()
+    .unwrap();
+    let s = source(cred);
+    let before = unix_now();
+    let fetched = s.fetch_uncached().await.unwrap();
+    let after = unix_now();
+    assert_eq!(fetched.response.expires_in, Some(120));
+    assert_eq!(fetched.lifetime, Duration::from_secs(120));
+    let cl = claims(&fetched.response.access_token);
+    let (iat, exp) = (cl["iat"].as_i64().unwrap(), cl["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 120);
+    assert!(
+        iat >= before - 1 && iat <= after + 1,
+        "iat {iat} not now ({before}…{after})"
+    );
+    let token = s.token().await.unwrap();
+    let left = token.expires_in().as_secs();
+    assert!((118..=120).contains(&left), "{left}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_cold_callers_make_one_token_request() {
+    let t = tessera().await;
+    let secret = client(&t, ClientSpec::new("c-client")).await;
+    let cred = Credential::builder(
+        Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
+        "c-client",
+    )
+    .client_secret(Secret::new(secret))
+    .build()
+    .unwrap();
+    let cache = TokenCache::new();
+    let barrier = Arc::new(tokio::sync::Barrier::new(1000));
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        // Each caller builds its own source from an equal credential: they share the entry.
+        let s = TokenSource::builder(cred.clone())
+            .cache(cache.clone())
+            .build()
+            .unwrap();
+        let b = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            b.wait().await;
+            s.token().await
+        }));
+    }
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap());
+    }
+    assert!(tokens.iter().all(|x| x.same_as(&tokens[0])));
+    assert_eq!(t.token_requests("c-client").await, 1);
+}
+
+/// An API protected by tessera-guard, answering `ok`.
+async fn guarded_api(guard: Guard) -> String {
+    let app = Router::new()
+        .route("/items", get(|| async { "ok" }))
+        .route_layer(guard.layer());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/items")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middleware_refetches_once_after_a_revoked_token() {
+    let t = tessera().await;
+    let secret = client(&t, ClientSpec::new("r-client").opaque()).await;
+    let rs_secret = t
+        .register_client(ClientSpec::new("r-api").scopes(&["tessera.tokens.introspect"], &[]))
+        .await;
+    let guard = Guard::connect(
+        GuardConfig::new(t.issuer())
+            .audience(API)
+            .introspection(IntrospectionConfig::new("r-api", rs_secret)),
+    )
+    .await
+    .unwrap();
+    let url = guarded_api(guard).await;
+    let cred = Credential::builder(
+        Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
+        "r-client",
+    )
+    .client_secret(Secret::new(secret.clone()))
+    .build()
+    .unwrap();
+    let s = source(cred);
+    let first = s.token().await.unwrap();
+    // Revoke it at the server (RFC 7009); the cache still holds it.
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth2/revoke", t.base))
+        .basic_auth("r-client", Some(&secret))
+        .form(&[("token", first.secret())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(BearerMiddleware::new(s.clone()))
+        .build();
+    let r = api.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(t.token_requests("r-client").await, 2, "one refetch");
+    assert!(!s.token().await.unwrap().same_as(&first));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middleware_gives_up_after_retries_plus_one_fetches_for_expired_tokens() {
+    let t = tessera().await;
+    let secret = client(&t, ClientSpec::new("x-client")).await;
+    // The API's clock is an hour ahead: every token looks expired to it.
+    let clock = Clock::manual(unix_now() + 3600);
+    let guard = Guard::connect(
+        GuardConfig::new(t.issuer())
+            .audience(API)
+            .clock(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let url = guarded_api(guard).await;
+    let cred = Credential::builder(
+        Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
+        "x-client",
+    )
+    .client_secret(Secret::new(secret))
+    .build()
+    .unwrap();
+    let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(BearerMiddleware::new(source(cred)))
+        .build();
+    let r = api.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(
+        t.token_requests("x-client").await,
+        2,
+        "retries (1) + 1 fetches, no loop"
+    );
+    // Back to the right time: the next request succeeds.
+    clock.set(unix_now());
+    let r = api.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// The `tessera` binary next to this test's executable (`cargo test --workspace` builds it).
+fn tessera_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join("tessera");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build -p tessera; cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
+
+fn validate(args: &[&str], secret: &str) -> Value {
+    let out = std::process::Command::new(tessera_bin())
+        .args(["token", "validate", "--json"])
+        .args(args)
+        .env("TEST_SECRET", secret)
+        .env_remove("TESSERA_PROFILE")
+        .env_remove("TESSERA_CREDENTIALS_FILE")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(out.status.success(), v["ok"] == true, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tessera_token_validate_diagnoses_against_tessera() {
+    let t = tessera().await;
+    let te = t.token_endpoint();
+    let basic = client(&t, ClientSpec::new("v-basic")).await;
+    let post = client(
+        &t,
+        ClientSpec::new("v-post").method(ClientAuthMethod::ClientSecretPost),
+    )
+    .await;
+    client(&t, ClientSpec::new("v-pct").secret("bad%FFsecret")).await;
+    let base = |id: &'static str| {
+        vec![
+            "--token-endpoint",
+            te.as_str(),
+            "--client-id",
+            id,
+            "--client-secret-env",
+            "TEST_SECRET",
+        ]
+    };
+
+    let v = tokio::task::block_in_place(|| validate(&base("v-basic"), &basic));
+    assert_eq!(v["diagnosis"], "ok", "{v}");
+
+    let v = tokio::task::block_in_place(|| validate(&base("v-basic"), "wrong-secret"));
+    assert_eq!(v["diagnosis"], "invalid_client", "{v}");
+
+    let mut args = base("v-basic");
+    args.extend(["--scope", "not.granted.scope"]);
+    let v = tokio::task::block_in_place(|| validate(&args, &basic));
+    assert_eq!(v["diagnosis"], "invalid_scope", "{v}");
+
+    // Registered for client_secret_post, tried with Basic.
+    let v = tokio::task::block_in_place(|| validate(&base("v-post"), &post));
+    assert_eq!(v["diagnosis"], "wrong_auth_method", "{v}");
+
+    // Raw Basic credentials with `%FF`: the server form-decodes them (RFC 6749
+    // §2.3.1) into bytes that are not UTF-8, and says the request is malformed.
+    let mut args = base("v-pct");
+    args.push("--basic-raw");
+    let v = tokio::task::block_in_place(|| validate(&args, "bad%FFsecret"));
+    assert_eq!(v["diagnosis"], "invalid_request", "{v}");
+}

@@ -1,0 +1,94 @@
+//! Running the gateway as a process (`tessera gateway --config gateway.toml`): load the file, set
+//! up logs and metrics, bind, print where it listens, reload on SIGHUP, stop on SIGTERM or SIGINT.
+
+use crate::config::GatewayConfig;
+use crate::metrics::Metrics;
+use crate::oauth2::Credentials;
+use crate::reload::reload_on_sighup;
+use crate::server::{Gateway, Options};
+use crate::state::State;
+use std::path::Path;
+
+/// What [`run`] does besides serving.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Install the log subscriber ([`crate::logging::init`]) from the file's `[log]` section;
+    /// false when the caller set up logging itself.
+    pub init_logging: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { init_logging: true }
+    }
+}
+
+/// Runs the gateway of the configuration file `path` until SIGTERM or SIGINT. On start it prints
+/// `tessera gateway listening on http://ADDR` (and the admin address, if any) on stdout.
+pub async fn run(path: &Path, options: RunOptions) -> anyhow::Result<()> {
+    let loaded = GatewayConfig::load(path)?;
+    if options.init_logging {
+        crate::logging::init(&loaded.config.log);
+    }
+    let prometheus = crate::metrics::install_recorder();
+    let routes = loaded.config.routes.len();
+    let upstreams = loaded.config.upstreams.len();
+    let gateway = Gateway::bind(loaded, Options { prometheus }).await?;
+    let addr = gateway.local_addr();
+    tracing::info!(listen = %addr, routes, upstreams, config = %path.display(), "tessera gateway is serving");
+    println!("tessera gateway listening on http://{addr}");
+    if let Some(admin) = gateway.admin_addr() {
+        println!("tessera gateway admin on http://{admin}");
+    }
+    let reloads = tokio::spawn(reload_on_sighup(gateway.handle()));
+    let result = gateway.serve(shutdown_signal()).await;
+    reloads.abort();
+    result?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Checks the configuration file `path` as a start or a reload would (TOML, references, URLs,
+/// secrets, keys, CA files, guard settings) without listening or fetching tokens, and describes
+/// it in one line.
+pub async fn check(path: &Path) -> anyhow::Result<String> {
+    let loaded = GatewayConfig::load(path)?;
+    let state = State::build(&loaded, None, &Credentials::default(), &Metrics::new(None))?;
+    let with_tokens = state
+        .upstreams
+        .values()
+        .filter(|u| u.auth.is_some())
+        .count();
+    Ok(format!(
+        "{}: OK, {} routes, {} upstreams ({} with an oauth2 block), listens on {}",
+        path.display(),
+        state.route_count(),
+        state.upstreams.len(),
+        with_tokens,
+        loaded.config.gateway.listen
+    ))
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,187 @@
+//! The way to an upstream: its base URL, and a pooled HTTP client (hyper-util's legacy client)
+//! speaking HTTP/1.1, HTTP/2 with prior knowledge (h2c) or HTTP/2 negotiated by ALPN over TLS
+//! (rustls, with the system's roots or only those of a CA file).
+
+use crate::body::ProxyBody;
+use crate::config::{HttpVersion, UpstreamConfig};
+use http::Uri;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The pooled client of one transport setting.
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
+
+/// What makes two upstreams able to share a client (and its pool): equal keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TransportKey {
+    tls: bool,
+    version: HttpVersion,
+    /// The CA file's content, so a reload notices a changed file.
+    ca_pem: Option<Vec<u8>>,
+    connect_timeout: Duration,
+    pool_idle_timeout: Duration,
+}
+
+impl TransportKey {
+    /// The key of an upstream's settings (reads its CA file).
+    pub(crate) fn of(name: &str, cfg: &UpstreamConfig) -> Result<Self, String> {
+        let ca_pem = match &cfg.ca_file {
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                format!("upstream {name}: cannot read ca_file {}: {e}", p.display())
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            tls: cfg.url.starts_with("https://"),
+            version: cfg.http_version,
+            ca_pem,
+            connect_timeout: cfg.connect_timeout,
+            pool_idle_timeout: cfg.pool_idle_timeout,
+        })
+    }
+
+    /// Builds the client.
+    pub(crate) fn client(&self) -> Result<HttpClient, String> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let tls = self.tls_config()?;
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
+        let connector = match self.version {
+            HttpVersion::Auto => builder.enable_all_versions().wrap_connector(http),
+            HttpVersion::Http1 => builder.enable_http1().wrap_connector(http),
+            HttpVersion::Http2 => builder.enable_http2().wrap_connector(http),
+        };
+        let mut b = Client::builder(TokioExecutor::new());
+        b.pool_idle_timeout(self.pool_idle_timeout)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .http2_keep_alive_interval(Some(Duration::from_secs(30)))
+            .http2_keep_alive_while_idle(false);
+        if self.version == HttpVersion::Http2 {
+            b.http2_only(true);
+        }
+        Ok(b.build(connector))
+    }
+
+    fn tls_config(&self) -> Result<rustls::ClientConfig, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        if let Some(pem) = &self.ca_pem {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("ca_file: not a PEM certificate file: {e}"))?;
+            if certs.is_empty() {
+                return Err("ca_file holds no certificate".into());
+            }
+            let (added, _ignored) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err("ca_file holds no usable certificate".into());
+            }
+        } else if self.tls {
+            roots.add_parsable_certificates(system_roots().iter().cloned());
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS set-up: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth())
+    }
+}
+
+/// The platform's trust anchors, read once.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        if !found.errors.is_empty() {
+            tracing::warn!(
+                errors = found.errors.len(),
+                "some system CA certificates could not be read"
+            );
+        }
+        found.certs
+    })
+}
+
+/// Where requests to an upstream go: scheme, authority and a base path put before the request's
+/// path.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    scheme: Scheme,
+    authority: Authority,
+    /// Without trailing `/`; empty for none.
+    base_path: String,
+}
+
+impl Target {
+    /// Parses the upstream's `url` (already checked by the configuration).
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("url {url:?}: {e}"))?;
+        let parts = uri.into_parts();
+        let scheme = parts
+            .scheme
+            .ok_or_else(|| format!("url {url:?} has no scheme"))?;
+        let authority = parts
+            .authority
+            .ok_or_else(|| format!("url {url:?} has no host"))?;
+        let base_path = parts
+            .path_and_query
+            .map(|p| p.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            scheme,
+            authority,
+            base_path,
+        })
+    }
+
+    /// The upstream URI of a request whose path (after any prefix stripping) is `path`.
+    pub(crate) fn uri(&self, path: &str, query: Option<&str>) -> Result<Uri, http::Error> {
+        let mut pq = String::with_capacity(
+            self.base_path.len() + path.len() + query.map_or(0, |q| q.len() + 1),
+        );
+        pq.push_str(&self.base_path);
+        pq.push_str(path);
+        if let Some(q) = query {
+            pq.push('?');
+            pq.push_str(q);
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::from_maybe_shared(bytes::Bytes::from(pq))?);
+        Ok(Uri::from_parts(parts)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn joins_base_path_path_and_query() {
+        let t = Target::parse("http://127.0.0.1:9000/v1/").unwrap();
+        assert_eq!(
+            t.uri("/items", Some("a=1")).unwrap().to_string(),
+            "http://127.0.0.1:9000/v1/items?a=1"
+        );
+        let t = Target::parse("https://api.example").unwrap();
+        assert_eq!(
+            t.uri("/", None).unwrap().to_string(),
+            "https://api.example/"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! The gateway's tests with real parts on loopback: Tessera's server, an upstream API protected
+//! by tessera-guard, and the gateway in this process or as its own process.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
+
+mod e2e;
+mod guard_vs_tessera;
+mod gw;
+mod reload;
+mod tessera;
+mod transport;
+mod upstream;
+mod world;

@@ -1,0 +1,381 @@
+//! Private keys that sign: generated, loaded from PKCS#8, PEM or a private JWK, or an HMAC secret.
+
+use crate::der::{read_integer_sequence, write_integer_sequence};
+use crate::jws::{Header, b64_decode, b64_encode};
+use crate::{Algorithm, JoseError, Jwk, VerifyingKey};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
+use aws_lc_rs::{hmac, rsa};
+use base64::Engine as _;
+use serde::Serialize;
+use std::fmt;
+
+enum Inner {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+    Hmac(Box<hmac::Key>, Vec<u8>),
+}
+
+/// A key that signs JWS with one algorithm. `Debug` shows the algorithm and `kid`, never the key.
+pub struct SigningKey {
+    alg: Algorithm,
+    kid: Option<String>,
+    inner: Inner,
+    pkcs8: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+fn rejected(e: impl fmt::Display) -> JoseError {
+    JoseError::InvalidKey(e.to_string())
+}
+
+fn ec_alg(alg: Algorithm) -> Option<&'static signature::EcdsaSigningAlgorithm> {
+    match alg {
+        Algorithm::ES256 => Some(&signature::ECDSA_P256_SHA256_FIXED_SIGNING),
+        Algorithm::ES384 => Some(&signature::ECDSA_P384_SHA384_FIXED_SIGNING),
+        _ => None,
+    }
+}
+
+fn rsa_padding(alg: Algorithm) -> Option<&'static dyn signature::RsaEncoding> {
+    Some(match alg {
+        Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
+        Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+        Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+        Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+        Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+        Algorithm::PS512 => &signature::RSA_PSS_SHA512,
+        _ => return None,
+    })
+}
+
+fn hmac_alg(alg: Algorithm) -> Option<hmac::Algorithm> {
+    match alg {
+        Algorithm::HS256 => Some(hmac::HMAC_SHA256),
+        Algorithm::HS384 => Some(hmac::HMAC_SHA384),
+        Algorithm::HS512 => Some(hmac::HMAC_SHA512),
+        _ => None,
+    }
+}
+
+impl SigningKey {
+    /// Generates a new key pair for `alg` (RSA keys are 2048 bits). HMAC algorithms are refused:
+    /// use [`SigningKey::hmac`] with a secret.
+    pub fn generate(alg: Algorithm) -> Result<Self, JoseError> {
+        let der: Vec<u8> = if let Some(ec) = ec_alg(alg) {
+            EcdsaKeyPair::generate(ec)
+                .and_then(|k| k.to_pkcs8v1())
+                .map_err(|_| JoseError::SigningFailed)?
+                .as_ref()
+                .to_vec()
+        } else if alg.is_rsa() {
+            let kp = rsa::KeyPair::generate(rsa::KeySize::Rsa2048)
+                .map_err(|_| JoseError::SigningFailed)?;
+            kp.as_der()
+                .map_err(|_| JoseError::SigningFailed)?
+                .as_ref()
+                .to_vec()
+        } else if alg == Algorithm::EdDSA {
+            Ed25519KeyPair::generate()
+                .and_then(|k| k.to_pkcs8v1())
+                .map_err(|_| JoseError::SigningFailed)?
+                .as_ref()
+                .to_vec()
+        } else {
+            return Err(JoseError::KeyMismatch(alg.as_str()));
+        };
+        Self::from_pkcs8_der(alg, &der)
+    }
+
+    /// Loads a PKCS#8 private key for `alg`.
+    pub fn from_pkcs8_der(alg: Algorithm, der: &[u8]) -> Result<Self, JoseError> {
+        let inner = if let Some(ec) = ec_alg(alg) {
+            Inner::Ec(EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?)
+        } else if alg.is_rsa() {
+            Inner::Rsa(RsaKeyPair::from_pkcs8(der).map_err(rejected)?)
+        } else if alg == Algorithm::EdDSA {
+            Inner::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?)
+        } else {
+            return Err(JoseError::KeyMismatch(alg.as_str()));
+        };
+        Ok(Self {
+            alg,
+            kid: None,
+            inner,
+            pkcs8: Some(der.to_vec()),
+        })
+    }
+
+    /// Loads a PEM private key: `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
+    /// `EC PRIVATE KEY` (SEC 1).
+    pub fn from_pem(alg: Algorithm, pem: &str) -> Result<Self, JoseError> {
+        let (label, der) = parse_pem(pem)?;
+        match label.as_str() {
+            "PRIVATE KEY" => Self::from_pkcs8_der(alg, &der),
+            "RSA PRIVATE KEY" if alg.is_rsa() => {
+                let kp = RsaKeyPair::from_der(&der).map_err(rejected)?;
+                let pkcs8 = kp.as_der().map_err(rejected)?.as_ref().to_vec();
+                Self::from_pkcs8_der(alg, &pkcs8)
+            }
+            "EC PRIVATE KEY" => {
+                let ec = ec_alg(alg).ok_or(JoseError::KeyMismatch(alg.as_str()))?;
+                let kp = EcdsaKeyPair::from_private_key_der(ec, &der).map_err(rejected)?;
+                let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
+                Self::from_pkcs8_der(alg, pkcs8.as_ref())
+            }
+            other => Err(JoseError::InvalidKey(format!(
+                "PEM label {other:?} is not a private key this algorithm can use"
+            ))),
+        }
+    }
+
+    /// Loads a private JWK (RSA with CRT members, EC, OKP, or `oct` for HMAC). The algorithm is
+    /// `alg` when given, else the JWK's own `alg`.
+    pub fn from_jwk(jwk: &Jwk, alg: Option<Algorithm>) -> Result<Self, JoseError> {
+        let alg = match (alg, jwk.alg.as_deref()) {
+            (Some(a), _) => a,
+            (None, Some(a)) => Algorithm::parse(a)?,
+            (None, None) => return Err(JoseError::InvalidKey("the JWK names no alg".into())),
+        };
+        if alg.kty() != jwk.kty {
+            return Err(JoseError::KeyMismatch(alg.as_str()));
+        }
+        let member = |v: &Option<String>, name: &str| -> Result<Vec<u8>, JoseError> {
+            b64_decode(
+                v.as_deref()
+                    .ok_or_else(|| JoseError::InvalidKey(format!("the JWK has no {name:?}")))?,
+            )
+        };
+        let key = if alg.is_hmac() {
+            Self::hmac(alg, &member(&jwk.k, "k")?)?
+        } else if alg.is_rsa() {
+            let parts = [
+                vec![0u8],
+                member(&jwk.n, "n")?,
+                member(&jwk.e, "e")?,
+                member(&jwk.d, "d")?,
+                member(&jwk.p, "p")?,
+                member(&jwk.q, "q")?,
+                member(&jwk.dp, "dp")?,
+                member(&jwk.dq, "dq")?,
+                member(&jwk.qi, "qi")?,
+            ];
+            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            let pkcs1 = write_integer_sequence(&refs);
+            let kp = RsaKeyPair::from_der(&pkcs1).map_err(rejected)?;
+            let pkcs8 = kp.as_der().map_err(rejected)?.as_ref().to_vec();
+            Self::from_pkcs8_der(alg, &pkcs8)?
+        } else if let Some(ec) = ec_alg(alg) {
+            let mut point = vec![4u8];
+            point.extend(member(&jwk.x, "x")?);
+            point.extend(member(&jwk.y, "y")?);
+            let kp =
+                EcdsaKeyPair::from_private_key_and_public_key(ec, &member(&jwk.d, "d")?, &point)
+                    .map_err(rejected)?;
+            let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
+            Self::from_pkcs8_der(alg, pkcs8.as_ref())?
+        } else {
+            let kp = Ed25519KeyPair::from_seed_and_public_key(
+                &member(&jwk.d, "d")?,
+                &member(&jwk.x, "x")?,
+            )
+            .map_err(rejected)?;
+            let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
+            Self::from_pkcs8_der(alg, pkcs8.as_ref())?
+        };
+        Ok(match &jwk.kid {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
+        })
+    }
+
+    /// An HMAC key (HS256/384/512) from a shared secret.
+    pub fn hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, JoseError> {
+        let h = hmac_alg(alg).ok_or(JoseError::KeyMismatch(alg.as_str()))?;
+        Ok(Self {
+            alg,
+            kid: None,
+            inner: Inner::Hmac(Box::new(hmac::Key::new(h, secret)), secret.to_vec()),
+            pkcs8: None,
+        })
+    }
+
+    /// Sets the key id sent in the `kid` header.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key id.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The PKCS#8 DER of a key pair (for storage); `None` for HMAC keys.
+    pub fn pkcs8_der(&self) -> Option<&[u8]> {
+        self.pkcs8.as_deref()
+    }
+
+    /// The public JWK with `kid`, `alg` and `use: sig`; `None` for HMAC keys.
+    pub fn public_jwk(&self) -> Option<Jwk> {
+        let mut jwk = Jwk {
+            kid: self.kid.clone(),
+            alg: Some(self.alg.as_str().to_owned()),
+            use_: Some("sig".to_owned()),
+            kty: self.alg.kty().to_owned(),
+            ..Default::default()
+        };
+        match &self.inner {
+            Inner::Rsa(kp) => {
+                let ints = read_integer_sequence(kp.public_key().as_ref()).ok()?;
+                jwk.n = Some(b64_encode(ints.first()?));
+                jwk.e = Some(b64_encode(ints.get(1)?));
+            }
+            Inner::Ec(kp) => {
+                let point = kp.public_key().as_ref();
+                let len = (point.len().checked_sub(1)?) / 2;
+                jwk.crv = Some(
+                    if self.alg == Algorithm::ES256 {
+                        "P-256"
+                    } else {
+                        "P-384"
+                    }
+                    .into(),
+                );
+                jwk.x = Some(b64_encode(point.get(1..1 + len)?));
+                jwk.y = Some(b64_encode(point.get(1 + len..)?));
+            }
+            Inner::Ed(kp) => {
+                jwk.crv = Some("Ed25519".into());
+                jwk.x = Some(b64_encode(kp.public_key().as_ref()));
+            }
+            Inner::Hmac(..) => return None,
+        }
+        Some(jwk)
+    }
+
+    /// The key that verifies this key's signatures.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, JoseError> {
+        match &self.inner {
+            Inner::Hmac(_, secret) => Ok(VerifyingKey::hmac(secret)),
+            _ => {
+                let jwk = self
+                    .public_jwk()
+                    .ok_or(JoseError::InvalidKey("no public key".into()))?;
+                VerifyingKey::from_jwk(&jwk)
+            }
+        }
+    }
+
+    /// Signs `message` and returns the JWS signature bytes (fixed-width `r||s` for ECDSA).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        match &self.inner {
+            Inner::Rsa(kp) => {
+                let padding =
+                    rsa_padding(self.alg).ok_or(JoseError::KeyMismatch(self.alg.as_str()))?;
+                let mut sig = vec![0u8; kp.public_modulus_len()];
+                kp.sign(padding, &SystemRandom::new(), message, &mut sig)
+                    .map_err(|_| JoseError::SigningFailed)?;
+                Ok(sig)
+            }
+            Inner::Ec(kp) => kp
+                .sign(&SystemRandom::new(), message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| JoseError::SigningFailed),
+            Inner::Ed(kp) => Ok(kp.sign(message).as_ref().to_vec()),
+            Inner::Hmac(key, _) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+        }
+    }
+
+    /// Signs a payload under an already base64url-encoded header: the fast path for callers that
+    /// reuse one header for many tokens.
+    pub fn sign_with_encoded_header(
+        &self,
+        header_b64: &str,
+        payload: &[u8],
+    ) -> Result<String, JoseError> {
+        let payload_len = base64::encoded_len(payload.len(), false).unwrap_or(0);
+        let mut out = String::with_capacity(header_b64.len() + payload_len + 100);
+        out.push_str(header_b64);
+        out.push('.');
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+        let sig = self.sign(out.as_bytes())?;
+        out.push('.');
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&sig, &mut out);
+        Ok(out)
+    }
+
+    /// The base64url header `{"alg", "typ", "kid"}` this key signs under.
+    pub fn encoded_header(&self, typ: Option<&str>) -> String {
+        let header = Header::new(self.alg, typ, self.kid.as_deref());
+        b64_encode(
+            serde_json::to_string(&header)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+    }
+
+    /// Signs `claims` as a compact JWS with header `alg`, `typ` (when given) and `kid`.
+    pub fn encode<T: Serialize>(&self, typ: Option<&str>, claims: &T) -> Result<String, JoseError> {
+        let payload = serde_json::to_vec(claims).map_err(|e| JoseError::Json(e.to_string()))?;
+        self.sign_with_encoded_header(&self.encoded_header(typ), &payload)
+    }
+
+    /// Signs `claims` under a header the caller built (extra header parameters, `x5t`, …).
+    pub fn encode_with_header<T: Serialize>(
+        &self,
+        header: &Header,
+        claims: &T,
+    ) -> Result<String, JoseError> {
+        let header_json = serde_json::to_vec(header).map_err(|e| JoseError::Json(e.to_string()))?;
+        let payload = serde_json::to_vec(claims).map_err(|e| JoseError::Json(e.to_string()))?;
+        self.sign_with_encoded_header(&b64_encode(&header_json), &payload)
+    }
+}
+
+/// Splits a PEM document into its label and DER body.
+fn parse_pem(pem: &str) -> Result<(String, Vec<u8>), JoseError> {
+    let bad = || JoseError::InvalidKey("not a PEM document".into());
+    let start = pem.find("-----BEGIN ").ok_or_else(bad)?;
+    let rest = &pem[start + 11..];
+    let label_end = rest.find("-----").ok_or_else(bad)?;
+    let label = rest[..label_end].to_owned();
+    let body_start = label_end + 5;
+    let end_marker = format!("-----END {label}-----");
+    let body_end = rest.find(&end_marker).ok_or_else(bad)?;
+    let body: String = rest[body_start..body_end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| JoseError::InvalidKey("PEM body is not base64".into()))?;
+    Ok((label, der))
+}
+
+/// Wraps DER in a PEM document with `label`.
+pub fn to_pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

@@ -1,0 +1,255 @@
+//! Scopes: `GET/POST /scopes`, `GET/PATCH/DELETE /scopes/{name}`. A scope is named
+//! `service.object.right` and lists the API permissions it grants; the drill-down also shows
+//! which clients may use it.
+
+use super::audit::{Actor, record};
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath};
+use super::permission::{Authorized, ScopesRead, ScopesWrite};
+use super::validate;
+use crate::bootstrap::ADMIN_SCOPES;
+use crate::model::{Scope, now};
+use crate::state::{AppState, SharedState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The body of `POST /scopes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewScope {
+    /// `service.object.right`, or an OpenID Connect scope.
+    pub name: String,
+    /// What the scope allows, for people.
+    #[serde(default)]
+    pub description: String,
+    /// The API permissions behind it, such as `GET /api/invoices`.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// The body of `PATCH /scopes/{name}`: the fields to change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopePatch {
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New permissions (the whole list).
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
+}
+
+fn named(name: &str) -> impl FnOnce() -> String + '_ {
+    move || format!("scope {name:?}")
+}
+
+fn audit_json(s: &Scope) -> Option<Value> {
+    serde_json::to_value(s).ok()
+}
+
+async fn refresh(state: &AppState) {
+    if let Err(e) = state.registry.reload_scopes(&state.store).await {
+        tracing::error!(error = %e, "could not refresh the scope cache; the periodic reload will");
+    }
+}
+
+/// Creates a scope: validated, stored, cached, audited.
+pub(crate) async fn create_scope(
+    state: &AppState,
+    actor: &Actor,
+    new: NewScope,
+) -> Result<Scope, ApiError> {
+    validate::new_scope_name(&new.name)?;
+    let mut permissions = new.permissions;
+    validate::scope_fields(&new.description, &mut permissions)?;
+    let t = now();
+    let scope = Scope {
+        name: new.name,
+        description: new.description,
+        permissions,
+        created_at: t,
+        updated_at: t,
+    };
+    state
+        .store
+        .insert_scope(&scope)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(&scope.name)))?;
+    refresh(state).await;
+    record(
+        state,
+        actor,
+        "scope.create",
+        &scope.name,
+        None,
+        audit_json(&scope),
+    )
+    .await;
+    Ok(scope)
+}
+
+/// Applies `patch` to the scope `name`; unchanged scopes are neither written nor audited.
+pub(crate) async fn update_scope(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    patch: ScopePatch,
+) -> Result<Scope, ApiError> {
+    let before = state
+        .store
+        .get_scope(name)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(name)))?;
+    let mut after = before.clone();
+    if let Some(d) = patch.description {
+        after.description = d;
+    }
+    if let Some(p) = patch.permissions {
+        after.permissions = p;
+    }
+    validate::scope_fields(&after.description, &mut after.permissions)?;
+    if after.description == before.description && after.permissions == before.permissions {
+        return Ok(before);
+    }
+    after.updated_at = now();
+    state
+        .store
+        .update_scope(&after)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(name)))?;
+    refresh(state).await;
+    record(
+        state,
+        actor,
+        "scope.update",
+        name,
+        audit_json(&before),
+        audit_json(&after),
+    )
+    .await;
+    Ok(after)
+}
+
+/// `GET /scopes`: every scope.
+pub async fn list(
+    _auth: Authorized<ScopesRead>,
+    State(state): State<SharedState>,
+) -> Result<Json<Value>, ApiError> {
+    let scopes = state.store.list_scopes().await?;
+    Ok(Json(json!({ "scopes": scopes })))
+}
+
+/// `POST /scopes`: registers a scope; 201.
+pub async fn create(
+    auth: Authorized<ScopesWrite>,
+    State(state): State<SharedState>,
+    ApiJson(new): ApiJson<NewScope>,
+) -> Result<(StatusCode, Json<Scope>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create_scope(&state, &auth.actor(), new).await?),
+    ))
+}
+
+/// `GET /scopes/{name}`: the scope, its permissions and the clients that may use it
+/// (`default` says whether they get it without asking).
+pub async fn show(
+    _auth: Authorized<ScopesRead>,
+    State(state): State<SharedState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = state
+        .store
+        .get_scope(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(&name)))?;
+    let clients: Vec<Value> = state
+        .store
+        .list_clients()
+        .await?
+        .into_iter()
+        .filter(|c| c.allowed_scopes.contains(&name))
+        .map(|c| {
+            json!({
+                "client_id": c.client_id,
+                "name": c.name,
+                "enabled": c.enabled,
+                "default": c.default_scopes.contains(&name),
+            })
+        })
+        .collect();
+    let mut v = serde_json::to_value(&scope).map_err(ApiError::internal)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("clients".into(), Value::Array(clients));
+    }
+    Ok(Json(v))
+}
+
+/// `PATCH /scopes/{name}`: changes the description or the permissions.
+pub async fn update(
+    auth: Authorized<ScopesWrite>,
+    State(state): State<SharedState>,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(patch): ApiJson<ScopePatch>,
+) -> Result<Json<Scope>, ApiError> {
+    Ok(Json(
+        update_scope(&state, &auth.actor(), &name, patch).await?,
+    ))
+}
+
+/// `DELETE /scopes/{name}`: 204; 409 naming the clients while any may still use the scope, and
+/// for Tessera's own admin scopes.
+pub async fn delete(
+    auth: Authorized<ScopesWrite>,
+    State(state): State<SharedState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if ADMIN_SCOPES.iter().any(|(n, _, _)| *n == name) {
+        return Err(ApiError::conflict(format!(
+            "{name} is one of Tessera's own admin scopes and cannot be deleted"
+        )));
+    }
+    let before = state
+        .store
+        .get_scope(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(&name)))?;
+    let users: Vec<String> = state
+        .store
+        .list_clients()
+        .await?
+        .into_iter()
+        .filter(|c| c.allowed_scopes.contains(&name))
+        .map(|c| c.client_id)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "scope {name} is still allowed to {} client(s): {}; remove it from them first",
+            users.len(),
+            users
+                .iter()
+                .map(|u| format!("{u:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    state
+        .store
+        .delete_scope(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, named(&name)))?;
+    refresh(&state).await;
+    record(
+        &state,
+        &auth.actor(),
+        "scope.delete",
+        &name,
+        audit_json(&before),
+        None,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

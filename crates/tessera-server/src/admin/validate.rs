@@ -1,0 +1,391 @@
+//! The rules a client or scope registration must follow, checked on the whole registration after
+//! a create or a change is applied, so that no combination of edits can store an inconsistent one.
+//! Each refusal names the field and says what to do.
+
+use super::error::ApiError;
+use crate::model::{Client, RESERVED_CLAIMS};
+use reqwest::Url;
+use std::collections::BTreeSet;
+use tessera_jose::{Algorithm, VerifyingKey};
+use tessera_proto::{ClientAuthMethod, GrantType, ScopeName};
+
+/// Scope names Tessera keeps for itself (its admin scopes).
+pub const RESERVED_SCOPE_PREFIX: &str = "tessera.";
+
+/// The largest `extra_claims` object, serialized: it goes into every token.
+pub const MAX_EXTRA_CLAIMS_BYTES: usize = 8 * 1024;
+
+/// What client validation needs to know about the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits<'a> {
+    /// The names of the registered scopes.
+    pub registered_scopes: &'a BTreeSet<String>,
+    /// `tokens.max_lifetime_secs`.
+    pub max_lifetime_secs: u64,
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Checks a client id: 1 to 255 characters, no control characters. Anything printable is
+/// allowed (`:`, `%`, `+`, spaces, non-ASCII), since Basic authentication form-urlencodes it
+/// (RFC 6749 §2.3.1) and the admin API takes it percent-encoded in the path. `.` and `..` are
+/// refused because a URL path cannot carry them as a segment.
+pub fn client_id(id: &str) -> Result<(), ApiError> {
+    let n = id.chars().count();
+    if n == 0 || n > 255 {
+        return Err(ApiError::invalid("client_id must be 1 to 255 characters"));
+    }
+    if has_control(id) {
+        return Err(ApiError::invalid(
+            "client_id may not contain control characters",
+        ));
+    }
+    if id == "." || id == ".." {
+        return Err(ApiError::invalid(
+            "client_id may not be \".\" or \"..\" (they cannot be named in a URL path)",
+        ));
+    }
+    Ok(())
+}
+
+fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n < min || n > max || (min > 0 && value.trim().is_empty()) {
+        return Err(ApiError::invalid(if min > 0 {
+            format!("{field} must be {min} to {max} characters, not blank")
+        } else {
+            format!("{field} may be at most {max} characters")
+        }));
+    }
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
+    if bad {
+        return Err(ApiError::invalid(format!(
+            "{field} may not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Removes repeated entries, keeping the first of each.
+fn dedup<T: PartialEq + Clone>(v: &mut Vec<T>) {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v.drain(..) {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    *v = out;
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a whole client registration and normalises it (repeated list entries removed).
+pub fn client(c: &mut Client, limits: Limits<'_>) -> Result<(), ApiError> {
+    client_id(&c.client_id)?;
+    text("name", &c.name, 1, 200, false)?;
+    text("description", &c.description, 0, 2000, true)?;
+    grant_types(c)?;
+    redirect_uris(c)?;
+    scopes(c, limits.registered_scopes)?;
+    authentication(c)?;
+    tokens(c, limits.max_lifetime_secs)?;
+    audiences(c)?;
+    extra_claims(c)?;
+    Ok(())
+}
+
+fn grant_types(c: &mut Client) -> Result<(), ApiError> {
+    dedup(&mut c.grant_types);
+    if c.grant_types.is_empty() {
+        return Err(ApiError::invalid(
+            "grant_types may not be empty; a machine client uses [\"client_credentials\"]",
+        ));
+    }
+    let method = c.token_endpoint_auth_method;
+    if method == ClientAuthMethod::None && c.grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(ApiError::invalid(
+            "the client_credentials grant is only for confidential clients (RFC 6749 §4.4): \
+             choose an authentication method other than none",
+        ));
+    }
+    if c.grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
+        return Err(ApiError::invalid(
+            "the authorization_code grant needs at least one redirect_uri (RFC 6749 §3.1.2)",
+        ));
+    }
+    if c.grant_types == [GrantType::RefreshToken] {
+        return Err(ApiError::invalid(
+            "refresh_token alone is not a usable grant: add the grant that issues the refresh token",
+        ));
+    }
+    Ok(())
+}
+
+fn redirect_uris(c: &mut Client) -> Result<(), ApiError> {
+    dedup(&mut c.redirect_uris);
+    for u in &c.redirect_uris {
+        if u.len() > 2000 || has_control(u) {
+            return Err(ApiError::invalid(format!(
+                "redirect_uris: {u:?} is too long or contains control characters"
+            )));
+        }
+        let url = Url::parse(u).map_err(|e| {
+            ApiError::invalid(format!(
+                "redirect_uris: {u:?} is not an absolute URI ({e}) (RFC 6749 §3.1.2)"
+            ))
+        })?;
+        if u.contains('#') {
+            return Err(ApiError::invalid(format!(
+                "redirect_uris: {u:?} may not have a fragment (RFC 6749 §3.1.2)"
+            )));
+        }
+        if matches!(url.scheme(), "javascript" | "data" | "file" | "vbscript") {
+            return Err(ApiError::invalid(format!(
+                "redirect_uris: the {} scheme is not allowed",
+                url.scheme()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn scopes(c: &mut Client, registered: &BTreeSet<String>) -> Result<(), ApiError> {
+    dedup(&mut c.allowed_scopes);
+    dedup(&mut c.default_scopes);
+    for (field, list) in [
+        ("allowed_scopes", &c.allowed_scopes),
+        ("default_scopes", &c.default_scopes),
+    ] {
+        for s in list {
+            ScopeName::parse(s).map_err(|e| ApiError::invalid(format!("{field}: {e}")))?;
+        }
+    }
+    let unknown: Vec<&str> = c
+        .allowed_scopes
+        .iter()
+        .filter(|s| !registered.contains(s.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "allowed_scopes: not registered: {}; create the scopes first (POST /admin/api/v1/scopes, or tessera scope create)",
+            unknown.join(", ")
+        )));
+    }
+    let not_allowed: Vec<&str> = c
+        .default_scopes
+        .iter()
+        .filter(|s| !c.allowed_scopes.contains(s))
+        .map(String::as_str)
+        .collect();
+    if !not_allowed.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "default_scopes must be among allowed_scopes; not allowed: {}",
+            not_allowed.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+fn authentication(c: &Client) -> Result<(), ApiError> {
+    let method = c.token_endpoint_auth_method;
+    if c.jwks.is_some() && c.jwks_uri.is_some() {
+        return Err(ApiError::invalid(
+            "jwks and jwks_uri may not both be set (RFC 7591 §2): choose one",
+        ));
+    }
+    if method == ClientAuthMethod::PrivateKeyJwt && c.jwks.is_none() && c.jwks_uri.is_none() {
+        return Err(ApiError::invalid(
+            "private_key_jwt needs the client's public keys: set jwks (a JWK Set) or jwks_uri",
+        ));
+    }
+    if let Some(alg) = c.token_endpoint_auth_signing_alg {
+        match method {
+            ClientAuthMethod::ClientSecretJwt if !alg.is_hmac() => {
+                return Err(ApiError::invalid(format!(
+                    "token_endpoint_auth_signing_alg {alg} does not fit client_secret_jwt: use HS256, HS384 or HS512"
+                )));
+            }
+            ClientAuthMethod::PrivateKeyJwt if alg.is_hmac() => {
+                return Err(ApiError::invalid(format!(
+                    "token_endpoint_auth_signing_alg {alg} does not fit private_key_jwt: use an asymmetric algorithm (ES256, RS256, PS256, EdDSA, …)"
+                )));
+            }
+            ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt => {}
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt, not {other}"
+                )));
+            }
+        }
+    }
+    if let Some(set) = &c.jwks {
+        if set.keys.is_empty() {
+            return Err(ApiError::invalid("jwks has no keys"));
+        }
+        let mut usable = Vec::new();
+        for (i, k) in set.keys.iter().enumerate() {
+            let name = k
+                .kid
+                .as_deref()
+                .map(|kid| format!(" (kid {kid:?})"))
+                .unwrap_or_default();
+            let private = k.is_private()
+                || k.p.is_some()
+                || k.q.is_some()
+                || k.dp.is_some()
+                || k.dq.is_some()
+                || k.qi.is_some();
+            if private {
+                return Err(ApiError::invalid(format!(
+                    "jwks.keys[{i}]{name} holds private key material: register the public key only (drop d, p, q, dp, dq, qi, k)"
+                )));
+            }
+            let key = VerifyingKey::from_jwk(k).map_err(|e| {
+                ApiError::invalid(format!(
+                    "jwks.keys[{i}]{name} is not a usable public key: {e}"
+                ))
+            })?;
+            usable.push(key);
+        }
+        if let Some(alg) = c.token_endpoint_auth_signing_alg
+            && !usable.iter().any(|k| k.supports(alg))
+        {
+            return Err(ApiError::invalid(format!(
+                "no key in jwks can verify {alg} assertions (token_endpoint_auth_signing_alg)"
+            )));
+        }
+    }
+    if let Some(uri) = &c.jwks_uri {
+        let url = Url::parse(uri)
+            .map_err(|e| ApiError::invalid(format!("jwks_uri {uri:?} is not a URL: {e}")))?;
+        let ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(&url));
+        if !ok {
+            return Err(ApiError::invalid(format!(
+                "jwks_uri {uri:?} must use https (http is accepted only on a loopback address)"
+            )));
+        }
+        if url.fragment().is_some() {
+            return Err(ApiError::invalid(format!(
+                "jwks_uri {uri:?} may not have a fragment"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn tokens(c: &Client, max_lifetime_secs: u64) -> Result<(), ApiError> {
+    if let Some(l) = c.access_token_lifetime
+        && (l == 0 || l > max_lifetime_secs)
+    {
+        return Err(ApiError::invalid(format!(
+            "access_token_lifetime must be between 1 and {max_lifetime_secs} seconds (tokens.max_lifetime_secs)"
+        )));
+    }
+    if let Some(alg) = c.access_token_signing_alg
+        && !matches!(alg, Algorithm::ES256 | Algorithm::RS256 | Algorithm::EdDSA)
+    {
+        return Err(ApiError::invalid(format!(
+            "access_token_signing_alg {alg} is not offered: use ES256, RS256 or EdDSA"
+        )));
+    }
+    Ok(())
+}
+
+fn audiences(c: &mut Client) -> Result<(), ApiError> {
+    dedup(&mut c.audiences);
+    for a in &c.audiences {
+        if a.trim().is_empty() || a.chars().count() > 1000 || has_control(a) {
+            return Err(ApiError::invalid(format!(
+                "audiences: {a:?} must be a non-blank string of at most 1000 characters without control characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn extra_claims(c: &Client) -> Result<(), ApiError> {
+    for k in c.extra_claims.keys() {
+        if k.is_empty() {
+            return Err(ApiError::invalid(
+                "extra_claims: a claim name may not be empty",
+            ));
+        }
+        if RESERVED_CLAIMS.contains(&k.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "extra_claims: {k:?} is set by the server and may not be overridden (reserved: {})",
+                RESERVED_CLAIMS.join(", ")
+            )));
+        }
+    }
+    let size = serde_json::to_vec(&c.extra_claims)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_EXTRA_CLAIMS_BYTES {
+        return Err(ApiError::invalid(format!(
+            "extra_claims is {size} bytes as JSON; at most {MAX_EXTRA_CLAIMS_BYTES} (they go into every token)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a scope name for creation: `service.object.right` or an OpenID Connect scope, and not
+/// in Tessera's own `tessera.` namespace.
+pub fn new_scope_name(name: &str) -> Result<ScopeName, ApiError> {
+    let parsed = ScopeName::parse(name).map_err(|e| ApiError::invalid(format!("name: {e}")))?;
+    if name.starts_with(RESERVED_SCOPE_PREFIX) {
+        return Err(ApiError::invalid(format!(
+            "name: scopes under {RESERVED_SCOPE_PREFIX:?} are Tessera's own admin scopes; choose another service name"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// Checks a scope's description and permissions, removing repeated permissions.
+pub fn scope_fields(description: &str, permissions: &mut Vec<String>) -> Result<(), ApiError> {
+    text("description", description, 0, 1000, true)?;
+    dedup(permissions);
+    if permissions.len() > 200 {
+        return Err(ApiError::invalid("permissions: at most 200 per scope"));
+    }
+    for p in permissions.iter() {
+        text("permissions: each permission", p, 1, 500, false)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids() {
+        assert!(client_id("billing").is_ok());
+        assert!(client_id("a:b%c+d e/é€").is_ok());
+        assert!(client_id("").is_err());
+        assert!(client_id(&"x".repeat(256)).is_err());
+        assert!(client_id(&"é".repeat(255)).is_ok());
+        assert!(client_id("tab\there").is_err());
+        assert!(client_id("..").is_err());
+    }
+
+    #[test]
+    fn dedup_keeps_order() {
+        let mut v = vec!["b", "a", "b", "c", "a"];
+        dedup(&mut v);
+        assert_eq!(v, ["b", "a", "c"]);
+    }
+}

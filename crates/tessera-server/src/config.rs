@@ -1,0 +1,539 @@
+//! Settings: defaults, then a TOML file, then `TESSERA_…` environment variables.
+//!
+//! Every setting is documented in `docs/configuration.md`. Environment variables name a setting by
+//! its path with `_` between section and key: `TESSERA_DATABASE_URL` sets `database.url`,
+//! `TESSERA_TOKENS_DEFAULT_LIFETIME_SECS` sets `tokens.default_lifetime_secs`.
+
+pub use crate::people_config::{
+    AuthorizeConfig, DeviceConfig, PagesConfig, RefreshTokensConfig, SessionsConfig, UsersConfig,
+};
+use crate::secret::SecretString;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tessera_jose::Algorithm;
+use tessera_proto::TokenFormat;
+
+/// All of the server's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Issuer identifier (RFC 8414 §2). Default `http://` + `listen`. Use `https` in production.
+    pub issuer: Option<String>,
+    /// Folder for the SQLite database, the master key and the bootstrap admin credential.
+    pub data_dir: PathBuf,
+    /// A TOML file of scopes and clients applied at start-up (see `docs/setup-file.md`).
+    pub setup_file: Option<PathBuf>,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The master key that encrypts signing keys and peppers secret hashes.
+    pub secrets: SecretsConfig,
+    /// Access token issuance.
+    pub tokens: TokensConfig,
+    /// Signing keys.
+    pub keys: KeysConfig,
+    /// Client authentication.
+    pub client_auth: ClientAuthConfig,
+    /// Rate limits on failed client authentication.
+    pub rate_limit: RateLimitConfig,
+    /// HTTP limits.
+    pub http: HttpConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// The bootstrap admin client.
+    pub admin: AdminConfig,
+    /// Several instances on one database.
+    pub cluster: ClusterConfig,
+    /// Login, consent and device pages.
+    pub pages: PagesConfig,
+    /// Sign-in limits.
+    pub users: UsersConfig,
+    /// Browser sessions.
+    pub sessions: SessionsConfig,
+    /// The authorization endpoint and its codes.
+    pub authorize: AuthorizeConfig,
+    /// Refresh token lifetimes.
+    pub refresh_tokens: RefreshTokensConfig,
+    /// The device authorization grant.
+    pub device: DeviceConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            issuer: None,
+            data_dir: PathBuf::from("tessera-data"),
+            setup_file: None,
+            database: DatabaseConfig::default(),
+            secrets: SecretsConfig::default(),
+            tokens: TokensConfig::default(),
+            keys: KeysConfig::default(),
+            client_auth: ClientAuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+            admin: AdminConfig::default(),
+            cluster: ClusterConfig::default(),
+            pages: PagesConfig::default(),
+            users: UsersConfig::default(),
+            sessions: SessionsConfig::default(),
+            authorize: AuthorizeConfig::default(),
+            refresh_tokens: RefreshTokensConfig::default(),
+            device: DeviceConfig::default(),
+        }
+    }
+}
+
+/// `[cluster]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Seconds between full re-reads of clients and scopes: the safety net behind change
+    /// notifications. Default 30.
+    pub full_reload_secs: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            full_reload_secs: 30,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`. Default: `tessera.db` in `data_dir`.
+    pub url: Option<SecretString>,
+    /// Connection pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection or a statement before answering 503.
+    pub timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 8,
+            timeout_secs: 5,
+        }
+    }
+}
+
+/// `[secrets]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// The master key, 32 bytes in base64url. Takes precedence over `master_key_file`.
+    pub master_key: Option<SecretString>,
+    /// A file holding the master key. Default `master.key` in `data_dir`, created on first start.
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// `[tokens]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Access token lifetime for clients that set none. Default 600.
+    pub default_lifetime_secs: u64,
+    /// The longest lifetime a client may be given. Default 86400.
+    pub max_lifetime_secs: u64,
+    /// Format for clients that set none: `jwt` (default) or `opaque`.
+    pub default_format: TokenFormat,
+    /// Signing algorithm for clients that set none: `ES256` (default), `RS256` or `EdDSA`.
+    pub signing_alg: Algorithm,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            default_lifetime_secs: 600,
+            max_lifetime_secs: 86_400,
+            default_format: TokenFormat::Jwt,
+            signing_alg: Algorithm::ES256,
+        }
+    }
+}
+
+/// `[keys]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Seconds a new key is published in the JWKS before it signs: at least the JWKS cache
+    /// lifetime of every verifier. Default 300.
+    pub publish_ahead_secs: u64,
+    /// `Cache-Control: max-age` of the JWKS response. Default 300.
+    pub jwks_max_age_secs: u64,
+    /// Seconds between re-reads of the key table. Default 5.
+    pub reload_interval_secs: u64,
+    /// Seconds between automatic rotations of each signing key; 0 turns them off. Default
+    /// 2592000 (30 days).
+    pub rotation_period_secs: u64,
+    /// Seconds between checks whether a rotation is due. Default 60.
+    pub rotation_check_secs: u64,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            publish_ahead_secs: 300,
+            jwks_max_age_secs: 300,
+            reload_interval_secs: 5,
+            rotation_period_secs: 30 * 24 * 3600,
+            rotation_check_secs: 60,
+        }
+    }
+}
+
+/// `[client_auth]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientAuthConfig {
+    /// The furthest ahead a client assertion's `exp` may be. Default 300.
+    pub assertion_max_lifetime_secs: u64,
+    /// Clock skew allowed on assertion times. Default 30.
+    pub clock_skew_secs: u64,
+}
+
+impl Default for ClientAuthConfig {
+    fn default() -> Self {
+        Self {
+            assertion_max_lifetime_secs: 300,
+            clock_skew_secs: 30,
+        }
+    }
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Failed authentications allowed per client id per minute (burst and refill). Default 10.
+    pub failed_auth_per_client_per_minute: u32,
+    /// Failed authentications allowed per source address per minute. Default 30.
+    pub failed_auth_per_address_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            failed_auth_per_client_per_minute: 10,
+            failed_auth_per_address_per_minute: 30,
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest request body accepted, in bytes. Default 65536.
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before 503. Default 30.
+    pub request_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT. Default 30.
+    pub shutdown_grace_secs: u64,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run). Default false.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `tessera_server=debug`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Client id of the bootstrap admin client. Default `tessera-admin`.
+    pub bootstrap_client_id: String,
+    /// Where the bootstrap credential is written. Default `admin-credentials.json` in `data_dir`.
+    pub credentials_file: Option<PathBuf>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_client_id: "tessera-admin".into(),
+            credentials_file: None,
+        }
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is malformed or of the wrong type; figment says where it came from.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// A value is well-formed but not acceptable.
+    #[error("invalid configuration: {0}")]
+    Rejected(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given), then `TESSERA_…` variables from the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// As [`Config::load`], with the environment given (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let known = known_paths();
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Rejected(format!(
+                    "configuration file {} does not exist",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        let vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix("TESSERA_")?;
+                let path = env_key_to_path(&rest.to_ascii_lowercase(), &known)?;
+                Some((path, v))
+            })
+            .collect();
+        for (path, value) in vars {
+            fig = fig.merge(Serialized::global(&path, parse_env_value(&value)));
+        }
+        let config: Config = fig.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(iss) = &self.issuer {
+            let ok = (iss.starts_with("https://") || iss.starts_with("http://"))
+                && !iss.contains('?')
+                && !iss.contains('#');
+            if !ok {
+                return Err(ConfigError::Rejected(format!(
+                    "issuer {iss:?} must be an http(s) URL with no query or fragment (RFC 8414 §2)"
+                )));
+            }
+        }
+        if self.tokens.default_lifetime_secs == 0
+            || self.tokens.default_lifetime_secs > self.tokens.max_lifetime_secs
+        {
+            return Err(ConfigError::Rejected(
+                "tokens.default_lifetime_secs must be between 1 and tokens.max_lifetime_secs"
+                    .into(),
+            ));
+        }
+        if !matches!(
+            self.tokens.signing_alg,
+            Algorithm::ES256 | Algorithm::RS256 | Algorithm::EdDSA
+        ) {
+            return Err(ConfigError::Rejected(
+                "tokens.signing_alg must be ES256, RS256 or EdDSA".into(),
+            ));
+        }
+        crate::people_config::validate(
+            &self.pages,
+            &self.sessions,
+            &self.authorize,
+            &self.refresh_tokens,
+            &self.device,
+        )
+        .map_err(ConfigError::Rejected)?;
+        Ok(())
+    }
+
+    /// The issuer identifier, without a trailing slash.
+    pub fn issuer(&self) -> String {
+        match &self.issuer {
+            Some(i) => i.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The database URL.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(u) => u.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
+        }
+    }
+
+    /// The bootstrap credential file.
+    pub fn credentials_file(&self) -> PathBuf {
+        self.admin
+            .credentials_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("admin-credentials.json"))
+    }
+
+    /// The master key file.
+    pub fn master_key_file(&self) -> PathBuf {
+        self.secrets
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+}
+
+/// Every dotted path a setting can have, read off the defaults.
+fn known_paths() -> BTreeSet<String> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    if v.is_object() {
+                        walk(&p, v, out);
+                    } else {
+                        out.insert(p);
+                    }
+                }
+            }
+            _ => {
+                out.insert(prefix.to_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    if let Ok(v) = serde_json::to_value(Config::default()) {
+        walk("", &v, &mut out);
+    }
+    out
+}
+
+/// Maps `database_url` to `database.url` when that is a setting; unknown names map to nothing, so
+/// that variables meant for the CLI (`TESSERA_URL`, …) are left alone.
+fn env_key_to_path(key: &str, known: &BTreeSet<String>) -> Option<String> {
+    if known.contains(key) {
+        return Some(key.to_owned());
+    }
+    for (i, _) in key.match_indices('_') {
+        let candidate = format!("{}.{}", &key[..i], &key[i + 1..]);
+        if known.contains(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// Reads an environment value as TOML when it parses as a scalar or array, else as a string.
+fn parse_env_value(value: &str) -> figment::value::Value {
+    if let Ok(v) = value.parse::<i64>() {
+        return v.into();
+    }
+    match value {
+        "true" => return true.into(),
+        "false" => return false.into(),
+        _ => {}
+    }
+    value.to_owned().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load_from(None, env(&[])).unwrap_or_default();
+        assert_eq!(c.issuer(), "http://127.0.0.1:8080");
+        assert_eq!(c.tokens.default_lifetime_secs, 600);
+        assert!(c.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(
+            &file,
+            "issuer = \"https://file.example\"\n[tokens]\ndefault_lifetime_secs = 120\n",
+        );
+        let c = Config::load_from(
+            Some(&file),
+            env(&[
+                ("TESSERA_TOKENS_DEFAULT_LIFETIME_SECS", "300"),
+                ("TESSERA_DATABASE_URL", "postgres://x/y"),
+                ("TESSERA_URL", "http://ignored-cli-variable"),
+                ("TESSERA_DATA_DIR", "/tmp/x"),
+            ]),
+        )
+        .unwrap_or_default();
+        assert_eq!(c.issuer(), "https://file.example");
+        assert_eq!(c.tokens.default_lifetime_secs, 300);
+        assert_eq!(c.database_url(), "postgres://x/y");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Config::load_from(None, env(&[("TESSERA_ISSUER", "ftp://x")])).is_err());
+        assert!(Config::load_from(None, env(&[("TESSERA_LISTEN", "nonsense")])).is_err());
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(&file, "[tokens]\nno_such_setting = 1\n");
+        assert!(Config::load_from(Some(&file), env(&[])).is_err());
+    }
+}

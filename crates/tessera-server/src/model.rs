@@ -1,0 +1,220 @@
+//! The registry's records: clients, scopes and their settings, as stored and as the admin API
+//! shows them. Secrets are never part of these records.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tessera_jose::{Algorithm, JwkSet};
+use tessera_proto::{ClientAuthMethod, GrantType, TokenFormat};
+
+/// A registered scope (`service.object.right`) and the API permissions it grants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scope {
+    /// The scope name.
+    pub name: String,
+    /// What the scope allows, for people.
+    #[serde(default)]
+    pub description: String,
+    /// The API permissions behind the scope, such as `GET /api/invoices`.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Creation time, seconds since the epoch.
+    #[serde(default)]
+    pub created_at: i64,
+    /// Last change, seconds since the epoch.
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+/// A registered client (RFC 6749 §2, RFC 7591 §2 metadata names where they exist).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// The client identifier.
+    pub client_id: String,
+    /// A name for people.
+    pub name: String,
+    /// A longer description.
+    #[serde(default)]
+    pub description: String,
+    /// Disabled clients are refused with `invalid_client`.
+    pub enabled: bool,
+    /// Grant types the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// Redirection endpoints (authorization code).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Scopes the client may be granted.
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
+    /// Scopes granted when the request names none.
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    /// How the client authenticates.
+    pub token_endpoint_auth_method: ClientAuthMethod,
+    /// The algorithm client assertions must use (`client_secret_jwt`, `private_key_jwt`); any
+    /// fitting one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<Algorithm>,
+    /// Public keys for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<JwkSet>,
+    /// Where the public keys for `private_key_jwt` are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Access token format; the server default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_format: Option<TokenFormat>,
+    /// Access token lifetime in seconds; the server default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<u64>,
+    /// Signing algorithm of JWT access tokens; the server default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_signing_alg: Option<Algorithm>,
+    /// Audiences (`resource` / `audience` values) the client may ask for; the first is the default.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Static claims added to every access token.
+    #[serde(default)]
+    pub extra_claims: Map<String, Value>,
+    /// Creation time, seconds since the epoch.
+    #[serde(default)]
+    pub created_at: i64,
+    /// Last change, seconds since the epoch.
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+/// Claims a client's `extra_claims` may not set, because the server sets them.
+pub const RESERVED_CLAIMS: [&str; 13] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "client_id",
+    "scope",
+    "auth_time",
+    "acr",
+    "amr",
+    "cnf",
+];
+
+/// A stored client secret: its hash (or, for `client_secret_jwt`, its encryption) and validity.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    /// Row id.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// HMAC-SHA-256 of the secret under the pepper.
+    pub hash: Vec<u8>,
+    /// The secret encrypted under the key-encryption key (only for `client_secret_jwt`).
+    pub encrypted: Option<Vec<u8>>,
+    /// Creation time.
+    pub created_at: i64,
+    /// When the secret stops working (set when it is rotated out); `None` while current.
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSecret")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored signing key; the private part is encrypted.
+#[derive(Clone)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// Algorithm.
+    pub alg: String,
+    /// PKCS#8 encrypted under the key-encryption key, bound to the kid.
+    pub encrypted_pkcs8: Vec<u8>,
+    /// The public JWK as JSON.
+    pub public_jwk: String,
+    /// Creation (and publication) time.
+    pub created_at: i64,
+    /// When it starts signing.
+    pub activates_at: i64,
+    /// When it stopped signing (a newer key took over), if it did.
+    pub retired_at: Option<i64>,
+    /// When it leaves the JWKS.
+    pub remove_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("activates_at", &self.activates_at)
+            .field("retired_at", &self.retired_at)
+            .field("remove_at", &self.remove_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored opaque access token: only its keyed hash identifies it.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    /// HMAC of the token.
+    pub hash: Vec<u8>,
+    /// Token id (also the revocation handle).
+    pub jti: String,
+    /// The client.
+    pub client_id: String,
+    /// Subject.
+    pub sub: String,
+    /// Granted scope.
+    pub scope: String,
+    /// Audiences as a JSON array.
+    pub aud: String,
+    /// Issue time.
+    pub iat: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// Extra claims as a JSON object.
+    pub extra: String,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Sequence number.
+    #[serde(default)]
+    pub id: i64,
+    /// Time, seconds since the epoch.
+    pub at: i64,
+    /// Who: a client id, `cli`, `setup-file`, or `anonymous`.
+    pub actor: String,
+    /// What: `client.create`, `client.auth_failed`, …
+    pub action: String,
+    /// The object acted on.
+    pub target: String,
+    /// The state before, without secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The state after, without secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// The caller's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_addr: Option<String>,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

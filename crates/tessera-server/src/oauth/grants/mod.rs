@@ -1,0 +1,10 @@
+//! One file per grant type.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod common;
+pub mod device_code;
+pub mod password;
+pub mod refresh_token;
+pub mod user_scope;
+pub mod user_tokens;

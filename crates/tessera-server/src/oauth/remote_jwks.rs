@@ -1,0 +1,87 @@
+//! JWKS published by clients at a `jwks_uri` (for `private_key_jwt`), fetched and cached.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tessera_jose::{JwkSet, VerifyingKey};
+
+const TTL: Duration = Duration::from_secs(300);
+const MIN_REFETCH: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+struct Entry {
+    fetched: Instant,
+    keys: Vec<VerifyingKey>,
+}
+
+/// A cache of client JWKS by URI. An unknown `kid` triggers a refetch at most every 10 s.
+#[derive(Default)]
+pub struct RemoteJwks {
+    http: reqwest::Client,
+    cache: Mutex<HashMap<String, Entry>>,
+}
+
+impl std::fmt::Debug for RemoteJwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteJwks").finish_non_exhaustive()
+    }
+}
+
+impl RemoteJwks {
+    /// A cache using `http` to fetch.
+    pub fn new(http: reqwest::Client) -> Self {
+        Self {
+            http,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The keys at `uri`, refetched when stale or when `kid` is not among them.
+    pub async fn keys(&self, uri: &str, kid: Option<&str>) -> Result<Vec<VerifyingKey>, String> {
+        let cached = self.cache.lock().get(uri).cloned();
+        if let Some(e) = &cached {
+            let fresh = e.fetched.elapsed() < TTL;
+            let has_kid = kid.is_none_or(|k| e.keys.iter().any(|v| v.kid() == Some(k)));
+            if fresh && (has_kid || e.fetched.elapsed() < MIN_REFETCH) {
+                return Ok(e.keys.clone());
+            }
+        }
+        match self.fetch(uri).await {
+            Ok(keys) => {
+                self.cache.lock().insert(
+                    uri.to_owned(),
+                    Entry {
+                        fetched: Instant::now(),
+                        keys: keys.clone(),
+                    },
+                );
+                Ok(keys)
+            }
+            // Keep serving the last good set while the endpoint is down.
+            Err(e) => cached.map(|c| c.keys).ok_or(e),
+        }
+    }
+
+    async fn fetch(&self, uri: &str) -> Result<Vec<VerifyingKey>, String> {
+        let resp = self
+            .http
+            .get(uri)
+            .header("accept", "application/json")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch the client's jwks_uri: {e}"))?;
+        if !resp.status().is_success() {
+            return Err(format!("the client's jwks_uri answered {}", resp.status()));
+        }
+        let set: JwkSet = resp
+            .json()
+            .await
+            .map_err(|e| format!("the client's jwks_uri is not a JWK Set: {e}"))?;
+        Ok(set
+            .keys
+            .iter()
+            .filter_map(|k| VerifyingKey::from_jwk(k).ok())
+            .collect())
+    }
+}

@@ -1,0 +1,32 @@
+//! Reading a page's form post: `application/x-www-form-urlencoded`, within the body limit, no
+//! repeated field; anything else is answered with an error page.
+
+use super::render;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use tessera_proto::FormParams;
+
+/// The posted form, or the error page to answer with.
+pub async fn read(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<FormParams, Response> {
+    match crate::oauth::request::read_form(headers, body, state.config.http.max_body_bytes).await {
+        Ok(f) => Ok(f),
+        Err(e) => Err(render::message(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Something went wrong",
+            format!("The form could not be read: {}", e.description),
+            None,
+        )),
+    }
+}
+
+/// A field's value, treating a repeated field as absent.
+pub fn field<'a>(form: &'a FormParams, name: &str) -> Option<&'a str> {
+    form.get(name).ok().flatten()
+}

@@ -1,0 +1,226 @@
+//! Settings of the flows that involve people: pages, users, sessions, authorization codes,
+//! refresh tokens and device codes. Part of [`crate::config::Config`]; every setting is
+//! documented in `docs/configuration.md` and `docs/users-and-pages.md`.
+
+use serde::{Deserialize, Serialize};
+
+/// `[pages]`: how the login, consent and device pages look.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagesConfig {
+    /// The product name in titles and headings. Default `Tessera`.
+    pub product_name: String,
+    /// A logo shown above every page: an `https://` URL or a path on this server; none when
+    /// absent.
+    pub logo_url: Option<String>,
+    /// Buttons and links, as `#rrggbb`. Default `#1d4ed8` (contrast 6.7:1 on white).
+    pub primary_color: String,
+    /// Text on primary buttons. Default `#ffffff`.
+    pub primary_text_color: String,
+    /// Page background. Default `#f3f4f6`.
+    pub background_color: String,
+    /// Body text. Default `#111827`.
+    pub text_color: String,
+}
+
+impl Default for PagesConfig {
+    fn default() -> Self {
+        Self {
+            product_name: "Tessera".into(),
+            logo_url: None,
+            primary_color: "#1d4ed8".into(),
+            primary_text_color: "#ffffff".into(),
+            background_color: "#f3f4f6".into(),
+            text_color: "#111827".into(),
+        }
+    }
+}
+
+/// `[users]`: sign-in limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UsersConfig {
+    /// Failed sign-ins allowed per username per minute (burst and refill). Default 5.
+    pub failed_logins_per_user_per_minute: u32,
+    /// Failed sign-ins allowed per source address per minute. Default 20.
+    pub failed_logins_per_address_per_minute: u32,
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        Self {
+            failed_logins_per_user_per_minute: 5,
+            failed_logins_per_address_per_minute: 20,
+        }
+    }
+}
+
+/// `[sessions]`: the browser session after sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Seconds a sign-in lasts. Default 28800 (8 hours).
+    pub lifetime_secs: u64,
+    /// The session cookie's name. Default `tessera_session`.
+    pub cookie_name: String,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            lifetime_secs: 8 * 3600,
+            cookie_name: "tessera_session".into(),
+        }
+    }
+}
+
+/// `[authorize]`: the authorization endpoint and its codes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthorizeConfig {
+    /// Seconds an authorization code lives, at most 60. Default 60.
+    pub code_lifetime_secs: u64,
+    /// Whether confidential clients must use PKCE too (public clients always must). Default
+    /// true, as RFC 9700 §2.1.1 advises.
+    pub require_pkce: bool,
+}
+
+impl Default for AuthorizeConfig {
+    fn default() -> Self {
+        Self {
+            code_lifetime_secs: 60,
+            require_pkce: true,
+        }
+    }
+}
+
+/// `[refresh_tokens]`: lifetimes of refresh tokens, which rotate at every use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshTokensConfig {
+    /// Seconds a refresh token stays usable when unused. Default 1209600 (14 days).
+    pub idle_lifetime_secs: u64,
+    /// Seconds after the user's approval when the whole chain ends. Default 7776000 (90 days).
+    pub absolute_lifetime_secs: u64,
+}
+
+impl Default for RefreshTokensConfig {
+    fn default() -> Self {
+        Self {
+            idle_lifetime_secs: 14 * 24 * 3600,
+            absolute_lifetime_secs: 90 * 24 * 3600,
+        }
+    }
+}
+
+/// `[device]`: the device authorization grant (RFC 8628).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Seconds a device code and its user code live. Default 600.
+    pub code_lifetime_secs: u64,
+    /// The polling interval given to devices, seconds. Default 5.
+    pub interval_secs: u64,
+    /// Wrong user codes allowed per source address per minute. Default 10.
+    pub failed_user_codes_per_address_per_minute: u32,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        Self {
+            code_lifetime_secs: 600,
+            interval_secs: 5,
+            failed_user_codes_per_address_per_minute: 10,
+        }
+    }
+}
+
+fn is_colour(s: &str) -> bool {
+    let Some(hex) = s.strip_prefix('#') else {
+        return false;
+    };
+    matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Checks the settings of this module; the error names the setting.
+pub fn validate(
+    pages: &PagesConfig,
+    sessions: &SessionsConfig,
+    authorize: &AuthorizeConfig,
+    refresh: &RefreshTokensConfig,
+    device: &DeviceConfig,
+) -> Result<(), String> {
+    for (name, v) in [
+        ("pages.primary_color", &pages.primary_color),
+        ("pages.primary_text_color", &pages.primary_text_color),
+        ("pages.background_color", &pages.background_color),
+        ("pages.text_color", &pages.text_color),
+    ] {
+        if !is_colour(v) {
+            return Err(format!("{name} must be a colour like #1d4ed8, not {v:?}"));
+        }
+    }
+    if pages.product_name.trim().is_empty() || pages.product_name.chars().count() > 80 {
+        return Err("pages.product_name must have 1 to 80 characters".into());
+    }
+    if let Some(logo) = &pages.logo_url {
+        let ok = (logo.starts_with("https://")
+            || logo.starts_with("http://")
+            || (logo.starts_with('/') && !logo.starts_with("//")))
+            && !logo.contains(['"', '\'', '<', '>', ' ', '\\']);
+        if !ok {
+            return Err(format!(
+                "pages.logo_url must be an http(s) URL or a path starting with /, not {logo:?}"
+            ));
+        }
+    }
+    let cookie_ok = !sessions.cookie_name.is_empty()
+        && sessions
+            .cookie_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !cookie_ok {
+        return Err("sessions.cookie_name may hold only letters, digits, '_' and '-'".into());
+    }
+    if sessions.lifetime_secs == 0 {
+        return Err("sessions.lifetime_secs must be at least 1".into());
+    }
+    if !(1..=60).contains(&authorize.code_lifetime_secs) {
+        return Err("authorize.code_lifetime_secs must be between 1 and 60 (RFC 9700 §4.2.1 wants codes short-lived)".into());
+    }
+    if refresh.idle_lifetime_secs == 0
+        || refresh.idle_lifetime_secs > refresh.absolute_lifetime_secs
+    {
+        return Err("refresh_tokens.idle_lifetime_secs must be between 1 and refresh_tokens.absolute_lifetime_secs".into());
+    }
+    if device.code_lifetime_secs == 0 || device.interval_secs == 0 || device.interval_secs > 60 {
+        return Err("device.code_lifetime_secs must be at least 1 and device.interval_secs between 1 and 60".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        let (p, s, a, r, d) = (
+            PagesConfig::default(),
+            SessionsConfig::default(),
+            AuthorizeConfig::default(),
+            RefreshTokensConfig::default(),
+            DeviceConfig::default(),
+        );
+        assert_eq!(validate(&p, &s, &a, &r, &d), Ok(()));
+        let mut bad = p.clone();
+        bad.primary_color = "red;}body{".into();
+        assert!(validate(&bad, &s, &a, &r, &d).is_err_and(|e| e.contains("pages.primary_color")));
+        let mut bad = a.clone();
+        bad.code_lifetime_secs = 600;
+        assert!(validate(&p, &s, &bad, &r, &d).is_err());
+        let mut bad = p;
+        bad.logo_url = Some("javascript:alert(1)".into());
+        assert!(validate(&bad, &s, &a, &r, &d).is_err());
+    }
+}

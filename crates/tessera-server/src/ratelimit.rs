@@ -1,0 +1,102 @@
+//! Limits on failed client authentication, per client id and per source address.
+//!
+//! Only failures are counted. A key that used up its allowance is refused with 429 and
+//! `Retry-After` until the allowance refills; successful requests never touch the limiter's
+//! state, and while nothing is blocked the check is one atomic load.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// A limiter of failures keyed by string (client id, or address).
+pub struct FailureLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+    blocked: Mutex<HashMap<String, Instant>>,
+    blocked_count: AtomicUsize,
+}
+
+impl std::fmt::Debug for FailureLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailureLimiter")
+            .field("blocked", &self.blocked_count.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl FailureLimiter {
+    /// Allows `per_minute` failures per key per minute, as a burst that refills evenly.
+    pub fn per_minute(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(n).allow_burst(n);
+        Self {
+            limiter: RateLimiter::keyed(quota),
+            blocked: Mutex::new(HashMap::new()),
+            blocked_count: AtomicUsize::new(0),
+        }
+    }
+
+    /// Seconds to wait when `key` is blocked now.
+    pub fn check(&self, key: &str) -> Option<u64> {
+        if self.blocked_count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let mut map = self.blocked.lock();
+        match map.get(key) {
+            Some(until) if *until > now => Some((*until - now).as_secs().max(1)),
+            Some(_) => {
+                map.remove(key);
+                self.blocked_count.store(map.len(), Ordering::Relaxed);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Counts a failure for `key`; returns the seconds to wait when this failure used up the allowance.
+    pub fn record_failure(&self, key: &str) -> Option<u64> {
+        match self.limiter.check_key(&key.to_owned()) {
+            Ok(()) => None,
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let wait = wait.max(Duration::from_secs(1));
+                let mut map = self.blocked.lock();
+                let now = Instant::now();
+                map.retain(|_, until| *until > now);
+                map.insert(key.to_owned(), now + wait);
+                self.blocked_count.store(map.len(), Ordering::Relaxed);
+                Some(wait.as_secs().max(1))
+            }
+        }
+    }
+
+    /// Forgets expired state.
+    pub fn sweep(&self) {
+        self.limiter.retain_recent();
+        let now = Instant::now();
+        let mut map = self.blocked.lock();
+        map.retain(|_, until| *until > now);
+        self.blocked_count.store(map.len(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_after_allowance() {
+        let l = FailureLimiter::per_minute(3);
+        assert_eq!(l.check("a"), None);
+        assert!(l.record_failure("a").is_none());
+        assert!(l.record_failure("a").is_none());
+        assert!(l.record_failure("a").is_none());
+        assert!(l.record_failure("a").is_some());
+        assert!(l.check("a").is_some());
+        assert_eq!(l.check("b"), None);
+    }
+}

@@ -1,0 +1,420 @@
+//! Declarative setup: a TOML file of scopes and clients applied at start-up, idempotently.
+//!
+//! Missing scopes and clients are created, changed ones updated, nothing is ever deleted; every
+//! change is audited with the actor `setup-file`. Client secrets never appear in the file: each
+//! client that needs one names an environment variable (`secret_env`) or a file (`secret_file`)
+//! holding it, and an inline `secret` is refused. The whole file is checked before anything is
+//! written, so a bad file changes nothing. The format is described in `docs/setup-file.md`.
+
+use crate::admin::audit::Actor;
+use crate::admin::clients::{self, NewClient, SecretNeed};
+use crate::admin::scopes::{self, NewScope, ScopePatch};
+use crate::admin::secrets::rotate_secret;
+use crate::admin::validate::{self, Limits, RESERVED_SCOPE_PREFIX};
+use crate::model::now;
+use crate::secret::SecretString;
+use crate::state::AppState;
+use crate::store::StoreError;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use tessera_jose::JwkSet;
+use tessera_proto::ClientAuthMethod;
+
+/// The shortest secret accepted from outside: 32 characters, so that a secret given to Tessera
+/// is at least as hard to guess as a password manager's, if not as its own 256-bit ones.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupFile {
+    #[serde(default)]
+    scopes: Vec<NewScope>,
+    #[serde(default)]
+    clients: Vec<toml::Table>,
+}
+
+/// A client entry with its secret resolved, ready to apply.
+struct PlannedClient {
+    label: String,
+    new: NewClient,
+    client_id: String,
+    secret: Option<SecretString>,
+}
+
+/// What applying the file did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Scopes and clients created.
+    pub created: usize,
+    /// Scopes and clients changed (a replaced secret counts).
+    pub updated: usize,
+    /// Scopes and clients already as described.
+    pub unchanged: usize,
+}
+
+/// Applies the setup file at `path`, reading `secret_env` variables from the process environment.
+pub async fn apply_file(state: &AppState, path: &Path) -> Result<(), String> {
+    apply_file_with_env(state, path, &|name| std::env::var(name).ok())
+        .await
+        .map(|o| {
+            tracing::info!(
+                path = %path.display(),
+                created = o.created,
+                updated = o.updated,
+                unchanged = o.unchanged,
+                "setup file applied"
+            );
+        })
+}
+
+/// Applies the setup file at `path`, looking `secret_env` variables up with `env`.
+pub async fn apply_file_with_env(
+    state: &AppState,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Outcome, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the setup file {}: {e}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    apply_str(state, &text, &base, env)
+        .await
+        .map_err(|e| format!("setup file {}: {e}", path.display()))
+}
+
+/// Applies setup-file text; relative `secret_file` and `jwks_file` paths are read from `base`.
+pub async fn apply_str(
+    state: &AppState,
+    text: &str,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Outcome, String> {
+    let file: SetupFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    check_scopes(&file.scopes)?;
+    let planned = plan_clients(file.clients, base, env)?;
+    // Check every client against the scopes as they will be, before writing anything.
+    let mut registered = clients::registered_scopes(state)
+        .await
+        .map_err(|e| e.to_string())?;
+    registered.extend(file.scopes.iter().map(|s| s.name.clone()));
+    for p in &planned {
+        let mut c = p.new.clone().into_client(p.client_id.clone(), now());
+        validate::client(
+            &mut c,
+            Limits {
+                registered_scopes: &registered,
+                max_lifetime_secs: state.config.tokens.max_lifetime_secs,
+            },
+        )
+        .map_err(|e| format!("{}: {e}", p.label))?;
+        check_secret_fits(p, c.token_endpoint_auth_method)?;
+        let existing = match state.store.get_client(&p.client_id).await {
+            Ok(e) => Some(e),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(format!("{}: {e}", p.label)),
+        };
+        check_secret_present(
+            p,
+            existing.as_ref().map(|e| e.token_endpoint_auth_method),
+            c.token_endpoint_auth_method,
+        )?;
+    }
+    let actor = Actor::setup_file();
+    let mut outcome = Outcome::default();
+    for s in file.scopes {
+        apply_scope(state, &actor, s, &mut outcome).await?;
+    }
+    for p in planned {
+        apply_client(state, &actor, p, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+fn check_scopes(list: &[NewScope]) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for (i, s) in list.iter().enumerate() {
+        let label = format!("scopes[{i}] ({})", s.name);
+        if !seen.insert(s.name.as_str()) {
+            return Err(format!("{label}: the scope is described twice"));
+        }
+        if s.name.starts_with(RESERVED_SCOPE_PREFIX) {
+            return Err(format!(
+                "{label}: the tessera.* scopes are Tessera's own and are not set up by file"
+            ));
+        }
+        validate::new_scope_name(&s.name).map_err(|e| format!("{label}: {e}"))?;
+        let mut perms = s.permissions.clone();
+        validate::scope_fields(&s.description, &mut perms).map_err(|e| format!("{label}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn take_string(t: &mut toml::Table, key: &str, label: &str) -> Result<Option<String>, String> {
+    match t.remove(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+        Some(_) => Err(format!("{label}: {key} must be a non-empty string")),
+    }
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+fn plan_clients(
+    tables: Vec<toml::Table>,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<PlannedClient>, String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, mut t) in tables.into_iter().enumerate() {
+        let id_hint = t
+            .get("client_id")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let label = format!("clients[{i}] ({id_hint})");
+        for inline in ["secret", "client_secret"] {
+            if t.contains_key(inline) {
+                return Err(format!(
+                    "{label}: an inline {inline} is refused: secrets never go in the setup file; \
+                     name an environment variable (secret_env = \"VAR\") or a file (secret_file = \"path\")"
+                ));
+            }
+        }
+        let secret_env = take_string(&mut t, "secret_env", &label)?;
+        let secret_file = take_string(&mut t, "secret_file", &label)?;
+        let jwks_file = take_string(&mut t, "jwks_file", &label)?;
+        let mut new: NewClient = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("{label}: {}", e.message()))?;
+        let Some(client_id) = new.client_id.clone() else {
+            return Err(format!(
+                "{label}: client_id is required in a setup file, so that applying it again finds the same client"
+            ));
+        };
+        validate::client_id(&client_id).map_err(|e| format!("{label}: {e}"))?;
+        if !seen.insert(client_id.clone()) {
+            return Err(format!("{label}: the client is described twice"));
+        }
+        if let Some(f) = jwks_file {
+            if new.jwks.is_some() || new.jwks_uri.is_some() {
+                return Err(format!(
+                    "{label}: set only one of jwks, jwks_file and jwks_uri"
+                ));
+            }
+            let path = resolve(base, &f);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{label}: cannot read jwks_file {}: {e}", path.display()))?;
+            let set: JwkSet = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{label}: jwks_file {} is not a JWK Set: {e}",
+                    path.display()
+                )
+            })?;
+            new.jwks = Some(set);
+        }
+        let secret = match (secret_env, secret_file) {
+            (Some(_), Some(_)) => {
+                return Err(format!("{label}: set secret_env or secret_file, not both"));
+            }
+            (Some(var), None) => {
+                let v = env(&var).ok_or_else(|| {
+                    format!(
+                        "{label}: the environment variable {var} named by secret_env is not set"
+                    )
+                })?;
+                Some(check_secret_value(&label, &format!("${var}"), v)?)
+            }
+            (None, Some(f)) => {
+                let path = resolve(base, &f);
+                let v = std::fs::read_to_string(&path).map_err(|e| {
+                    format!("{label}: cannot read secret_file {}: {e}", path.display())
+                })?;
+                let v = v
+                    .strip_suffix('\n')
+                    .map(|s| s.strip_suffix('\r').unwrap_or(s))
+                    .unwrap_or(&v)
+                    .to_owned();
+                Some(check_secret_value(&label, &path.display().to_string(), v)?)
+            }
+            (None, None) => None,
+        };
+        out.push(PlannedClient {
+            label,
+            new,
+            client_id,
+            secret,
+        });
+    }
+    Ok(out)
+}
+
+/// Checks a secret given from outside without ever printing it.
+fn check_secret_value(label: &str, source: &str, v: String) -> Result<SecretString, String> {
+    let n = v.chars().count();
+    if !(MIN_SECRET_CHARS..=512).contains(&n) {
+        return Err(format!(
+            "{label}: the secret from {source} must be {MIN_SECRET_CHARS} to 512 characters (it has {n})"
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(format!(
+            "{label}: the secret from {source} contains control characters"
+        ));
+    }
+    Ok(SecretString::new(v))
+}
+
+fn check_secret_fits(p: &PlannedClient, method: ClientAuthMethod) -> Result<(), String> {
+    if p.secret.is_some() && !method.uses_secret() {
+        return Err(format!(
+            "{}: {method} uses no secret; remove secret_env / secret_file",
+            p.label
+        ));
+    }
+    Ok(())
+}
+
+/// A new client, or one whose new method needs a new secret, must have its secret given: the
+/// server cannot show a generated one to anybody.
+fn check_secret_present(
+    p: &PlannedClient,
+    existing: Option<ClientAuthMethod>,
+    method: ClientAuthMethod,
+) -> Result<(), String> {
+    if p.secret.is_some() || !method.uses_secret() {
+        return Ok(());
+    }
+    match existing {
+        None => Err(format!(
+            "{}: {method} needs a secret: set secret_env = \"VAR\" or secret_file = \"path\"",
+            p.label
+        )),
+        Some(old) if clients::secret_change_for(old, method) == SecretNeed::New => Err(format!(
+            "{}: changing to {method} needs a new secret: set secret_env or secret_file",
+            p.label
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+async fn apply_scope(
+    state: &AppState,
+    actor: &Actor,
+    s: NewScope,
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let label = format!("scope {}", s.name);
+    if let Err(StoreError::NotFound) = state.store.get_scope(&s.name).await {
+        match scopes::create_scope(state, actor, s.clone()).await {
+            Ok(_) => {
+                outcome.created += 1;
+                return Ok(());
+            }
+            // Another instance starting with the same file created it meanwhile: update it.
+            Err(e) if e.http_status() == axum::http::StatusCode::CONFLICT => {}
+            Err(e) => return Err(format!("{label}: {e}")),
+        }
+    }
+    match state.store.get_scope(&s.name).await {
+        Ok(before) => {
+            let after = scopes::update_scope(
+                state,
+                actor,
+                &s.name,
+                ScopePatch {
+                    description: Some(s.description),
+                    permissions: Some(s.permissions),
+                },
+            )
+            .await
+            .map_err(|e| format!("{label}: {e}"))?;
+            if after == before {
+                outcome.unchanged += 1;
+            } else {
+                outcome.updated += 1;
+            }
+        }
+        Err(e) => return Err(format!("{label}: {e}")),
+    }
+    Ok(())
+}
+
+/// Whether `secret` is one of the client's current secrets, stored in the form its method needs.
+fn holds_secret(state: &AppState, client_id: &str, secret: &SecretString) -> bool {
+    let Some(entry) = state.registry.client(client_id) else {
+        return false;
+    };
+    if entry.client.token_endpoint_auth_method == ClientAuthMethod::ClientSecretJwt {
+        let t = now();
+        entry.secrets.iter().any(|s| {
+            s.expires_at.is_none_or(|e| e > t)
+                && s.plain
+                    .as_ref()
+                    .is_some_and(|p| p.expose() == secret.expose())
+        })
+    } else {
+        entry.check_secret(&state.keys, secret.expose(), now())
+    }
+}
+
+async fn apply_client(
+    state: &AppState,
+    actor: &Actor,
+    p: PlannedClient,
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let label = p.label;
+    let err = |e: crate::admin::error::ApiError| format!("{label}: {e}");
+    if let Err(StoreError::NotFound) = state.store.get_client(&p.client_id).await {
+        match clients::create_client(state, actor, p.new.clone(), p.secret.clone()).await {
+            Ok(_) => {
+                outcome.created += 1;
+                return Ok(());
+            }
+            // Another instance starting with the same file created it meanwhile: update it.
+            Err(e) if e.http_status() == axum::http::StatusCode::CONFLICT => {}
+            Err(e) => return Err(err(e)),
+        }
+    }
+    let before = state
+        .store
+        .get_client(&p.client_id)
+        .await
+        .map_err(|e| format!("{label}: {e}"))?;
+    let keep_enabled = p.new.enabled.is_none();
+    let mut after = p.new.into_client(p.client_id.clone(), before.created_at);
+    if keep_enabled {
+        after.enabled = before.enabled;
+    }
+    clients::check(state, &mut after).await.map_err(err)?;
+    let mut changed = false;
+    if !clients::same_settings(&before, &after) {
+        clients::store_update(state, actor, &before, after, "client.update")
+            .await
+            .map_err(err)?;
+        changed = true;
+    }
+    if let Some(secret) = &p.secret
+        && !holds_secret(state, &p.client_id, secret)
+    {
+        rotate_secret(state, actor, &p.client_id, 0, Some(secret))
+            .await
+            .map_err(err)?;
+        changed = true;
+    }
+    if changed {
+        outcome.updated += 1;
+    } else {
+        outcome.unchanged += 1;
+    }
+    Ok(())
+}

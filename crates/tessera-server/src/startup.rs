@@ -1,0 +1,262 @@
+//! Building and running a server: store, keys, registry, bootstrap, routes, background tasks,
+//! graceful shutdown.
+
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::keyring::KeyRing;
+use crate::oauth::remote_jwks::RemoteJwks;
+use crate::opaque::OpaqueWriter;
+use crate::ratelimit::FailureLimiter;
+use crate::registry::Registry;
+use crate::state::{AppState, SharedState};
+use crate::store::Store;
+use crate::{app, bootstrap, setup_file, telemetry};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The configuration is not usable.
+    #[error("{0}")]
+    Config(String),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The master key could not be loaded.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// The signing keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] crate::keyring::KeyError),
+    /// Bootstrap or the setup file failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A server, bound and ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: SharedState,
+    /// Where the bootstrap credential was written on this start, if it was.
+    pub bootstrap_credentials: Option<PathBuf>,
+}
+
+impl Application {
+    /// Opens the store, loads or creates keys, applies the setup file and binds the listener.
+    /// With port 0 and no configured issuer, the issuer names the port really bound.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let mut config = config;
+        if config.issuer.is_none() {
+            config.issuer = Some(format!("http://{local}"));
+        }
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StartupError::Config(format!(
+                "cannot create data_dir {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let keys = match &config.secrets.master_key {
+            Some(k) => Keys::from_master_b64(k.expose())?,
+            None => Keys::load_or_create(&config.master_key_file())?,
+        };
+        let store = Store::connect(
+            &config.database_url(),
+            config.database.max_connections,
+            Duration::from_secs(config.database.timeout_secs.max(1)),
+        )
+        .await?;
+        let issuer = config.issuer();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let instance_id = crate::crypto::random_id("i-")?;
+        let state = Arc::new(AppState {
+            keyring: KeyRing::new(instance_id.clone()),
+            registry: Registry::new(instance_id.clone()),
+            instance_id,
+            token_endpoint: format!("{issuer}/oauth2/token"),
+            issuer,
+            opaque: OpaqueWriter::start(store.clone()),
+            failures_by_client: FailureLimiter::per_minute(
+                config.rate_limit.failed_auth_per_client_per_minute,
+            ),
+            failures_by_address: FailureLimiter::per_minute(
+                config.rate_limit.failed_auth_per_address_per_minute,
+            ),
+            remote_jwks: RemoteJwks::new(http),
+            metrics: telemetry::metrics_handle(),
+            guesses: crate::users::limits::GuessLimits::new(&config),
+            store,
+            keys,
+            config,
+        });
+        state.keyring.ensure_keys(&state.store, &state.keys).await?;
+        state.registry.reload_all(&state.store, &state.keys).await?;
+        let bootstrap_credentials = bootstrap::run(&state).await.map_err(StartupError::Setup)?;
+        if let Some(file) = state.config.setup_file.clone() {
+            setup_file::apply_file(&state, &file)
+                .await
+                .map_err(StartupError::Setup)?;
+        }
+        Ok(Self {
+            listener,
+            state,
+            bootstrap_credentials,
+        })
+    }
+
+    /// The address really bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The port really bound.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The shared state (for tests and embedding).
+    pub fn state(&self) -> SharedState {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish within the
+    /// configured grace period.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let tasks = spawn_background(state.clone());
+        let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
+        let app = app::router(state.clone());
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopped_tx.send(());
+        };
+        let server = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let result = tokio::select! {
+            r = server => r,
+            () = async {
+                let _ = stopped_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("grace period over; closing remaining connections");
+                Ok(())
+            }
+        };
+        for t in tasks {
+            t.abort();
+        }
+        state.store.close().await;
+        result
+    }
+}
+
+fn spawn_background(state: SharedState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut v = Vec::new();
+    let s = state.clone();
+    v.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            s.config.keys.reload_interval_secs.max(1),
+        ));
+        loop {
+            tick.tick().await;
+            if let Err(e) = s.keyring.reload(&s.store, &s.keys).await {
+                tracing::warn!(error = %e, "could not reload signing keys");
+            }
+        }
+    }));
+    v.push(crate::cluster::spawn_listener(state.clone()));
+    v.push(crate::users::spawn_housekeeping(state.clone()));
+    v.extend(crate::cluster::spawn_rotation(state.clone()));
+    let s = state.clone();
+    v.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            s.config.cluster.full_reload_secs.max(1),
+        ));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = s.registry.reload_all(&s.store, &s.keys).await {
+                tracing::warn!(error = %e, "could not reload the registry");
+            }
+            s.failures_by_client.sweep();
+            s.failures_by_address.sweep();
+        }
+    }));
+    let s = state;
+    v.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match s.store.purge_expired(crate::model::now() - 60).await {
+                Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired rows"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not purge expired rows"),
+            }
+        }
+    }));
+    v
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

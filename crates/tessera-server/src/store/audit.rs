@@ -1,0 +1,73 @@
+//! The audit log.
+
+use super::{Store, StoreError, on_pool};
+use crate::model::AuditEvent;
+use serde::Deserialize;
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+    remote_addr: Option<String>,
+}
+
+impl AuditRow {
+    fn into_event(self) -> AuditEvent {
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        AuditEvent {
+            id: self.id,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            before: parse(self.before),
+            after: parse(self.after),
+            remote_addr: self.remote_addr,
+        }
+    }
+}
+
+/// Filters for reading the audit log.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditQuery {
+    /// Only events with an id below this (paging backwards).
+    pub before_id: Option<i64>,
+    /// Only events about this target.
+    pub target: Option<String>,
+    /// Only events whose action starts with this.
+    pub action: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+impl Store {
+    /// Appends an event.
+    pub async fn append_audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
+        let before = e.before.as_ref().map(serde_json::to_string).transpose()?;
+        let after = e.after.as_ref().map(serde_json::to_string).transpose()?;
+        on_pool!(self, p => async {
+            sqlx::query("INSERT INTO audit_log (at, actor, action, target, before, after, remote_addr) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(e.at).bind(&e.actor).bind(&e.action).bind(&e.target).bind(&before).bind(&after).bind(&e.remote_addr)
+                .execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// Events, newest first.
+    pub async fn list_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        let before_id = q.before_id.unwrap_or(i64::MAX);
+        let action = format!("{}%", q.action.as_deref().unwrap_or("").replace('%', ""));
+        on_pool!(self, p => async {
+            let rows: Vec<AuditRow> = sqlx::query_as("SELECT id, at, actor, action, target, before, after, remote_addr FROM audit_log WHERE id < $1 AND ($2 IS NULL OR target = $2) AND action LIKE $3 ORDER BY id DESC LIMIT $4")
+                .bind(before_id).bind(&q.target).bind(&action).bind(limit)
+                .fetch_all(p).await?;
+            Ok(rows.into_iter().map(AuditRow::into_event).collect())
+        })
+    }
+}

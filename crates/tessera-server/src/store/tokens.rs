@@ -1,0 +1,122 @@
+//! Opaque access tokens, revoked JWT ids and used client-assertion ids.
+
+use super::{Db, Store, StoreError, on_pool};
+use crate::model::StoredToken;
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    hash: Vec<u8>,
+    jti: String,
+    client_id: String,
+    sub: String,
+    scope: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+    revoked: bool,
+    extra: String,
+}
+
+impl From<TokenRow> for StoredToken {
+    fn from(r: TokenRow) -> Self {
+        Self {
+            hash: r.hash,
+            jti: r.jti,
+            client_id: r.client_id,
+            sub: r.sub,
+            scope: r.scope,
+            aud: r.aud,
+            iat: r.iat,
+            exp: r.exp,
+            revoked: r.revoked,
+            extra: r.extra,
+        }
+    }
+}
+
+impl Store {
+    /// Inserts opaque tokens in one transaction (one commit for many tokens: group commit).
+    pub async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StoreError> {
+        match &self.db {
+            // One statement for the whole batch: one round trip and one commit, whatever its size.
+            Db::Postgres(p) => {
+                let col = |f: fn(&StoredToken) -> String| tokens.iter().map(f).collect::<Vec<_>>();
+                let hashes: Vec<Vec<u8>> = tokens.iter().map(|t| t.hash.clone()).collect();
+                let jtis = col(|t| t.jti.clone());
+                let clients = col(|t| t.client_id.clone());
+                let subs = col(|t| t.sub.clone());
+                let scopes = col(|t| t.scope.clone());
+                let auds = col(|t| t.aud.clone());
+                let extras = col(|t| t.extra.clone());
+                let iats: Vec<i64> = tokens.iter().map(|t| t.iat).collect();
+                let exps: Vec<i64> = tokens.iter().map(|t| t.exp).collect();
+                let revoked: Vec<bool> = tokens.iter().map(|t| t.revoked).collect();
+                self.timed(async {
+                    sqlx::query("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::bool[], $10::text[])")
+                        .bind(&hashes).bind(&jtis).bind(&clients).bind(&subs).bind(&scopes).bind(&auds).bind(&iats).bind(&exps).bind(&revoked).bind(&extras)
+                        .execute(p).await?;
+                    Ok(())
+                })
+                .await
+            }
+            Db::Sqlite(_) => on_pool!(self, p => async {
+                let mut tx = p.begin().await?;
+                for t in tokens {
+                    sqlx::query("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                        .bind(&t.hash).bind(&t.jti).bind(&t.client_id).bind(&t.sub).bind(&t.scope).bind(&t.aud).bind(t.iat).bind(t.exp).bind(t.revoked).bind(&t.extra)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }),
+        }
+    }
+
+    /// The opaque token with this hash, if stored.
+    pub async fn get_token(&self, hash: &[u8]) -> Result<Option<StoredToken>, StoreError> {
+        on_pool!(self, p => async {
+            let row: Option<TokenRow> = sqlx::query_as("SELECT hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra FROM opaque_tokens WHERE hash = $1")
+                .bind(hash).fetch_optional(p).await?;
+            Ok(row.map(StoredToken::from))
+        })
+    }
+
+    /// Marks an opaque token revoked.
+    pub async fn revoke_token(&self, hash: &[u8]) -> Result<(), StoreError> {
+        on_pool!(self, p => async {
+            sqlx::query("UPDATE opaque_tokens SET revoked = TRUE WHERE hash = $1").bind(hash).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// Records a revoked JWT access token until it expires.
+    pub async fn revoke_jwt(&self, jti: &str, client_id: &str, exp: i64) -> Result<(), StoreError> {
+        on_pool!(self, p => async {
+            sqlx::query("INSERT INTO revoked_jwts (jti, client_id, exp) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING")
+                .bind(jti).bind(client_id).bind(exp).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// Whether a JWT id was revoked.
+    pub async fn is_jwt_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        on_pool!(self, p => async {
+            let row: Option<(String,)> = sqlx::query_as("SELECT jti FROM revoked_jwts WHERE jti = $1").bind(jti).fetch_optional(p).await?;
+            Ok(row.is_some())
+        })
+    }
+
+    /// Records a client assertion's `jti`; `false` when it was already used (a replay).
+    pub async fn use_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        exp: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, p => async {
+            let n = sqlx::query("INSERT INTO used_assertions (client_id, jti, exp) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING")
+                .bind(client_id).bind(jti).bind(exp).execute(p).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+}

@@ -1,0 +1,37 @@
+//! People who sign in: the local user store's records, password hashing, and the changes that
+//! must end a user's sessions and refresh tokens (disable, new password, delete).
+
+pub mod limits;
+pub mod model;
+pub mod ops;
+pub mod password;
+
+pub use model::{Consent, NewUser, User, UserPatch, Username};
+
+use crate::state::SharedState;
+use std::time::Duration;
+
+/// Every minute: forgets expired guess-limiter state; every ten minutes: deletes expired
+/// sessions, codes, device codes and refresh token families.
+pub fn spawn_housekeeping(state: SharedState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            state.guesses.sweep();
+            if n.is_multiple_of(10) {
+                match state
+                    .store
+                    .purge_expired_user_grants(crate::model::now())
+                    .await
+                {
+                    Ok(rows) if rows > 0 => tracing::debug!(rows, "purged expired user grants"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired user grants"),
+                }
+            }
+            n = n.wrapping_add(1);
+        }
+    })
+}

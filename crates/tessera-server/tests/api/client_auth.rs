@@ -1,0 +1,230 @@
+//! client_secret_jwt and private_key_jwt, with assertions built by an independent JOSE library
+//! (jsonwebtoken).
+
+use crate::helpers::{ClientSpec, TestApp, assert_oauth_error, jwt_claims, spawn_app};
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use tessera_jose::{Algorithm, JwkSet, SigningKey, to_pem};
+use tessera_proto::ClientAuthMethod;
+use tessera_server::model::now;
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+fn claims(id: &str, aud: &str, exp_in: i64, jti: &str) -> Value {
+    json!({"iss": id, "sub": id, "aud": aud, "exp": now() + exp_in, "iat": now(), "jti": jti})
+}
+
+async fn send(app: &TestApp, assertion: &str) -> reqwest::Response {
+    app.token(
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn client_secret_jwt_with_hs256() {
+    let app = spawn_app().await;
+    let secret = app
+        .register_client(ClientSpec::new("hs").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let sign = |c: &Value| {
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), c, &key).unwrap()
+    };
+    let ok = sign(&claims("hs", &app.token_url(), 60, "j1"));
+    let r = send(&app, &ok).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        jwt_claims(
+            r.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+        )["sub"],
+        "hs"
+    );
+    // The same jti again is a replay.
+    assert_oauth_error(send(&app, &ok).await, 401, "invalid_client").await;
+    // The issuer is an accepted audience too.
+    assert_eq!(
+        send(&app, &sign(&claims("hs", &app.base, 60, "j2")))
+            .await
+            .status(),
+        200
+    );
+    // A wrong secret.
+    let bad = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims("hs", &app.base, 60, "j3"),
+        &EncodingKey::from_secret(b"not the secret at all, clearly"),
+    )
+    .unwrap();
+    assert_oauth_error(send(&app, &bad).await, 401, "invalid_client").await;
+    // A client_secret_jwt client may not send its secret in plain.
+    let r = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("hs", &secret)),
+        )
+        .await;
+    assert_oauth_error(r, 401, "invalid_client").await;
+}
+
+fn rsa_or_ec(alg: Algorithm) -> (SigningKey, EncodingKey, jsonwebtoken::Algorithm) {
+    let ours = SigningKey::generate(alg)
+        .unwrap()
+        .with_kid(format!("kid-{alg}"));
+    let pem = to_pem("PRIVATE KEY", ours.pkcs8_der().unwrap());
+    let ek = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
+        _ => EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    };
+    (ours, ek, alg.as_str().parse().unwrap())
+}
+
+#[tokio::test]
+async fn private_key_jwt_checks_every_claim() {
+    let app = spawn_app().await;
+    let (key, ek, their_alg) = rsa_or_ec(Algorithm::ES256);
+    let mut spec = ClientSpec::new("pk").method(ClientAuthMethod::PrivateKeyJwt);
+    spec.jwks = Some(JwkSet {
+        keys: vec![key.public_jwk().unwrap()],
+    });
+    spec.auth_signing_alg = Some(Algorithm::ES256);
+    app.register_client(spec).await;
+    let mut header = Header::new(their_alg);
+    header.kid = Some("kid-ES256".into());
+    let sign = |c: &Value| jsonwebtoken::encode(&header, c, &ek).unwrap();
+    let te = app.token_url();
+    assert_eq!(
+        send(&app, &sign(&claims("pk", &te, 60, "a")))
+            .await
+            .status(),
+        200
+    );
+    // Each broken claim is refused with a reason.
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": te, "iat": now(), "jti": "b"}),
+            "exp",
+        ),
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() + 3600, "jti": "c"}),
+            "ahead",
+        ),
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() - 600, "jti": "d"}),
+            "expired",
+        ),
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": "https://elsewhere/", "exp": now() + 60, "jti": "e"}),
+            "aud",
+        ),
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() + 60}),
+            "jti",
+        ),
+        (
+            json!({"iss": "someone", "sub": "pk", "aud": te, "exp": now() + 60, "jti": "f"}),
+            "iss",
+        ),
+        (
+            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() + 60, "nbf": now() + 600, "jti": "g"}),
+            "nbf",
+        ),
+    ];
+    for (c, word) in cases {
+        let r = send(&app, &sign(&c)).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            (status.as_u16(), body["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{c}"
+        );
+        assert!(
+            body["error_description"].as_str().unwrap().contains(word),
+            "{word}: {body}"
+        );
+    }
+    // Another algorithm than the registered one.
+    let (_k2, ek2, alg2) = rsa_or_ec(Algorithm::RS256);
+    let other =
+        jsonwebtoken::encode(&Header::new(alg2), &claims("pk", &te, 60, "h"), &ek2).unwrap();
+    let r = send(&app, &other).await;
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("ES256"),
+        "{body}"
+    );
+    // Missing client_assertion_type.
+    let r = app
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion", &sign(&claims("pk", &te, 60, "i"))),
+            ],
+            None,
+        )
+        .await;
+    assert_oauth_error(r, 400, "invalid_request").await;
+    // A wrong type.
+    let r = app
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", "urn:x"),
+                ("client_assertion", &sign(&claims("pk", &te, 60, "j"))),
+            ],
+            None,
+        )
+        .await;
+    assert_oauth_error(r, 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn private_key_jwt_with_rs256_eddsa_and_a_jwks_uri() {
+    let app = spawn_app().await;
+    let (rsa, rsa_ek, _) = rsa_or_ec(Algorithm::RS256);
+    let (ed, ed_ek, _) = rsa_or_ec(Algorithm::EdDSA);
+    let jwks = json!({"keys": [rsa.public_jwk().unwrap(), ed.public_jwk().unwrap()]});
+    // Serve the JWKS from a small HTTP server on loopback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let j = jwks.clone();
+            async move { axum::Json(j) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut spec = ClientSpec::new("remote").method(ClientAuthMethod::PrivateKeyJwt);
+    spec.jwks_uri = Some(format!("http://{addr}/jwks"));
+    app.register_client(spec).await;
+    let te = app.token_url();
+    let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some("kid-RS256".into());
+    let a = jsonwebtoken::encode(&h, &claims("remote", &te, 60, "r1"), &rsa_ek).unwrap();
+    assert_eq!(send(&app, &a).await.status(), 200);
+    let mut h = Header::new(jsonwebtoken::Algorithm::EdDSA);
+    h.kid = Some("kid-EdDSA".into());
+    let a = jsonwebtoken::encode(&h, &claims("remote", &te, 60, "r2"), &ed_ek).unwrap();
+    assert_eq!(send(&app, &a).await.status(), 200);
+    // HS256 "signed" with the public key is refused for a private_key_jwt client.
+    let forged = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims("remote", &te, 60, "r3"),
+        &EncodingKey::from_secret(b"public key bytes"),
+    )
+    .unwrap();
+    assert_oauth_error(send(&app, &forged).await, 401, "invalid_client").await;
+}

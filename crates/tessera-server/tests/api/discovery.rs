@@ -1,0 +1,119 @@
+//! Discovery documents and the JWKS.
+
+use crate::helpers::spawn_app;
+use serde_json::Value;
+
+#[tokio::test]
+async fn both_well_known_documents_describe_the_server() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let m: Value = app
+            .http
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(m["issuer"], app.base);
+        assert_eq!(m["token_endpoint"], app.token_url());
+        assert_eq!(m["jwks_uri"], app.url("/oauth2/jwks"));
+        assert_eq!(m["introspection_endpoint"], app.url("/oauth2/introspect"));
+        assert_eq!(m["revocation_endpoint"], app.url("/oauth2/revoke"));
+        assert!(
+            m["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g == "client_credentials")
+        );
+        for method in [
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+        ] {
+            assert!(
+                m["token_endpoint_auth_methods_supported"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == method)
+            );
+        }
+        assert!(
+            m["scopes_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "tessera.clients.read")
+        );
+    }
+}
+
+#[tokio::test]
+async fn jwks_has_public_keys_only() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.url("/oauth2/jwks")).send().await.unwrap();
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let jwks: Value = r.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    let algs: Vec<&str> = keys.iter().filter_map(|k| k["alg"].as_str()).collect();
+    for alg in ["ES256", "RS256", "EdDSA"] {
+        assert!(algs.contains(&alg), "{alg} missing");
+    }
+    for k in keys {
+        assert!(k["kid"].is_string() && k["use"] == "sig");
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(
+                k.get(private).is_none(),
+                "private member {private} published"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r: Value = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "ready");
+    app.admin_token().await;
+    let m = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("tessera_token_requests_total"), "{m}");
+    assert!(m.contains("tessera_token_request_duration_seconds"));
+}

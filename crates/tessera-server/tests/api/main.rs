@@ -1,0 +1,31 @@
+//! Integration tests: each test starts the real server on 127.0.0.1:0 with its own SQLite file
+//! and talks HTTP to it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod helpers;
+mod people;
+mod pg;
+mod proxy;
+
+mod admin;
+mod authorization_code;
+mod browser;
+mod client_auth;
+mod cluster;
+mod device;
+mod discovery;
+mod interop;
+mod introspect_revoke;
+mod oidc;
+mod password;
+mod refresh;
+mod store_backends;
+mod token_endpoint;
+mod transfer;
+mod users_admin;

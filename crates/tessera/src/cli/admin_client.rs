@@ -1,0 +1,266 @@
+//! The admin API's HTTP client for `tessera client|scope|audit|key`: gets a token with the client
+//! credentials grant (RFC 6749 §4.4, Basic authentication per §2.3.1) from the server's token
+//! endpoint, then calls `/admin/api/v1/…` with it. Works against a remote server as well as the
+//! local one.
+
+use anyhow::{Context, anyhow, bail};
+use clap::Args;
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+use tessera_server::bootstrap::ADMIN_AUDIENCE;
+use tessera_server::secret::SecretString;
+
+/// Where the default server listens.
+pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+/// Where `tessera serve` writes the bootstrap credential by default.
+pub(crate) const DEFAULT_CREDENTIALS: &str = "./tessera-data/admin-credentials.json";
+
+/// Options shared by every admin command.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AdminOptions {
+    /// The Tessera server's base URL.
+    #[arg(long, global = true, env = "TESSERA_URL", default_value = DEFAULT_SERVER, value_name = "URL")]
+    pub(crate) server: String,
+    /// A credential file (JSON with client_id and client_secret), such as the bootstrap file
+    /// `tessera serve` writes. Default ./tessera-data/admin-credentials.json, unless
+    /// TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET are set.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_ADMIN_CREDENTIALS",
+        value_name = "FILE"
+    )]
+    pub(crate) admin_credentials: Option<PathBuf>,
+    /// Print the server's JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// An admin client id and secret.
+#[derive(Deserialize)]
+struct Credential {
+    client_id: String,
+    client_secret: SecretString,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn load_credential(opts: &AdminOptions) -> anyhow::Result<Credential> {
+    let from_env = (
+        env_nonempty("TESSERA_CLIENT_ID"),
+        env_nonempty("TESSERA_CLIENT_SECRET"),
+    );
+    let path = match (&opts.admin_credentials, from_env) {
+        (Some(p), _) => p.clone(),
+        (None, (Some(id), Some(secret))) => {
+            return Ok(Credential {
+                client_id: id,
+                client_secret: SecretString::new(secret),
+            });
+        }
+        (None, (Some(_), None)) | (None, (None, Some(_))) => {
+            bail!("set both TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET, or neither");
+        }
+        (None, (None, None)) => PathBuf::from(DEFAULT_CREDENTIALS),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        anyhow!(
+            "cannot read the admin credential {}: {e}\n\
+             (tessera serve writes it on first start; pass --admin-credentials FILE, or set \
+             TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "the admin credential {} is not JSON with client_id and client_secret: {e}",
+            path.display()
+        )
+    })
+}
+
+/// An authenticated connection to the admin API.
+#[derive(Debug)]
+pub(crate) struct AdminClient {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+}
+
+/// The error sentence of a JSON error body (`error_description`, else `error`), or the status.
+fn error_text(status: StatusCode, body: &str) -> String {
+    let v: Option<Value> = serde_json::from_str(body).ok();
+    let code = v
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .and_then(Value::as_str);
+    let description = v
+        .as_ref()
+        .and_then(|v| v.get("error_description"))
+        .and_then(Value::as_str);
+    match (description, code) {
+        (Some(d), Some(c)) => format!("{d} ({c}, HTTP {})", status.as_u16()),
+        (Some(d), None) => format!("{d} (HTTP {})", status.as_u16()),
+        (None, Some(c)) => format!("{c} (HTTP {})", status.as_u16()),
+        (None, None) => format!("the server answered HTTP {}", status),
+    }
+}
+
+impl AdminClient {
+    /// Reads the credential, gets an admin token and returns a client of the admin API.
+    pub(crate) async fn connect(opts: &AdminOptions) -> anyhow::Result<Self> {
+        let base = Url::parse(opts.server.trim_end_matches('/'))
+            .with_context(|| format!("--server {:?} is not a URL", opts.server))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            bail!(
+                "--server {:?} must be an http:// or https:// URL",
+                opts.server
+            );
+        }
+        let cred = load_credential(opts)?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("tessera-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let token_url = Self::url_at(&base, &["oauth2", "token"])?;
+        let form = tessera_proto::form::encode([
+            ("grant_type", "client_credentials"),
+            ("resource", ADMIN_AUDIENCE),
+        ]);
+        let resp = http
+            .post(token_url.clone())
+            .header(
+                reqwest::header::AUTHORIZATION,
+                tessera_proto::basic::encode(&cred.client_id, cred.client_secret.expose()),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| unreachable_server(&opts.server, &e))?;
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!(
+                "the token endpoint {token_url} refused the admin credential of client {:?}: {}",
+                cred.client_id,
+                error_text(status, &body)
+            );
+        }
+        let token = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.get("access_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .ok_or_else(|| {
+                anyhow!("the token endpoint {token_url} answered without an access_token")
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token: SecretString::new(token),
+        })
+    }
+
+    fn url_at(base: &Url, segments: &[&str]) -> anyhow::Result<Url> {
+        let mut url = base.clone();
+        url.path_segments_mut()
+            .map_err(|()| anyhow!("the server URL cannot have a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// The URL of an admin API resource; each segment is percent-encoded (a client id may hold
+    /// `/`, `%`, spaces or any other printable character).
+    pub(crate) fn url(&self, segments: &[&str]) -> anyhow::Result<Url> {
+        let mut all = vec!["admin", "api", "v1"];
+        all.extend_from_slice(segments);
+        Self::url_at(&self.base, &all)
+    }
+
+    /// Sends a request and returns the JSON answer (`null` for 204); a refusal becomes an error
+    /// carrying the server's `error_description`.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        let mut req = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| unreachable_server(self.base.as_str(), &e))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{}", error_text(status, &text));
+        }
+        if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).context("the server's answer is not JSON")
+    }
+
+    /// `GET` a resource.
+    pub(crate) async fn get(&self, segments: &[&str]) -> anyhow::Result<Value> {
+        self.send(Method::GET, self.url(segments)?, None).await
+    }
+
+    /// `POST` to a resource.
+    pub(crate) async fn post(&self, segments: &[&str], body: &Value) -> anyhow::Result<Value> {
+        self.send(Method::POST, self.url(segments)?, Some(body))
+            .await
+    }
+
+    /// `PATCH` a resource.
+    pub(crate) async fn patch(&self, segments: &[&str], body: &Value) -> anyhow::Result<Value> {
+        self.send(Method::PATCH, self.url(segments)?, Some(body))
+            .await
+    }
+
+    /// `DELETE` a resource.
+    pub(crate) async fn delete(&self, segments: &[&str]) -> anyhow::Result<Value> {
+        self.send(Method::DELETE, self.url(segments)?, None).await
+    }
+}
+
+fn unreachable_server(server: &str, e: &reqwest::Error) -> anyhow::Error {
+    let mut cause = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = format!("{cause}: {s}");
+        src = s.source();
+    }
+    anyhow!(
+        "cannot reach the Tessera server at {server}: {cause}\n(is it running? choose another with --server URL or TESSERA_URL)"
+    )
+}

@@ -1,0 +1,111 @@
+//! Command-line interface: one subcommand family per file.
+
+pub(crate) mod admin_client;
+pub(crate) mod audit;
+pub(crate) mod client;
+pub(crate) mod db;
+pub(crate) mod duration;
+pub(crate) mod gateway;
+pub(crate) mod key;
+pub(crate) mod scope;
+pub(crate) mod serve;
+pub(crate) mod token;
+pub(crate) mod user;
+
+use clap::{Parser, Subcommand};
+
+/// Tessera: OAuth 2.0 / OpenID Connect authorization server, token client and gateway.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the authorization server (SQLite under ./tessera-data by default).
+    Serve(serve::ServeArgs),
+    /// Get, check and manage tokens from any OAuth 2.0 server.
+    Token(token::TokenArgs),
+    /// Register and manage clients (admin API).
+    Client(Box<client::ClientArgs>),
+    /// Register and manage scopes and their permissions (admin API).
+    Scope(scope::ScopeArgs),
+    /// Read the audit log of admin changes (admin API).
+    Audit(audit::AuditArgs),
+    /// List, rotate and retire signing keys (admin API).
+    Key(key::KeyArgs),
+    /// Manage local users, their passwords and consents (admin API).
+    User(user::UserArgs),
+    /// Migrate, export and import the store (works on the database directly).
+    Db(db::DbArgs),
+    /// Run the gateway: a reverse proxy that puts tokens on requests and guards routes.
+    Gateway(gateway::GatewayArgs),
+}
+
+/// Runs the chosen subcommand.
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Token(args) => token::run(args).await,
+        Command::Client(args) => client::run(*args).await,
+        Command::Scope(args) => scope::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
+        Command::Key(args) => key::run(args).await,
+        Command::User(args) => user::run(args).await,
+        Command::Db(args) => db::run(args).await,
+        Command::Gateway(args) => gateway::run(args).await,
+    }
+}
+
+/// Prints rows under a header, each column as wide as its widest cell.
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                let pad = widths.get(i).copied().unwrap_or(0);
+                out.push_str(&format!("{cell:<pad$}  "));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Prints a JSON value for scripts.
+pub(crate) fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
+
+/// A JSON value as a table cell: strings bare, arrays joined by spaces, null as `-`.
+pub(crate) fn cell(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "-".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(a)) if a.is_empty() => "-".into(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|x| cell(Some(x)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    }
+}

@@ -1,0 +1,53 @@
+//! `tessera serve`: runs the authorization server.
+
+use clap::Args;
+use std::path::PathBuf;
+use tessera_server::config::Config;
+use tessera_server::startup::Application;
+
+/// Arguments of `tessera serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML configuration file; `TESSERA_…` environment variables override it.
+    #[arg(long, short = 'c', env = "TESSERA_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// Runs the server until SIGTERM or SIGINT.
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let result = serve(args).await;
+    tessera_server::telemetry::flush_logs();
+    result
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(args.config.as_deref())?;
+    tessera_server::telemetry::init_logging(&config.log);
+    let app = Application::build(config).await?;
+    let state = app.state();
+    tracing::info!(
+        issuer = %state.issuer,
+        listen = %app.local_addr(),
+        database = state.store.backend(),
+        "tessera is serving"
+    );
+    if let Some(path) = &app.bootstrap_credentials {
+        tracing::info!(
+            path = %path.display(),
+            "bootstrap admin credential written (readable only by its owner); the tessera CLI uses it by default"
+        );
+        eprintln!(
+            "Bootstrap admin credential written to {} (mode 0600).",
+            path.display()
+        );
+    }
+    eprintln!(
+        "Tessera is serving {} on http://{} (token endpoint {}).",
+        state.issuer,
+        app.local_addr(),
+        state.token_endpoint
+    );
+    app.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

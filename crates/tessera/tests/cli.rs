@@ -1,0 +1,618 @@
+//! The admin CLI (`tessera client|scope|audit|key`) as an operator runs it: the real binary
+//! against a real server started in-process on 127.0.0.1:0 with its own data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Output;
+use tempfile::TempDir;
+use tessera_server::config::Config;
+use tessera_server::startup::Application;
+use tokio::sync::oneshot;
+
+struct Server {
+    base: String,
+    credentials: PathBuf,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+    _dir: TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    let app = Application::build(config).await.unwrap();
+    let state = app.state();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    Server {
+        base: state.issuer.clone(),
+        credentials: state.config.credentials_file(),
+        http: reqwest::Client::new(),
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+/// The result of one run of the binary.
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn success(self) -> String {
+        assert!(
+            self.ok,
+            "failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+
+    #[track_caller]
+    fn failure(self, needle: &str) -> String {
+        assert!(!self.ok, "should have failed:\n{}", self.stdout);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr should mention {needle:?}:\n{}",
+            self.stderr
+        );
+        self.stderr
+    }
+}
+
+fn from(o: Output) -> Run {
+    Run {
+        ok: o.status.success(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn command(env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    for v in [
+        "TESSERA_URL",
+        "TESSERA_ADMIN_CREDENTIALS",
+        "TESSERA_CLIENT_ID",
+        "TESSERA_CLIENT_SECRET",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+impl Server {
+    /// Runs `tessera <args> --server … --admin-credentials …`.
+    async fn run(&self, args: &[&str]) -> Run {
+        let creds = self.credentials.to_str().unwrap();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--server", &self.base, "--admin-credentials", creds]);
+        from(command(&[]).args(&all).output().await.unwrap())
+    }
+
+    /// Runs the binary with the given environment and no flags added.
+    async fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
+        from(command(env).args(args).output().await.unwrap())
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/oauth2/token", self.base))
+            .header("authorization", tessera_proto::basic::encode(id, secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    fn admin_credential(&self) -> (String, String) {
+        let v: Value = serde_json::from_slice(&std::fs::read(&self.credentials).unwrap()).unwrap();
+        (
+            v["client_id"].as_str().unwrap().to_owned(),
+            v["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+/// The value printed after `label` on a line of its own.
+fn field(stdout: &str, label: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label} in:\n{stdout}"))
+        .trim()
+        .to_owned()
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn scopes_and_clients_from_creation_to_deletion() {
+    let s = server().await;
+    let out = s
+        .run(&[
+            "scope",
+            "create",
+            "core.accounting.read",
+            "--description",
+            "Read invoices",
+            "--permission",
+            "GET /api/invoices",
+            "--permission",
+            "GET /api/invoices/{id}",
+        ])
+        .await
+        .success();
+    assert!(out.contains("core.accounting.read"), "{out}");
+
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "billing",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "core.accounting.read",
+            "--default-scope",
+            "core.accounting.read",
+            "--token-lifetime",
+            "10m",
+            "--audience",
+            "https://api.example.com/",
+            "--claim",
+            "tenant=acme",
+        ])
+        .await
+        .success();
+    let id = field(&out, "client_id:");
+    let secret = field(&out, "client_secret:");
+    assert!(id.starts_with("tsc_"), "{out}");
+    assert!(secret.starts_with("tsec_"), "{out}");
+    assert!(out.contains("cannot be shown again"), "{out}");
+
+    // The printed secret gets a token, shaped by what was asked.
+    let (status, t) = s.token(&id, &secret).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["expires_in"], 600);
+    assert_eq!(t["scope"], "core.accounting.read");
+    let c = claims(t["access_token"].as_str().unwrap());
+    assert_eq!(c["sub"], id.as_str());
+    assert_eq!(c["aud"], "https://api.example.com/");
+    assert_eq!(c["tenant"], "acme");
+
+    // Listed and shown, without the secret.
+    let list = s.run(&["client", "list"]).await.success();
+    assert!(
+        list.contains("CLIENT ID") && list.contains(&id) && list.contains("billing"),
+        "{list}"
+    );
+    let show = s.run(&["client", "show", &id]).await.success();
+    assert!(
+        show.contains("core.accounting.read") && show.contains("10m"),
+        "{show}"
+    );
+    assert!(!show.contains(&secret) && !list.contains(&secret));
+    let scope = s
+        .run(&["scope", "show", "core.accounting.read"])
+        .await
+        .success();
+    assert!(
+        scope.contains("GET /api/invoices/{id}") && scope.contains(&id),
+        "{scope}"
+    );
+    let scopes = s.run(&["scope", "list"]).await.success();
+    assert!(
+        scopes.contains("core.accounting.read") && scopes.contains("Read invoices"),
+        "{scopes}"
+    );
+
+    // Update, disable, enable.
+    s.run(&[
+        "client",
+        "update",
+        &id,
+        "--name",
+        "billing v2",
+        "--token-lifetime",
+        "90s",
+    ])
+    .await
+    .success();
+    assert!(
+        s.run(&["client", "show", &id])
+            .await
+            .success()
+            .contains("billing v2")
+    );
+    assert_eq!(s.token(&id, &secret).await.1["expires_in"], 90);
+    s.run(&["client", "disable", &id]).await.success();
+    let (status, body) = s.token(&id, &secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    s.run(&["client", "enable", &id]).await.success();
+    assert_eq!(s.token(&id, &secret).await.0, 200);
+
+    // Rotation with a grace period: both secrets work.
+    let out = s
+        .run(&["client", "rotate-secret", &id, "--grace", "24h"])
+        .await
+        .success();
+    let new_secret = field(&out, "client_secret:");
+    assert_ne!(new_secret, secret);
+    assert!(
+        out.contains("cannot be shown again") && out.contains("keeps working for 1d"),
+        "{out}"
+    );
+    assert_eq!(s.token(&id, &secret).await.0, 200);
+    assert_eq!(s.token(&id, &new_secret).await.0, 200);
+    // Without one, the old secret stops at once.
+    let out = s.run(&["client", "rotate-secret", &id]).await.success();
+    let third = field(&out, "client_secret:");
+    assert_eq!(s.token(&id, &new_secret).await.0, 401);
+    assert_eq!(s.token(&id, &third).await.0, 200);
+
+    // The scope cannot go while the client may use it.
+    s.run(&["scope", "delete", "core.accounting.read"])
+        .await
+        .failure("still allowed");
+    s.run(&["client", "delete", &id]).await.success();
+    assert_eq!(s.token(&id, &third).await.0, 401);
+    s.run(&["client", "show", &id])
+        .await
+        .failure("does not exist");
+    s.run(&[
+        "scope",
+        "update",
+        "core.accounting.read",
+        "--description",
+        "Read all invoices",
+    ])
+    .await
+    .success();
+    s.run(&["scope", "delete", "core.accounting.read"])
+        .await
+        .success();
+    s.run(&["scope", "show", "core.accounting.read"])
+        .await
+        .failure("does not exist");
+
+    // The audit log tells the story, newest first.
+    let audit = s.run(&["audit", "--target", &id]).await.success();
+    let actions: Vec<&str> = audit
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .filter(|a| *a != "client.auth_failed")
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "client.delete",
+            "client.secret_rotate",
+            "client.secret_rotate",
+            "client.enable",
+            "client.disable",
+            "client.update",
+            "client.create"
+        ],
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn json_output_for_scripts() {
+    let s = server().await;
+    s.run(&["scope", "create", "core.things.read", "--json"])
+        .await
+        .success();
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "scripted",
+            "--client-id",
+            "a/b c%d+é",
+            "--scope",
+            "core.things.read",
+            "--token-format",
+            "opaque",
+            "--json",
+        ])
+        .await
+        .success();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["client_id"], "a/b c%d+é");
+    assert_eq!(v["access_token_format"], "opaque");
+    let secret = v["client_secret"].as_str().unwrap();
+    let (status, t) = s.token("a/b c%d+é", secret).await;
+    assert_eq!(status, 200);
+    assert!(t["access_token"].as_str().unwrap().starts_with("tat_"));
+
+    let show: Value = serde_json::from_str(
+        &s.run(&["client", "show", "a/b c%d+é", "--json"])
+            .await
+            .success(),
+    )
+    .unwrap();
+    assert_eq!(show["name"], "scripted");
+    assert!(show.get("client_secret").is_none());
+    let list: Value =
+        serde_json::from_str(&s.run(&["client", "list", "--json"]).await.success()).unwrap();
+    assert_eq!(list["clients"].as_array().unwrap().len(), 2);
+    let scopes: Value =
+        serde_json::from_str(&s.run(&["scope", "list", "--json"]).await.success()).unwrap();
+    assert!(
+        scopes["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == "core.things.read")
+    );
+    let rotated: Value = serde_json::from_str(
+        &s.run(&["client", "rotate-secret", "a/b c%d+é", "--json"])
+            .await
+            .success(),
+    )
+    .unwrap();
+    assert!(
+        rotated["client_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("tsec_")
+    );
+    let audit: Value = serde_json::from_str(
+        &s.run(&["audit", "--action", "client.", "--json"])
+            .await
+            .success(),
+    )
+    .unwrap();
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events[0]["action"], "client.secret_rotate");
+    assert!(!audit.to_string().contains(secret));
+    let keys: Value =
+        serde_json::from_str(&s.run(&["key", "list", "--json"]).await.success()).unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 3);
+    let deleted: Value = serde_json::from_str(
+        &s.run(&["client", "delete", "a/b c%d+é", "--json"])
+            .await
+            .success(),
+    )
+    .unwrap();
+    assert_eq!(deleted["deleted"], "a/b c%d+é");
+}
+
+#[tokio::test]
+async fn keys_rotate_and_retire() {
+    let s = server().await;
+    let list = s.run(&["key", "list"]).await.success();
+    assert_eq!(list.lines().count(), 4, "{list}");
+    let es256 = list
+        .lines()
+        .find(|l| l.contains("ES256"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = s.run(&["key", "rotate", "--alg", "ES256"]).await.success();
+    assert!(out.contains("published now"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("ES256") && l.contains("next")),
+        "{out}"
+    );
+    let out = s.run(&["key", "retire", &es256]).await.success();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&es256) && l.contains("retired")),
+        "{out}"
+    );
+    s.run(&["key", "retire", &es256])
+        .await
+        .failure("already retired");
+    s.run(&["key", "rotate", "--alg", "HS256"])
+        .await
+        .failure("HS256");
+    let audit = s.run(&["audit", "--action", "key."]).await.success();
+    assert!(
+        audit.contains("key.retire") && audit.contains("key.rotate"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn credentials_and_server_from_the_environment() {
+    let s = server().await;
+    let (id, secret) = s.admin_credential();
+    let out = s
+        .run_env(
+            &[
+                ("TESSERA_URL", &s.base),
+                ("TESSERA_CLIENT_ID", &id),
+                ("TESSERA_CLIENT_SECRET", &secret),
+            ],
+            &["scope", "list"],
+        )
+        .await
+        .success();
+    assert!(out.contains("tessera.clients.write"), "{out}");
+    let creds = s.credentials.to_str().unwrap().to_owned();
+    s.run_env(
+        &[
+            ("TESSERA_URL", &s.base),
+            ("TESSERA_ADMIN_CREDENTIALS", &creds),
+        ],
+        &["client", "list"],
+    )
+    .await
+    .success();
+    // A wrong secret: the server's refusal is shown, never the secret.
+    let err = s
+        .run_env(
+            &[
+                ("TESSERA_URL", &s.base),
+                ("TESSERA_CLIENT_ID", &id),
+                ("TESSERA_CLIENT_SECRET", "wrong-secret-value"),
+            ],
+            &["client", "list"],
+        )
+        .await
+        .failure("invalid_client");
+    assert!(
+        err.contains("refused the admin credential") && !err.contains("wrong-secret-value"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_fails_with_a_clear_message() {
+    let s = server().await;
+    s.run(&["scope", "create", "Not A Scope"])
+        .await
+        .failure("service.object.right");
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "x",
+        "--scope",
+        "core.nothing.read",
+    ])
+    .await
+    .failure("not registered: core.nothing.read");
+    s.run(&["client", "create", "--name", "x", "--token-lifetime", "10x"])
+        .await
+        .failure("not a duration");
+    s.run(&["client", "create", "--name", "x", "--token-lifetime", "2d"])
+        .await
+        .failure("access_token_lifetime must be between 1 and 86400");
+    s.run(&["client", "create", "--name", "x", "--claim", "sub=me"])
+        .await
+        .failure("may not be overridden");
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "x",
+        "--auth-method",
+        "private_key_jwt",
+    ])
+    .await
+    .failure("private_key_jwt needs");
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "x",
+        "--jwks-file",
+        "/nonexistent/jwks.json",
+        "--auth-method",
+        "private_key_jwt",
+    ])
+    .await
+    .failure("cannot read --jwks-file");
+    s.run(&["client", "rotate-secret", "nobody", "--grace", "soon"])
+        .await
+        .failure("not a duration");
+    s.run(&["client", "disable", "nobody"])
+        .await
+        .failure("does not exist");
+    s.run(&["client", "update", "nobody"])
+        .await
+        .failure("nothing to change");
+    // No client was created by any of that.
+    let list: Value =
+        serde_json::from_str(&s.run(&["client", "list", "--json"]).await.success()).unwrap();
+    assert_eq!(list["clients"].as_array().unwrap().len(), 1);
+    // A missing credential file and an unreachable server say so.
+    s.run_env(
+        &[],
+        &[
+            "client",
+            "list",
+            "--server",
+            &s.base,
+            "--admin-credentials",
+            "/nonexistent/creds.json",
+        ],
+    )
+    .await
+    .failure("cannot read the admin credential /nonexistent/creds.json");
+    let creds = s.credentials.to_str().unwrap().to_owned();
+    s.run_env(
+        &[],
+        &[
+            "client",
+            "list",
+            "--server",
+            "http://127.0.0.1:9",
+            "--admin-credentials",
+            &creds,
+        ],
+    )
+    .await
+    .failure("cannot reach the Tessera server at http://127.0.0.1:9");
+}
+
+#[tokio::test]
+async fn private_key_jwt_clients_from_a_jwks_file() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = tessera_jose::SigningKey::generate(tessera_jose::Algorithm::ES256)
+        .unwrap()
+        .with_kid("k1");
+    let jwk = serde_json::to_string(&key.public_jwk().unwrap()).unwrap();
+    let path = dir.path().join("key.jwk.json");
+    std::fs::write(&path, jwk).unwrap();
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "pk",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-file",
+            path.to_str().unwrap(),
+            "--auth-signing-alg",
+            "ES256",
+        ])
+        .await
+        .success();
+    assert!(out.contains("No secret"), "{out}");
+    let id = field(&out, "client_id:");
+    let show = s.run(&["client", "show", &id]).await.success();
+    assert!(
+        show.contains("1 key(s)") && show.contains("private_key_jwt"),
+        "{show}"
+    );
+    s.run(&["client", "rotate-secret", &id])
+        .await
+        .failure("no secret to rotate");
+}

@@ -1,0 +1,227 @@
+//! `tessera serve` as a newcomer runs it: the real binary, its first start, its logs, its shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(dir: &Path, envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        cmd.arg("serve")
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .env("TESSERA_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                l2.lock().unwrap().push(line);
+            }
+        });
+        let line = wait_for(&log, |l| l.starts_with("Tessera is serving"));
+        let addr = line
+            .split(" on http://")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned();
+        Server { child, addr, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn terminate(&self) {
+        let ok = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn all_log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(log: &Arc<Mutex<Vec<String>>>, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(l) = log.lock().unwrap().iter().find(|l| pred(l)) {
+            return l.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "log line not seen; log so far:\n{}",
+            log.lock().unwrap().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn credentials(dir: &Path) -> (String, String) {
+    let v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("tessera-data/admin-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    (
+        v["client_id"].as_str().unwrap().to_owned(),
+        v["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn token_request(server: &Server, id: &str, secret: &str) -> reqwest::blocking::Response {
+    reqwest::blocking::Client::new()
+        .post(server.url("/oauth2/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn first_start_creates_keys_and_a_private_credential_and_logs_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let file = dir.path().join("tessera-data/admin-credentials.json");
+    assert!(
+        server.all_log().contains("admin-credentials.json"),
+        "path printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let mode = std::fs::metadata(dir.path().join("tessera-data/master.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let (id, secret) = credentials(dir.path());
+    assert!(secret.starts_with("tsec_") && secret.len() >= 48);
+    let r = token_request(&server, &id, &secret);
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(&server.log, |l| l.contains("token issued"));
+    let log = server.all_log();
+    assert!(!log.contains(&secret), "the secret is in the log");
+    assert!(!log.contains(&token), "the token is in the log");
+    server.terminate();
+    assert!(server.wait_exit().success());
+    // A second start keeps the credential and the keys.
+    let before = std::fs::read(&file).unwrap();
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert!(!server.all_log().contains("credential written"));
+    assert_eq!(token_request(&server, &id, &secret).status(), 200);
+}
+
+#[test]
+fn json_logs_one_line_per_token_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("TESSERA_LOG_FORMAT", "json")]);
+    let (id, secret) = credentials(dir.path());
+    assert_eq!(token_request(&server, &id, "wrong-secret").status(), 401);
+    assert_eq!(token_request(&server, &id, &secret).status(), 200);
+    let ok = wait_for(&server.log, |l| l.contains("token issued"));
+    let v: serde_json::Value = serde_json::from_str(&ok).unwrap();
+    assert_eq!(v["client_id"], id);
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["grant"], "client_credentials");
+    let refused = wait_for(&server.log, |l| l.contains("token request refused"));
+    let v: serde_json::Value = serde_json::from_str(&refused).unwrap();
+    assert_eq!(v["outcome"], "invalid_client");
+    assert!(!server.all_log().contains("wrong-secret"));
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let (id, secret) = credentials(dir.path());
+    let body = "grant_type=client_credentials";
+    let auth = tessera_proto::basic::encode(&id, &secret);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST /oauth2/token HTTP/1.1\r\nHost: {}\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        server.addr,
+        body.len(),
+        &body[..5]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // Wait until the server is inside the request (headers read, body incomplete).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = reqwest::blocking::get(server.url("/metrics"))
+            .unwrap()
+            .text()
+            .unwrap();
+        if m.lines()
+            .any(|l| l.starts_with("tessera_token_requests_in_flight") && l.ends_with(" 1"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the handler:\n{m}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.terminate();
+    wait_for(&server.log, |l| l.contains("shutting down"));
+    stream.write_all(&body.as_bytes()[5..]).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("access_token"));
+    assert!(server.wait_exit().success());
+    // New connections are refused once it stopped.
+    assert!(TcpStream::connect(&server.addr).is_err());
+}
