@@ -115,25 +115,45 @@ impl Browser {
         std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("main"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+    /// Waits (up to 10 s) for the page's `main` element to contain `needle`, and returns its text.
+    /// Polls: a form submission's next page arrives on its own time.
+    async fn text_containing(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(main) = self.client.find(Locator::Css("main")).await
+                && let Ok(text) = main.text().await
+            {
+                if text.contains(needle) {
+                    return text;
+                }
+                last = text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let url = self.client.current_url().await.map(|u| u.to_string());
+        panic!(
+            "the page never showed {needle:?} in its main element; at {url:?} it showed: {last}"
+        );
     }
 
     async fn fill(&self, id: &str, value: &str) {
-        let el = self.client.find(Locator::Id(id)).await.unwrap();
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id(id))
+            .await
+            .unwrap();
         el.clear().await.unwrap();
         el.send_keys(value).await.unwrap();
     }
 
     async fn click(&self, css: &str) {
         self.client
-            .find(Locator::Css(css))
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
             .await
             .unwrap()
             .click()
@@ -225,7 +245,7 @@ async fn sign_in_wrong_password_and_consent_in_chromium() {
         .await
         .unwrap();
     assert_eq!(b.client.title().await.unwrap(), "Sign in · Acme Access");
-    assert!(b.text().await.contains("to continue to test console"));
+    b.text_containing("to continue to test console").await;
     // The username field has the focus from the start.
     assert_eq!(b.focused().await, "input#username[]");
     b.shot("01-sign-in").await;
@@ -234,7 +254,9 @@ async fn sign_in_wrong_password_and_consent_in_chromium() {
     b.click("button[type=submit]").await;
     let alert = b
         .client
-        .find(Locator::Css("[role=alert]"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[role=alert]"))
         .await
         .unwrap()
         .text()
@@ -244,11 +266,9 @@ async fn sign_in_wrong_password_and_consent_in_chromium() {
     b.shot("02-wrong-password").await;
     b.fill("password", PASSWORD).await;
     b.click("button[type=submit]").await;
-    let text = b.text().await;
-    assert!(
-        text.contains("Allow test console to access your account?"),
-        "{text}"
-    );
+    let text = b
+        .text_containing("Allow test console to access your account?")
+        .await;
     assert!(text.contains("See your name and username"));
     assert!(text.contains("test scope core.accounting.read"));
     b.shot("03-consent").await;
@@ -366,11 +386,8 @@ async fn device_code_entry_and_approval_in_chromium() {
     // A wrong code first.
     b.fill("user_code", "bbbb-bbbb").await;
     b.click("button[type=submit]").await;
-    assert!(
-        b.text()
-            .await
-            .contains("That code is not valid or has expired.")
-    );
+    b.text_containing("That code is not valid or has expired.")
+        .await;
     b.shot("08-device-wrong-code").await;
     // The right one, typed in lower case without the dash.
     b.fill("user_code", &user_code.replace('-', "").to_lowercase())
@@ -384,15 +401,13 @@ async fn device_code_entry_and_approval_in_chromium() {
     b.fill("username", "kai").await;
     b.fill("password", PASSWORD).await;
     b.click("button[type=submit]").await;
-    let text = b.text().await;
-    assert!(
-        text.contains("Allow test tv to access your account?"),
-        "{text}"
-    );
-    assert!(text.contains(&user_code));
+    let text = b
+        .text_containing("Allow test tv to access your account?")
+        .await;
+    assert!(text.contains(&user_code), "{text}");
     b.shot("09-device-confirm").await;
     b.click("button[value=allow]").await;
-    assert!(b.text().await.contains("Device connected"));
+    b.text_containing("Device connected").await;
     b.shot("10-device-done").await;
     b.close().await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
