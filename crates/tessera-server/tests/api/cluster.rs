@@ -9,7 +9,14 @@ use tessera_server::secret::SecretString;
 
 async fn two_instances() -> (TestApp, TestApp) {
     let url = pg::fresh_database().await;
-    let a = spawn_app_with(|c| c.database.url = Some(SecretString::new(url.clone()))).await;
+    let a = spawn_app_with(|c| {
+        c.database.url = Some(SecretString::new(url.clone()));
+        // These tests poll with credentials that fail until a change arrives; the limit on failed
+        // authentication (tested on its own) must not answer 429 in their place.
+        c.rate_limit.failed_auth_per_client_per_minute = 10_000;
+        c.rate_limit.failed_auth_per_address_per_minute = 10_000;
+    })
+    .await;
     let mut config = a.state.config.clone();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.issuer = Some(a.base.clone());
