@@ -272,7 +272,10 @@ async fn create_key(
     alg: Algorithm,
     activates_at: i64,
 ) -> Result<String, KeyError> {
-    let kid = random_id("").map_err(|e| KeyError::Create(e.to_string()))?;
+    // The algorithm as a prefix: readable in `tessera key list`, and a kid never starts with `-`
+    // (which a command line would take for a flag).
+    let prefix = format!("{}-", alg.as_str().to_ascii_lowercase());
+    let kid = random_id(&prefix).map_err(|e| KeyError::Create(e.to_string()))?;
     let alg2 = alg;
     let key = tokio::task::spawn_blocking(move || SigningKey::generate(alg2))
         .await
