@@ -237,9 +237,11 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Whether a rustls error (or an I/O error wrapping one) is in the chain.
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+/// Whether a rustls error (or an I/O error wrapping one) is in the chain. The words fallback
+/// reads only the sources, never reqwest's own message, which holds the URL (a host named
+/// `tls.example` must not turn "connection refused" into a TLS failure).
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(err) = cur {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;

@@ -309,9 +309,28 @@ async fn read_body(
     }
 }
 
-/// The start of a body, printable, for error messages.
+/// The start of a body, printable, for error messages; withheld when it may carry a token or a
+/// secret (a 2xx answer the client could not read may still hold an `access_token`).
 fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let head = &body[..body.len().min(200)];
+    let lower = String::from_utf8_lossy(body).to_ascii_lowercase();
+    if [
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "assertion",
+        "password",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        return format!(
+            "{} bytes, not shown: the body may carry a token or a secret",
+            body.len()
+        );
+    }
+    let text = String::from_utf8_lossy(head);
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -52,6 +52,48 @@ async fn a_server_that_is_down_is_unreachable_after_backoff() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_to_a_host_named_tls_is_unreachable_not_a_tls_failure() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The host's name holds "tls" and "certificate"; it resolves to loopback, where nothing
+    // listens on the port. The URL is in reqwest's message: it must not be read as a TLS error.
+    let host = "tls.certificate.example";
+    let http = reqwest::Client::builder()
+        .resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build()
+        .unwrap();
+    let cred = tessera_client::Credential::builder(
+        tessera_client::Endpoint::token_endpoint(&format!("https://{host}:{port}/token")).unwrap(),
+        "c",
+    )
+    .client_secret(tessera_client::Secret::new("s"))
+    .build()
+    .unwrap();
+    let source = TokenSource::builder(cred)
+        .cache(TokenCache::new())
+        .http_client(http)
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            ..fast_retry()
+        })
+        .build()
+        .unwrap();
+    let err = source.token().await.unwrap_err();
+    assert!(matches!(err.cause(), Error::Unreachable { .. }), "{err:?}");
+    assert_eq!(err.label(), "unreachable");
+    assert!(
+        !err.is_permanent(),
+        "a refused connection is worth retrying"
+    );
+    assert!(
+        matches!(err, Error::Exhausted { attempts: 2, .. }),
+        "it was retried: {err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_server_times_out_and_is_retried_with_backoff() {
     let mock = Mock::start().await;
     mock.on_token(|_, _| Reply::token("late", 3600).delayed(Duration::from_secs(3)));
@@ -195,13 +237,20 @@ async fn an_html_page_is_not_an_oauth_endpoint() {
 async fn malformed_json_is_reported_as_such() {
     let mock = Mock::start().await;
     mock.on_token(|_, n| match n {
-        0 => Reply::raw(200, "application/json", "{\"access_token\": \"abc\", "),
+        0 => Reply::raw(
+            200,
+            "application/json",
+            "{\"access_token\": \"tok-must-not-leak\", ",
+        ),
         _ => Reply::raw(200, "application/json", "{\"token_type\": \"Bearer\"}"),
     });
     let source = mock.source(mock.credential("c", "s"));
     let err = source.token().await.unwrap_err();
     assert!(matches!(err, Error::MalformedResponse { .. }), "{err:?}");
     assert!(err.to_string().contains("not valid JSON"), "{err}");
+    // The body held a token: the error (which gets logged and printed) does not repeat it.
+    assert!(!err.to_string().contains("tok-must-not-leak"), "{err}");
+    assert!(!format!("{err:?}").contains("tok-must-not-leak"), "{err:?}");
     let err = source.token().await.unwrap_err();
     assert!(err.to_string().contains("no access_token"), "{err}");
     assert_eq!(mock.token_requests(), 2, "neither was retried");
