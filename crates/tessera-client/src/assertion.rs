@@ -90,13 +90,16 @@ impl SigningProfile {
     }
 }
 
+/// What an HMAC key signs to identify itself in cache keys.
+const HMAC_FINGERPRINT_LABEL: &[u8] = b"tessera-client cache key: HMAC key fingerprint";
+
 /// A signing profile with its key loaded, ready to sign.
 #[derive(Debug, Clone)]
 pub(crate) struct Signer {
     pub(crate) profile: SigningProfile,
     pub(crate) key: Arc<SigningKey>,
     /// What identifies the key in cache keys: the public JWK thumbprint (RFC 7638) for key pairs,
-    /// the secret for HMAC (only ever fed to the keyed fingerprint, never kept).
+    /// a MAC of a fixed label under the key for HMAC (only ever fed to the keyed fingerprint).
     pub(crate) fingerprint_material: Secret,
 }
 
@@ -167,30 +170,28 @@ impl Signer {
                         k.alg()
                     )));
                 }
-                return Self::from_key(profile.clone(), Arc::clone(k), client_secret);
+                return Self::from_key(profile.clone(), Arc::clone(k));
             }
         };
         let key = match &profile.kid {
             Some(kid) => key.with_kid(kid.clone()),
             None => key,
         };
-        Self::from_key(profile, Arc::new(key), client_secret)
+        Self::from_key(profile, Arc::new(key))
     }
 
-    fn from_key(
-        profile: SigningProfile,
-        key: Arc<SigningKey>,
-        client_secret: Option<&Secret>,
-    ) -> Result<Self, Error> {
+    fn from_key(profile: SigningProfile, key: Arc<SigningKey>) -> Result<Self, Error> {
         let fingerprint_material = match key.public_jwk().and_then(|j| j.thumbprint()) {
             Some(t) => Secret::new(format!("jwk-thumbprint:{t}")),
-            None => match (&profile.key, client_secret) {
-                (KeySource::ClientSecret, Some(s)) => Secret::new(format!("hmac:{}", s.expose())),
-                (KeySource::Pem(s) | KeySource::Jwk(s), _) => {
-                    Secret::new(format!("hmac:{}", s.expose()))
-                }
-                _ => Secret::new(format!("hmac-key:{:p}", Arc::as_ptr(&key))),
-            },
+            // An HMAC key, wherever it came from (client secret, PEM, JWK, file, variable, a key
+            // already loaded): a MAC of a fixed label under it depends on the key bytes alone,
+            // and reveals nothing of them; it then goes through the keyed fingerprint.
+            None => {
+                let mac = key
+                    .sign(HMAC_FINGERPRINT_LABEL)
+                    .map_err(|e| Error::Config(format!("the HMAC key cannot sign: {e}")))?;
+                Secret::new(format!("hmac-mac:{}", hex::encode(mac)))
+            }
         };
         Ok(Self {
             profile,

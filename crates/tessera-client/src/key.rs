@@ -1,10 +1,11 @@
 //! The cache key of a credential: token endpoint (or issuer), client id, a keyed fingerprint of
-//! the credential's secret material, grant, sorted scopes, sorted audiences and resources, and
+//! the credential's secret material and assertion profiles, grant, sorted scopes, sorted audiences and resources, and
 //! sorted extra parameters. Never the secret itself.
 //!
 //! The fingerprint is an HMAC-SHA-256 under a random key made once per process, so that even a
 //! weak secret cannot be guessed back from a key that ends up in a log or a heap dump.
 
+use crate::assertion::Signer;
 use crate::credential::{Credential, LoadedGrant};
 use aws_lc_rs::{digest, hmac};
 use std::fmt;
@@ -36,9 +37,34 @@ impl<F: FnMut(&[u8])> Fields<F> {
     }
 }
 
+/// Feeds everything that shapes the assertions of `s` into a fingerprint: the key, the algorithm,
+/// `iss`, `sub`, `aud`, lifetime, `kid`, extra claims and extra header parameters.
+fn signer_fields<F: FnMut(&[u8])>(f: &mut Fields<F>, s: &Signer) {
+    let p = &s.profile;
+    f.field(s.fingerprint_material.expose().as_bytes());
+    f.field(p.alg.as_str().as_bytes());
+    for v in [&p.issuer, &p.subject, &p.audience, &p.kid] {
+        match v {
+            Some(v) => f.field(v.as_bytes()),
+            None => f.field(b"\0none"),
+        }
+    }
+    f.field(&p.lifetime.as_nanos().to_be_bytes());
+    for map in [&p.claims, &p.headers] {
+        let mut entries: Vec<_> = map.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        f.field(&(entries.len() as u64).to_be_bytes());
+        for (k, v) in entries {
+            f.field(k.as_bytes());
+            f.field(v.to_string().as_bytes());
+        }
+    }
+}
+
 /// Identifies one credential's tokens in a [`crate::TokenCache`]. Two credentials that would get
-/// the same tokens have equal keys; a change of secret, key, grant, scope, audience, resource or
-/// extra parameter gives a new key. `Debug` shows the non-secret parts and the fingerprint's first
+/// the same tokens have equal keys; a change of secret, key, grant, scope, audience, resource,
+/// extra parameter or assertion profile (`iss`, `sub`, `aud`, lifetime, `kid`, claims, headers)
+/// gives a new key. `Debug` shows the non-secret parts and the fingerprint's first
 /// 8 bytes.
 #[derive(Clone)]
 pub struct CacheKey {
@@ -68,13 +94,10 @@ impl CacheKey {
                     .map(|s| s.expose().as_bytes())
                     .unwrap_or(b"\0none"),
             );
-            f.field(
-                credential
-                    .client_signer
-                    .as_ref()
-                    .map(|s| s.fingerprint_material.expose().as_bytes())
-                    .unwrap_or(b"\0none"),
-            );
+            match &credential.client_signer {
+                Some(s) => signer_fields(&mut f, s),
+                None => f.field(b"\0none"),
+            }
             match &credential.grant {
                 LoadedGrant::ClientCredentials => f.field(b"client_credentials"),
                 LoadedGrant::Password { username, password } => {
@@ -88,13 +111,8 @@ impl CacheKey {
                 }
                 LoadedGrant::JwtBearerSigned(s) => {
                     f.field(b"jwt-bearer-signed");
-                    f.field(s.fingerprint_material.expose().as_bytes());
-                    f.field(s.profile.subject.as_deref().unwrap_or("").as_bytes());
-                    f.field(s.profile.issuer.as_deref().unwrap_or("").as_bytes());
+                    signer_fields(&mut f, s);
                 }
-            }
-            if let Some(s) = &credential.client_signer {
-                f.field(s.profile.alg.as_str().as_bytes());
             }
             f.field(format!("{:?}", credential.basic_encoding).as_bytes());
         }
@@ -208,7 +226,9 @@ impl fmt::Debug for CacheKey {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::{Endpoint, Secret};
+    use crate::{Endpoint, Grant, JwtBearerAssertion, KeySource, Secret, SigningProfile};
+    use serde_json::json;
+    use tessera_jose::Algorithm;
 
     fn cred(secret: &str, scopes: &[&str]) -> Credential {
         Credential::builder(
@@ -233,5 +253,124 @@ mod tests {
         let debug = format!("{a:?}");
         assert!(!debug.contains("s1"), "{debug}");
         assert!(debug.contains("client"));
+    }
+
+    fn jwt_bearer(profile: SigningProfile) -> CacheKey {
+        let c = Credential::builder(
+            Endpoint::token_endpoint("https://as.example/token").unwrap(),
+            "client",
+        )
+        .client_secret(Secret::new("s"))
+        .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(profile)))
+        .build()
+        .unwrap();
+        CacheKey::of(&c)
+    }
+
+    #[test]
+    fn every_part_of_a_grant_assertion_profile_counts() {
+        let base = || {
+            let mut p = SigningProfile::new(Algorithm::HS256, KeySource::Pem(Secret::new("k1")));
+            p.subject = Some("alice".into());
+            p.claims.insert("tenant".into(), json!("a"));
+            p
+        };
+        let a = jwt_bearer(base());
+        assert_eq!(a, jwt_bearer(base()), "equal profiles, equal keys");
+        let variants: [(&str, Box<dyn Fn(&mut SigningProfile)>); 7] = [
+            (
+                "a claim",
+                Box::new(|p| {
+                    p.claims.insert("tenant".into(), json!("b"));
+                }),
+            ),
+            (
+                "an added claim",
+                Box::new(|p| {
+                    p.claims.insert("role".into(), json!(["admin"]));
+                }),
+            ),
+            (
+                "aud",
+                Box::new(|p| p.audience = Some("https://other.example".into())),
+            ),
+            (
+                "lifetime",
+                Box::new(|p| p.lifetime = std::time::Duration::from_secs(61)),
+            ),
+            (
+                "a header",
+                Box::new(|p| {
+                    p.headers.insert("x5t#S256".into(), json!("abc"));
+                }),
+            ),
+            ("kid", Box::new(|p| p.kid = Some("k-2".into()))),
+            (
+                "the key",
+                Box::new(|p| p.key = KeySource::Pem(Secret::new("k2"))),
+            ),
+        ];
+        for (what, change) in variants {
+            let mut p = base();
+            change(&mut p);
+            assert_ne!(a, jwt_bearer(p), "{what} matters");
+        }
+    }
+
+    #[test]
+    fn hmac_keys_from_files_are_fingerprinted_by_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let pem = write("a.key", "hmac-secret-one");
+        let same = write("b.key", "hmac-secret-one");
+        let other = write("c.key", "hmac-secret-two");
+        let k = tessera_jose::b64_encode(b"hmac-secret-one");
+        let jwk = write("a.jwk", &json!({"kty": "oct", "k": k}).to_string());
+        let profile = |src: KeySource| SigningProfile::new(Algorithm::HS256, src);
+        let from = |src: KeySource| jwt_bearer(profile(src));
+
+        // Loaded twice from the same file: one entry (the address of the loaded key is not used).
+        assert_eq!(
+            from(KeySource::PemFile(pem.clone())),
+            from(KeySource::PemFile(pem.clone()))
+        );
+        assert_eq!(
+            from(KeySource::JwkFile(jwk.clone())),
+            from(KeySource::JwkFile(jwk.clone()))
+        );
+        // The bytes count, not the file's name or format.
+        assert_eq!(
+            from(KeySource::PemFile(pem.clone())),
+            from(KeySource::PemFile(same))
+        );
+        assert_eq!(
+            from(KeySource::PemFile(pem.clone())),
+            from(KeySource::JwkFile(jwk))
+        );
+        assert_ne!(
+            from(KeySource::PemFile(pem.clone())),
+            from(KeySource::PemFile(other.clone()))
+        );
+
+        // The same for the client assertion of client_secret_jwt.
+        let client = |path: &std::path::Path| {
+            let c = Credential::builder(
+                Endpoint::token_endpoint("https://as.example/token").unwrap(),
+                "client",
+            )
+            .client_assertion(profile(KeySource::PemFile(path.to_owned())))
+            .build()
+            .unwrap();
+            CacheKey::of(&c)
+        };
+        assert_eq!(client(&pem), client(&pem));
+        assert_ne!(client(&pem), client(&other));
+        // The key never shows.
+        let debug = format!("{:?}", client(&pem));
+        assert!(!debug.contains("hmac-secret"), "{debug}");
     }
 }
