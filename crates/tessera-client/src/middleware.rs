@@ -1,7 +1,7 @@
 //! A `reqwest-middleware` layer that presents the token (`Authorization: Bearer …`, RFC 6750 §2.1)
-//! and, on a `401` whose challenge says `invalid_token` or names no error (RFC 6750 §3.1), evicts
-//! that token, gets a new one and replays the request: `retries` times (default 1, as Couper's
-//! `oauth2` block), and only when the body can be replayed.
+//! and, on a `401` without a challenge or whose Bearer challenge says `invalid_token` or names no
+//! error (RFC 6750 §3.1), evicts that token, gets a new one and replays the request: `retries`
+//! times (default 1, as Couper's `oauth2` block), and only when the body can be replayed.
 
 use crate::challenge::BearerChallenge;
 use crate::{Error, TokenSource};
@@ -39,21 +39,20 @@ impl BearerMiddleware {
     }
 }
 
-/// Whether a `401` response asks for a new token.
+/// Whether a `401` response asks for a new token: it has no `WWW-Authenticate` at all (the API
+/// says nothing more than "401"), or a Bearer challenge with `error="invalid_token"` or no error.
+/// A `401` whose challenges are all of other schemes (`Basic`, `DPoP`…) asks for credentials a new
+/// Bearer token cannot give.
 fn wants_new_token(resp: &Response) -> bool {
     if resp.status() != StatusCode::UNAUTHORIZED {
         return false;
     }
-    let values = resp
-        .headers()
-        .get_all(header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    match BearerChallenge::parse(values) {
-        Some(c) => c.calls_for_new_token(),
-        // No Bearer challenge at all (or no header): the API says nothing more than "401".
-        None => true,
+    let challenges = resp.headers().get_all(header::WWW_AUTHENTICATE);
+    if challenges.iter().next().is_none() {
+        return true;
     }
+    BearerChallenge::parse(challenges.iter().filter_map(|v| v.to_str().ok()))
+        .is_some_and(|c| c.calls_for_new_token())
 }
 
 #[async_trait::async_trait]

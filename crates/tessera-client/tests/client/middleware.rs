@@ -76,6 +76,55 @@ async fn a_401_without_any_challenge_also_retries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_whose_only_challenges_are_not_bearer_is_not_retried() {
+    for challenges in [
+        vec!["Basic realm=\"api\""],
+        vec!["DPoP error=\"invalid_token\", algs=\"ES256\""],
+        vec!["Basic realm=\"api\"", "DPoP algs=\"ES256\""],
+    ] {
+        let mock = Mock::start().await;
+        let c = challenges.clone();
+        mock.on_api(move |_, _| {
+            c.iter().fold(Reply::raw(401, "text/plain", "no"), |r, v| {
+                r.with_header("www-authenticate", v)
+            })
+        });
+        let http = client(mock.source(mock.credential("c", "s")), None);
+        let resp = http.get(mock.api_url()).send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{challenges:?}");
+        assert_eq!(mock.token_requests(), 1, "no new token: {challenges:?}");
+        assert_eq!(
+            mock.state.api_requests.load(Ordering::SeqCst),
+            1,
+            "not replayed: {challenges:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_challenge_without_error_or_with_invalid_token_is_retried_among_others() {
+    for challenges in [
+        vec!["Bearer realm=\"api\""],
+        vec!["Basic realm=\"api\", Bearer realm=\"api\""],
+        vec!["DPoP algs=\"ES256\"", "Bearer error=\"invalid_token\""],
+    ] {
+        let mock = Mock::start().await;
+        let c = challenges.clone();
+        mock.on_api(move |t, _| match t {
+            Some("tok-0") => c.iter().fold(Reply::raw(401, "text/plain", "no"), |r, v| {
+                r.with_header("www-authenticate", v)
+            }),
+            _ => Reply::raw(200, "text/plain", "ok"),
+        });
+        let http = client(mock.source(mock.credential("c", "s")), None);
+        let resp = http.get(mock.api_url()).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{challenges:?}");
+        assert_eq!(mock.token_requests(), 2, "one new token: {challenges:?}");
+        assert_eq!(mock.state.api_requests.load(Ordering::SeqCst), 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_that_always_answers_401_gets_exactly_retries_plus_one_fetches() {
     for retries in [None, Some(0), Some(1), Some(3)] {
         let mock = Mock::start().await;

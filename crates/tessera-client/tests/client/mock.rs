@@ -80,12 +80,19 @@ impl Reply {
             self.body,
         )
             .into_response();
+        // A header given once replaces axum's; one given several times is sent several times.
+        let mut set: Vec<HeaderName> = Vec::new();
         for (k, v) in self.headers {
             if let (Ok(k), Ok(v)) = (
                 HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(&v),
             ) {
-                resp.headers_mut().insert(k, v);
+                if set.contains(&k) {
+                    resp.headers_mut().append(k, v);
+                } else {
+                    set.push(k.clone());
+                    resp.headers_mut().insert(k, v);
+                }
             }
         }
         resp
