@@ -55,22 +55,28 @@ pub(crate) fn form_has_token(form: &[u8]) -> bool {
     form_urlencoded::parse(form).any(|(k, _)| k == "access_token")
 }
 
-/// Whether the request has a form body (§2.2: `Content-Type: application/x-www-form-urlencoded`)
-/// no longer than `limit` bytes by its `Content-Length`, so that it can be read to look for a token.
-pub(crate) fn small_form_body(headers: &HeaderMap, limit: usize) -> bool {
-    let is_form = headers
+/// Whether the request has a form body (§2.2: `Content-Type: application/x-www-form-urlencoded`,
+/// any parameters), the only kind of body that can carry a token.
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| {
             m.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
+        })
+}
+
+/// Whether the request has a form body to read, up to `limit` bytes, to look for a token: its
+/// `Content-Length` is at most `limit`, or it has none (chunked, or HTTP/2 without
+/// `content-length`: the reader stops past `limit`). A body announced longer is left unread.
+pub(crate) fn form_body_to_read(headers: &HeaderMap, limit: usize) -> bool {
     let len = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    is_form && len.is_some_and(|n| n <= limit)
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    is_form(headers) && len.is_none_or(|n| n <= limit as u64)
 }
 
 #[cfg(test)]
@@ -90,7 +96,7 @@ mod tests {
                 h.insert(header::CONTENT_LENGTH, v);
             }
             let _ = from_headers(&h);
-            let _ = small_form_body(&h, 100);
+            let _ = form_body_to_read(&h, 100);
             let _ = form_has_token(&value);
             if let Ok(uri) = format!("/p?{q}").parse::<Uri>() {
                 let _ = query_has_token(&uri);
@@ -167,8 +173,18 @@ mod tests {
             header::CONTENT_TYPE,
             HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=utf-8"),
         );
+        // No Content-Length (chunked, HTTP/2): read up to the limit.
+        assert!(form_body_to_read(&h, 10));
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
-        assert!(small_form_body(&h, 10));
-        assert!(!small_form_body(&h, 9));
+        assert!(form_body_to_read(&h, 10));
+        assert!(!form_body_to_read(&h, 9));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(!form_body_to_read(&h, 10));
+        h.remove(header::CONTENT_LENGTH);
+        assert!(!form_body_to_read(&h, 10));
+        assert!(!is_form(&h));
     }
 }

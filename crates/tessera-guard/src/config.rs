@@ -345,9 +345,11 @@ impl GuardConfig {
         self
     }
 
-    /// Whether the layer reads small `application/x-www-form-urlencoded` bodies (RFC 6750 §2.2) to
-    /// refuse an `access_token` field: default on, for bodies with a `Content-Length` of at most
-    /// 64 KiB.
+    /// Whether the layer reads `application/x-www-form-urlencoded` bodies (RFC 6750 §2.2) to
+    /// refuse an `access_token` field: default on. Bodies with a `Content-Length` of at most
+    /// 64 KiB, or with none (chunked, HTTP/2), are read and handed on whole; one without a length
+    /// that runs past 64 KiB is refused `invalid_request` (RFC 6750 §3.1 has no other code for
+    /// it); one announced longer than 64 KiB is handed on unread.
     pub fn check_form_body(mut self, yes: bool) -> Self {
         self.check_form_body = yes;
         self

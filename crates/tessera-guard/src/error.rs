@@ -152,6 +152,13 @@ pub enum RequestError {
     /// The form body could not be read to look for a second token.
     #[error("the request body could not be read")]
     UnreadableBody,
+    /// A form body without a `Content-Length` (chunked, or HTTP/2 without `content-length`)
+    /// ran past the most the guard reads to look for a second token (RFC 6750 §2.2), so it
+    /// could not be checked.
+    #[error(
+        "the form body is too long to be checked for an access token; send it with a Content-Length"
+    )]
+    FormBodyTooLong,
 }
 
 /// What [`Guard::verify`](crate::Guard::verify) can fail with.

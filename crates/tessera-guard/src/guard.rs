@@ -225,17 +225,45 @@ impl Guard {
 
     /// Finds the bearer token in the request head (RFC 6750 §2.1; a second one in the query is
     /// refused, §2), verifies it and checks that it grants every scope of `required`. The form
-    /// body is not looked at: the [`GuardLayer`] does that.
+    /// body is not looked at: the [`GuardLayer`] does that, and callers that hold the body use
+    /// [`Guard::authorize_with_body`].
     pub async fn authorize(
         &self,
         parts: &http::request::Parts,
         required: &ScopeSet,
     ) -> Result<VerifiedToken, Rejection> {
-        let in_query = self.inner.check_query && bearer::query_has_token(&parts.uri);
-        self.authorize_with(parts, required, in_query, false).await
+        self.authorize_with_body(parts, required, None).await
     }
 
-    pub(crate) async fn authorize_with(
+    /// Whether the guard looks at the body of a request with these headers: a form body
+    /// (`Content-Type: application/x-www-form-urlencoded`, RFC 6750 §2.2) may carry a token, unless
+    /// [`GuardConfig::check_form_body`](crate::GuardConfig::check_form_body) is off. A caller that
+    /// buffers such a body hands it to [`Guard::authorize_with_body`].
+    pub fn reads_body(&self, headers: &http::HeaderMap) -> bool {
+        self.inner.check_form_body && bearer::is_form(headers)
+    }
+
+    /// [`Guard::authorize`] for a caller that holds the request body: `body` is the whole body, or
+    /// `None` when it was not read (a stream passed on as it comes). A form body (RFC 6750 §2.2)
+    /// with an `access_token` field is refused `invalid_request`, as the [`GuardLayer`] refuses
+    /// it: beside a header token it is a token sent twice (§2: one method only), alone a token
+    /// where this guard does not take one. Other bodies, and all bodies when
+    /// [`GuardConfig::check_form_body`](crate::GuardConfig::check_form_body) is off, are not
+    /// looked at.
+    pub async fn authorize_with_body(
+        &self,
+        parts: &http::request::Parts,
+        required: &ScopeSet,
+        body: Option<&[u8]>,
+    ) -> Result<VerifiedToken, Rejection> {
+        let in_query = self.inner.check_query && bearer::query_has_token(&parts.uri);
+        let in_body = self.reads_body(&parts.headers) && body.is_some_and(bearer::form_has_token);
+        self.decide(parts, required, in_query, in_body).await
+    }
+
+    /// Takes the header token, refuses a token found elsewhere too (or only elsewhere), then
+    /// verifies it and checks the scopes.
+    pub(crate) async fn decide(
         &self,
         parts: &http::request::Parts,
         required: &ScopeSet,

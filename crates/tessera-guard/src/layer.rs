@@ -11,7 +11,7 @@ use axum::body::{Body, HttpBody};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::Request;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -123,17 +123,21 @@ where
 {
     let (mut parts, body) = req.into_parts();
     let in_query = guard.check_query() && bearer::query_has_token(&parts.uri);
-    // RFC 6750 §2.2: a form body may carry the token too; read it when it is small enough to see.
+    // RFC 6750 §2.2: a form body may carry the token too. It is read, up to the limit, when its
+    // Content-Length is within the limit or when it has none (chunked, HTTP/2), and handed on
+    // whole to the inner service; one announced longer is handed on unread.
     let (body, in_body) = match guard.form_body_limit() {
-        Some(limit) if bearer::small_form_body(&parts.headers, limit) => {
+        Some(limit) if bearer::form_body_to_read(&parts.headers, limit) => {
             let bytes = Limited::new(body, limit)
                 .collect()
                 .await
-                .map_err(|_| {
-                    Rejection::new(
-                        RejectionKind::InvalidRequest(RequestError::UnreadableBody),
-                        guard.realm_arc(),
-                    )
+                .map_err(|e| {
+                    let why = if e.is::<LengthLimitError>() {
+                        RequestError::FormBodyTooLong
+                    } else {
+                        RequestError::UnreadableBody
+                    };
+                    Rejection::new(RejectionKind::InvalidRequest(why), guard.realm_arc())
                 })?
                 .to_bytes();
             let found = bearer::form_has_token(&bytes);
@@ -141,9 +145,7 @@ where
         }
         _ => (Body::new(body), false),
     };
-    let token: VerifiedToken = guard
-        .authorize_with(&parts, required, in_query, in_body)
-        .await?;
+    let token: VerifiedToken = guard.decide(&parts, required, in_query, in_body).await?;
     parts.extensions.insert(token);
     Ok(Request::from_parts(parts, body))
 }

@@ -251,11 +251,21 @@ async fn unguarded(token: VerifiedToken) -> String {
     format!("{:?}", token.subject())
 }
 
-/// The protected API: `/accounting` needs `core.accounting.read`, `/accounting/entries` (POST)
-/// needs read and write, `/whoami` any valid token, `/unguarded` has the extractor but no layer.
+/// What `/accounting/form` answers: the subject and the body the handler was handed.
+async fn echo_body(token: VerifiedToken, body: axum::body::Bytes) -> Json<Value> {
+    Json(json!({
+        "sub": token.subject(),
+        "body": String::from_utf8_lossy(&body),
+    }))
+}
+
+/// The protected API: `/accounting` needs `core.accounting.read` (and `/accounting/form`, POST,
+/// echoes the body), `/accounting/entries` (POST) needs read and write, `/whoami` any valid token,
+/// `/unguarded` has the extractor but no layer.
 pub fn api(guard: &Guard) -> Router {
     let read = Router::new()
         .route("/accounting", get(show).post(show))
+        .route("/accounting/form", post(echo_body))
         .route_layer(guard.require(&[READ]));
     let write = Router::new()
         .route("/accounting/entries", post(show))
