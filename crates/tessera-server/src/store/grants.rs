@@ -4,6 +4,19 @@
 
 use super::{Store, StoreError, on_pool};
 
+/// Revokes one access token (an [`IssuedAccess`]) inside the transaction `$tx`: a JWT goes on the
+/// revocation list, an opaque token is marked. A macro, so that it runs on either backend's
+/// transaction within [`on_pool!`].
+macro_rules! revoke_access_in {
+    ($tx:ident, $t:expr) => {{
+        let t: &IssuedAccess = $t;
+        sqlx::query("INSERT INTO revoked_jwts (jti, client_id, exp) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING")
+            .bind(&t.jti).bind(&t.client_id).bind(t.exp).execute(&mut *$tx).await?;
+        sqlx::query("UPDATE opaque_tokens SET revoked = TRUE WHERE jti = $1")
+            .bind(&t.jti).execute(&mut *$tx).await?;
+    }};
+}
+
 /// An issued authorization code and what it is bound to.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeRecord {
@@ -108,12 +121,21 @@ impl Store {
         })
     }
 
-    /// Marks a code used and returns it; a code used before comes back as a replay.
+    /// Marks a code used and returns it; a code used before comes back as a replay, and is
+    /// marked replayed, so that the exchange that used it first revokes what it issues if it has
+    /// not recorded it yet (see [`Store::record_code_tokens`]).
     pub async fn claim_code(&self, hash: &[u8], now: i64) -> Result<Claim<CodeRecord>, StoreError> {
         on_pool!(self, p => async {
             let mut tx = p.begin().await?;
             let n = sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL")
                 .bind(hash).bind(now).execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                // Takes the row lock (PostgreSQL) or the write lock (SQLite): a first exchange
+                // recording its tokens right now either finished (they are read below) or will
+                // see this mark and revoke them itself.
+                sqlx::query("UPDATE authorization_codes SET replayed_at = $2 WHERE hash = $1 AND replayed_at IS NULL")
+                    .bind(hash).bind(now).execute(&mut *tx).await?;
+            }
             let row: Option<CodeRecord> = sqlx::query_as("SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, nonce, auth_time, created_at, expires_at, used_at, access_jti, access_exp, family_id FROM authorization_codes WHERE hash = $1")
                 .bind(hash).fetch_optional(&mut *tx).await?;
             tx.commit().await?;
@@ -125,17 +147,32 @@ impl Store {
         })
     }
 
-    /// Remembers what was issued from a code, so that a replay can revoke it.
+    /// Remembers what was issued from a code, so that a replay can revoke it. When the code was
+    /// replayed since it was claimed (that replay found nothing to revoke yet), revokes instead
+    /// the access token and the refresh token family just issued, in the same transaction, and
+    /// returns `false`: the caller must not hand them out.
     pub async fn record_code_tokens(
         &self,
         hash: &[u8],
         access: &IssuedAccess,
         family_id: Option<&str>,
-    ) -> Result<(), StoreError> {
+        now: i64,
+    ) -> Result<bool, StoreError> {
         on_pool!(self, p => async {
-            sqlx::query("UPDATE authorization_codes SET access_jti = $2, access_exp = $3, family_id = $4 WHERE hash = $1")
-                .bind(hash).bind(&access.jti).bind(access.exp).bind(family_id).execute(p).await?;
-            Ok(())
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE authorization_codes SET access_jti = $2, access_exp = $3, family_id = $4 WHERE hash = $1 AND replayed_at IS NULL")
+                .bind(hash).bind(&access.jti).bind(access.exp).bind(family_id).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                tx.commit().await?;
+                return Ok(true);
+            }
+            if let Some(family) = family_id {
+                sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(family).bind(now).execute(&mut *tx).await?;
+            }
+            revoke_access_in!(tx, access);
+            tx.commit().await?;
+            Ok(false)
         })
     }
 
@@ -160,7 +197,13 @@ impl Store {
         })
     }
 
-    /// Adds the next token to a family (rotation).
+    /// Adds the next token to a family (rotation), unless the family was revoked meanwhile (a
+    /// reuse of one of its tokens was detected while this rotation was issuing): then revokes
+    /// the access token issued with it instead, adds nothing, and returns `false`.
+    ///
+    /// The family row is locked first (a no-op update, portable to both backends), so this
+    /// and [`Store::revoke_families`] run one after the other: either the revocation sees the
+    /// new token and revokes its access token, or this sees the revocation.
     pub async fn insert_refresh_token(
         &self,
         token_hash: &[u8],
@@ -168,12 +211,21 @@ impl Store {
         created_at: i64,
         expires_at: i64,
         access: &IssuedAccess,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         on_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            let live = sqlx::query("UPDATE refresh_families SET revoked_at = NULL WHERE id = $1 AND revoked_at IS NULL")
+                .bind(family_id).execute(&mut *tx).await?.rows_affected();
+            if live == 0 {
+                revoke_access_in!(tx, access);
+                tx.commit().await?;
+                return Ok(false);
+            }
             sqlx::query("INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at, access_jti, access_exp) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(token_hash).bind(family_id).bind(created_at).bind(expires_at).bind(&access.jti).bind(access.exp)
-                .execute(p).await?;
-            Ok(())
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
         })
     }
 
@@ -254,9 +306,7 @@ impl Store {
         on_pool!(self, p => async {
             let mut tx = p.begin().await?;
             for t in tokens {
-                sqlx::query("INSERT INTO revoked_jwts (jti, client_id, exp) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING")
-                    .bind(&t.jti).bind(&t.client_id).bind(t.exp).execute(&mut *tx).await?;
-                sqlx::query("UPDATE opaque_tokens SET revoked = TRUE WHERE jti = $1").bind(&t.jti).execute(&mut *tx).await?;
+                revoke_access_in!(tx, t);
             }
             tx.commit().await?;
             Ok(())

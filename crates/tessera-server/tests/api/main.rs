@@ -20,6 +20,7 @@ mod client_auth;
 mod cluster;
 mod device;
 mod discovery;
+mod grant_races;
 mod interop;
 mod introspect_revoke;
 mod oidc;

@@ -99,11 +99,41 @@ pub async fn handle(
         },
     )
     .await?;
-    state
+    let kept = state
         .store
-        .record_code_tokens(&hash, &issued.access, issued.family_id.as_deref())
+        .record_code_tokens(&hash, &issued.access, issued.family_id.as_deref(), now())
         .await?;
+    if !kept {
+        // The code was presented again while these tokens were being issued; that replay found
+        // nothing to revoke, so the store revoked them in its place.
+        replayed_while_issuing(state, &rec, &issued.access, issued.family_id.as_deref());
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used; the tokens issued from it are revoked",
+        ));
+    }
     Ok(issued.response)
+}
+
+/// Reports tokens that were revoked as soon as they were issued, because the code they were
+/// issued from was replayed meanwhile.
+fn replayed_while_issuing(
+    state: &AppState,
+    rec: &CodeRecord,
+    access: &IssuedAccess,
+    family_id: Option<&str>,
+) {
+    metrics::counter!("tessera_code_replays_total").increment(1);
+    tracing::warn!(client_id = %rec.client_id, user_id = %rec.user_id, jti = %access.jti, "authorization code replayed during its exchange; the tokens issued from it are revoked");
+    state.audit(AuditEvent {
+        id: 0,
+        at: now(),
+        actor: rec.client_id.clone(),
+        action: "code.replayed".into(),
+        target: rec.user_id.clone(),
+        before: None,
+        after: Some(serde_json::json!({ "revoked_access_tokens": 1, "refresh_family": family_id })),
+        remote_addr: None,
+    });
 }
 
 /// Revokes the access token and refresh token family issued from a replayed code.

@@ -141,10 +141,16 @@ pub async fn issue(state: &AppState, g: UserGrant<'_>) -> Result<UserTokens, OAu
             let token = random_token(REFRESH_PREFIX)
                 .map_err(|_| OAuthError::server_error("the random source failed"))?;
             let expires = (t + cfg.idle_lifetime_secs as i64).min(family.absolute_expires_at);
-            state
+            let added = state
                 .store
                 .insert_refresh_token(&state.keys.hash(&token), &family.id, t, expires, &access)
                 .await?;
+            if !added {
+                // A reuse of a token of this family was detected while this rotation was
+                // issuing: the family is revoked, and the store revoked this access token too.
+                tracing::warn!(client_id = %client_id, user_id = %g.user.id, family = %family.id, "refresh token family revoked during a rotation; the tokens of the rotation are revoked");
+                return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+            }
             (Some(token), Some(family.id.clone()))
         }
     };
