@@ -1,11 +1,14 @@
 //! First start: Tessera's own admin scopes and the bootstrap admin client, whose credential is
-//! written to a file only its owner can read.
+//! written to a file only its owner can read — before the client is stored, so that no failure
+//! or crash in between can leave a client whose secret nobody has.
 
 use crate::client_secret;
+use crate::crypto::random_id;
 use crate::model::{AuditEvent, Client, Scope, now};
+use crate::registry::ClientEntry;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tessera_proto::{ClientAuthMethod, GrantType, TokenFormat};
 
 /// The audience of admin API tokens: the admin API accepts no other.
@@ -141,7 +144,16 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         .await
         .map_err(|e| e.to_string())?;
     let id = state.config.admin.bootstrap_client_id.clone();
-    if state.registry.client(&id).is_some() {
+    let file = state.config.credentials_file();
+    if let Some(entry) = state.registry.client(&id) {
+        if file.exists() {
+            return Ok(None);
+        }
+        if recover_pending(state, &entry, &file) {
+            return Ok(Some(file));
+        }
+        // Not an error: in a cluster only the instance that created the client wrote the file.
+        tracing::info!(client_id = %id, path = %file.display(), "the bootstrap admin client exists and its credential file is not here; it was written where the client was created: share it, or reset the client's secret with another admin client");
         return Ok(None);
     }
     let all: Vec<String> = ADMIN_SCOPES
@@ -173,13 +185,9 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
     let (secret, row) =
         client_secret::generate(&state.keys, &id, client.token_endpoint_auth_method)
             .map_err(|e| e.to_string())?;
-    match state.store.insert_client(&client, Some(&row)).await {
-        Ok(()) => {}
-        // Another instance created it at the same moment.
-        Err(crate::store::StoreError::Conflict) => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    }
-    let file = state.config.credentials_file();
+    // The credential is on disk before the client is stored, under a name of its own: a start
+    // that fails or dies after storing the client leaves it there, and the next start moves it
+    // into place (see `recover_pending`).
     let contents = CredentialFile {
         issuer: state.issuer.clone(),
         token_endpoint: state.token_endpoint.clone(),
@@ -188,8 +196,27 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         client_secret: secret.expose().to_owned(),
     };
     let json = serde_json::to_vec_pretty(&contents).map_err(|e| e.to_string())?;
-    crate::fsutil::write_private(&file, &json)
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let pending = pending_path(&file).map_err(|e| e.to_string())?;
+    crate::fsutil::write_private(&pending, &json)
+        .map_err(|e| format!("cannot write {}: {e}", pending.display()))?;
+    match state.store.insert_client(&client, Some(&row)).await {
+        Ok(()) => {}
+        // Another instance created it at the same moment: this secret is worth nothing.
+        Err(crate::store::StoreError::Conflict) => {
+            remove_quietly(&pending);
+            return Ok(None);
+        }
+        // The client may have been stored all the same (a timeout after the commit): the
+        // pending credential stays, for the next start to move into place if its secret works.
+        Err(e) => return Err(e.to_string()),
+    }
+    std::fs::rename(&pending, &file).map_err(|e| {
+        format!(
+            "cannot write {}: {e}; the credential is kept in {} and moved there at the next start",
+            file.display(),
+            pending.display()
+        )
+    })?;
     state
         .registry
         .reload_client(&state.store, &state.keys, &id)
@@ -206,6 +233,74 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         remote_addr: None,
     });
     Ok(Some(file))
+}
+
+/// Where a credential waits until its client is stored: beside the credential file, under a
+/// name of its own, so that instances starting at once on a shared folder never write each
+/// other's file.
+fn pending_path(file: &Path) -> Result<PathBuf, crate::crypto::CryptoError> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "admin-credentials.json".into());
+    Ok(file.with_file_name(format!("{name}.{}.pending", random_id("")?)))
+}
+
+/// Moves into place a credential left pending by a start that stored the bootstrap client and
+/// then failed or died before the credential file was in place, when its secret is one of the
+/// client's. Pending files whose secret does not work are removed. Returns whether the file is
+/// back.
+fn recover_pending(state: &AppState, entry: &ClientEntry, file: &Path) -> bool {
+    let Some(name) = file.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return false;
+    };
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(listing) = std::fs::read_dir(&dir) else {
+        return false;
+    };
+    let prefix = format!("{name}.");
+    let t = now();
+    for item in listing.flatten() {
+        let path = item.path();
+        let fname = item.file_name().to_string_lossy().into_owned();
+        if !fname.starts_with(&prefix) || !fname.ends_with(".pending") {
+            continue;
+        }
+        let works = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<CredentialFile>(&b).ok())
+            .is_some_and(|c| {
+                c.client_id == entry.client.client_id
+                    && entry.check_secret(&state.keys, &c.client_secret, t)
+            });
+        if !works {
+            tracing::debug!(path = %path.display(), "removing a pending bootstrap credential that does not work");
+            remove_quietly(&path);
+            continue;
+        }
+        match std::fs::rename(&path, file) {
+            Ok(()) => {
+                tracing::info!(path = %file.display(), "bootstrap admin credential recovered from an interrupted first start");
+                return true;
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot move the pending bootstrap admin credential into place");
+                return false;
+            }
+        }
+    }
+    false
+}
+
+fn remove_quietly(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "cannot remove a pending bootstrap credential");
+    }
 }
 
 /// Results with a message.

@@ -14,6 +14,7 @@ mod pg;
 mod proxy;
 
 mod admin;
+mod bootstrap;
 mod authorization_code;
 mod browser;
 mod client_auth;
