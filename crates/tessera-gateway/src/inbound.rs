@@ -6,13 +6,18 @@
 //! Routes whose guard settings differ only by scopes share one [`Guard`] (keys, discovery and the
 //! verified-token cache), and a reload that keeps the settings keeps the guard.
 
-use crate::body::ProxyBody;
+use crate::body::{Inbound, ProxyBody, ReplayError};
 use crate::config::GuardSettings;
 use axum::response::IntoResponse as _;
+use bytes::Bytes;
 use http::Response;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use tessera_guard::{Guard, GuardConfig, IntrospectionConfig, Rejection, ScopeSet, TypPolicy};
+use std::sync::Arc;
+use tessera_guard::{
+    Guard, GuardConfig, IntrospectionConfig, Rejection, RejectionKind, RequestError, ScopeSet,
+    TypPolicy,
+};
 
 /// Guards by their settings (scopes aside), to share and keep them.
 pub(crate) type GuardPool = HashMap<String, Guard>;
@@ -48,24 +53,70 @@ impl InboundGuard {
     }
 
     /// Lets the request through, or answers it as RFC 6750 §3 says.
+    ///
+    /// A form body (RFC 6750 §2.2) that the gateway can keep in memory (its `Content-Length` is at
+    /// most `limit`) is read here, once, so that an `access_token` field in it is refused like a
+    /// token in the query; `body` then holds it, for the upstream and for replays. Other bodies,
+    /// and forms of unknown or greater length, are left to stream unread.
     pub(crate) async fn check(
         &self,
         parts: &http::request::Parts,
+        body: &mut Inbound,
+        limit: usize,
     ) -> Result<(), Box<(Rejection, Response<ProxyBody>)>> {
-        match self.guard.authorize(parts, &self.required).await {
-            Ok(_) => Ok(()),
-            Err(rejection) => {
-                let (head, body) = rejection.clone().into_response().into_parts();
-                // The guard's answer is a small JSON document held in memory.
-                let bytes = axum::body::to_bytes(body, 64 * 1024)
-                    .await
-                    .unwrap_or_default();
-                Err(Box::new((
-                    rejection,
-                    Response::from_parts(head, ProxyBody::full(bytes)),
-                )))
-            }
+        if self.guard.reads_body(&parts.headers) {
+            let taken = std::mem::replace(body, Inbound::Replayable(Bytes::new()));
+            *body = match taken {
+                Inbound::Streamed(s) => match Inbound::read(s, true, limit).await {
+                    Ok(read) => read,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "the form body could not be read for the guard");
+                        let kind = RejectionKind::InvalidRequest(RequestError::UnreadableBody);
+                        let realm: Arc<str> = Arc::from(self.guard.realm());
+                        return Err(refusal(Rejection::new(kind, realm)).await);
+                    }
+                },
+                held => held,
+            };
         }
+        let held = match &*body {
+            Inbound::Replayable(b) => Some(&b[..]),
+            Inbound::Streamed(_) => None,
+        };
+        match self
+            .guard
+            .authorize_with_body(parts, &self.required, held)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(rejection) => Err(refusal(rejection).await),
+        }
+    }
+}
+
+/// The guard's answer, with its body in memory.
+async fn refusal(rejection: Rejection) -> Box<(Rejection, Response<ProxyBody>)> {
+    let (head, body) = rejection.clone().into_response().into_parts();
+    // The guard's answer is a small JSON document held in memory.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    Box::new((
+        rejection,
+        Response::from_parts(head, ProxyBody::full(bytes)),
+    ))
+}
+
+/// The request body to forward once the guard is done: as the guard left it when it read it,
+/// otherwise kept or streamed as [`Inbound::read`] decides.
+pub(crate) async fn read_rest(
+    body: Inbound,
+    wanted: bool,
+    limit: usize,
+) -> Result<Inbound, ReplayError> {
+    match body {
+        Inbound::Streamed(s) => Inbound::read(s, wanted, limit).await,
+        held => Ok(held),
     }
 }
 

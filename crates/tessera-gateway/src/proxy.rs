@@ -104,8 +104,10 @@ async fn forward(
     out: &mut Outcome,
 ) -> Response<ProxyBody> {
     let route = &entry.value;
+    // The guard reads a small form body, once, to find a second token (RFC 6750 §2.2).
+    let mut body = Inbound::Streamed(body);
     if let Some(guard) = &route.guard
-        && let Err(refused) = guard.check(&parts).await
+        && let Err(refused) = guard.check(&parts, &mut body, state.max_replay_body).await
     {
         let (rejection, resp) = *refused;
         route.metrics.guard_rejection(Some(match rejection.kind() {
@@ -151,7 +153,7 @@ async fn forward(
     }
     let retries = auth.map_or(0, |a| a.retries);
 
-    let inbound = match Inbound::read(body, retries > 0, state.max_replay_body).await {
+    let inbound = match crate::inbound::read_rest(body, retries > 0, state.max_replay_body).await {
         Ok(i) => i,
         Err(e) => {
             out.reason = Some(e.to_string());
