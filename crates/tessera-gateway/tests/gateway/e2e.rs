@@ -445,3 +445,96 @@ upstream = "billing"
     );
     g.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_an_inbound_form_body_is_refused() {
+    let w = world(None).await;
+    // `guarded0`: the same, to an upstream whose requests are never replayed (`retries = 0`), so
+    // only the guard has a reason to read the body.
+    let extra = format!(
+        r#"
+[upstreams.billing0]
+url = "{api}"
+{oauth2}retries = 0
+
+[[routes]]
+name = "guarded0"
+path_prefix = "/guarded0"
+strip_prefix = true
+upstream = "billing0"
+
+[routes.guard]
+issuer = "{issuer}"
+audiences = "{GATEWAY_AUD}"
+scopes = "{CALL_SCOPE}"
+"#,
+        api = w.api.url(),
+        oauth2 = w.oauth2("billing0"),
+        issuer = w.tessera.issuer(),
+    );
+    let g = gw::start(&w.dir.write_config(&w.config(&extra))).await;
+    let http = reqwest::Client::new();
+    let good = w.caller_token("caller").await;
+    for route in ["guarded", "guarded0"] {
+        let url = g.url(&format!("/{route}/api/echo"));
+        // Beside the header token (RFC 6750 §2: one method only), or alone: 400 invalid_request.
+        for (with_header, description) in [
+            (
+                true,
+                "the access token was sent in more than one way; send it only in the Authorization header",
+            ),
+            (
+                false,
+                "access tokens in the request body are not accepted; send it in the Authorization header",
+            ),
+        ] {
+            let mut req = http
+                .post(&url)
+                .form(&[("amount", "12"), ("access_token", good.as_str())]);
+            if with_header {
+                req = req.bearer_auth(&good);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 400, "{route}");
+            let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+            assert!(
+                challenge.contains("error=\"invalid_request\""),
+                "{challenge}"
+            );
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error_description"], description, "{route}");
+        }
+        // A form without the field goes through whole.
+        let form = format!("amount=12&note={}", "x".repeat(1000));
+        let r = http
+            .post(&url)
+            .bearer_auth(&good)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{route}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["client_id"], w.gateway_id.as_str());
+        assert_eq!(body["body_len"], form.len());
+    }
+    assert_eq!(
+        w.api.seen.requests.load(Ordering::Relaxed),
+        2,
+        "refused requests never reached the upstream"
+    );
+    let text = metrics(&g).await;
+    for route in ["guarded", "guarded0"] {
+        assert_eq!(
+            metric_sum(
+                &text,
+                "tessera_gateway_guard_rejections_total",
+                &[&format!("route=\"{route}\""), "error=\"invalid_request\""]
+            ),
+            2,
+            "{route}: {text}"
+        );
+    }
+    g.stop().await;
+}

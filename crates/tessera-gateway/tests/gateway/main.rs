@@ -10,6 +10,7 @@
     dead_code
 )]
 
+mod client_auth;
 mod e2e;
 mod guard_vs_tessera;
 mod gw;

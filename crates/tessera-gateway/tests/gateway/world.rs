@@ -71,6 +71,11 @@ impl World {
     /// route `guarded` (`/guarded` → the same, for callers with `gw.billing.call` tokens for the
     /// gateway's audience); `extra` is appended.
     pub fn config(&self, extra: &str) -> String {
+        self.config_with(&self.oauth2("billing"), extra)
+    }
+
+    /// [`World::config`] with `oauth2` as the `billing` upstream's `oauth2` block.
+    pub fn config_with(&self, oauth2: &str, extra: &str) -> String {
         format!(
             r#"
 [gateway]
@@ -100,7 +105,6 @@ scopes = "{CALL_SCOPE}"
 {extra}
 "#,
             api = self.api.url(),
-            oauth2 = self.oauth2("billing"),
             issuer = self.tessera.issuer(),
         )
     }
