@@ -267,6 +267,8 @@ mod tests {
         CacheKey::of(&c)
     }
 
+    type Change = Box<dyn Fn(&mut SigningProfile)>;
+
     #[test]
     fn every_part_of_a_grant_assertion_profile_counts() {
         let base = || {
@@ -277,7 +279,7 @@ mod tests {
         };
         let a = jwt_bearer(base());
         assert_eq!(a, jwt_bearer(base()), "equal profiles, equal keys");
-        let variants: [(&str, Box<dyn Fn(&mut SigningProfile)>); 7] = [
+        let variants: [(&str, Change); 7] = [
             (
                 "a claim",
                 Box::new(|p| {
