@@ -10,6 +10,7 @@ use crate::metrics as m;
 use crate::{Endpoint, Error, LifetimePolicy, RetryPolicy, Secret};
 use http::header;
 use reqwest::Url;
+use serde::Deserialize as _;
 use std::time::{Duration, Instant, SystemTime};
 use tessera_proto::{ErrorResponse, GrantType, TokenResponse};
 use tokio::sync::OnceCell;
@@ -29,10 +30,14 @@ pub enum LifetimeSource {
 }
 
 /// A token fresh from the token endpoint, with the whole response (for `tessera token get`).
-#[derive(Debug, Clone)]
+/// `Debug` redacts the tokens and shows only the names of the raw response's members.
+#[derive(Clone)]
 pub struct FetchedToken {
     /// The token response (RFC 6749 §5.1). Its `Debug` redacts the tokens.
     pub response: TokenResponse,
+    /// The response's JSON object as received, members the client does not know included
+    /// (RFC 6749 §5.1 lets servers add their own). It holds the tokens: never log it.
+    pub raw: serde_json::Map<String, serde_json::Value>,
     /// The lifetime the client gives the token.
     pub lifetime: Duration,
     /// Where that lifetime came from.
@@ -47,6 +52,22 @@ pub struct FetchedToken {
     pub attempts: u32,
     /// The server's clock minus ours, in seconds, from its `Date` header.
     pub server_clock_offset: Option<i64>,
+}
+
+impl std::fmt::Debug for FetchedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchedToken")
+            .field("response", &self.response)
+            .field("raw_members", &self.raw.keys().collect::<Vec<_>>())
+            .field("lifetime", &self.lifetime)
+            .field("lifetime_source", &self.lifetime_source)
+            .field("received_at", &self.received_at)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("grant_type", &self.grant_type)
+            .field("attempts", &self.attempts)
+            .field("server_clock_offset", &self.server_clock_offset)
+            .finish()
+    }
 }
 
 /// Body parameters of a token request.
@@ -260,12 +281,13 @@ impl Fetcher {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .map(|server| clock_offset(server, SystemTime::now()));
-        let response = classify(url, status, &headers, &body, server_clock_offset)?;
+        let (response, raw) = classify(url, status, &headers, &body, server_clock_offset)?;
         let (lifetime, lifetime_source) = self
             .lifetime
             .lifetime(response.expires_in, &response.access_token);
         Ok(FetchedToken {
             response,
+            raw,
             lifetime,
             lifetime_source,
             received_at,
@@ -343,14 +365,15 @@ fn snippet(body: &[u8]) -> String {
     }
 }
 
-/// Reads a token endpoint response: RFC 6749 §5.1 on success, §5.2 on error.
+/// Reads a token endpoint response: RFC 6749 §5.1 on success (the response and its JSON object
+/// as received), §5.2 on error.
 pub(crate) fn classify(
     url: &str,
     status: u16,
     headers: &http::HeaderMap,
     body: &[u8],
     server_clock_offset: Option<i64>,
-) -> Result<TokenResponse, Error> {
+) -> Result<(TokenResponse, serde_json::Map<String, serde_json::Value>), Error> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -408,12 +431,19 @@ pub(crate) fn classify(
                 detail: "no access_token member (RFC 6749 §5.1)".into(),
             });
         }
-        let resp: TokenResponse =
-            serde_json::from_value(value).map_err(|e| Error::MalformedResponse {
+        let resp = TokenResponse::deserialize(&value).map_err(|e| Error::MalformedResponse {
+            url: url.to_owned(),
+            status,
+            detail: e.to_string(),
+        })?;
+        // An object: it has an access_token member.
+        let serde_json::Value::Object(raw) = value else {
+            return Err(Error::MalformedResponse {
                 url: url.to_owned(),
                 status,
-                detail: e.to_string(),
-            })?;
+                detail: "the token response is not a JSON object (RFC 6749 §5.1)".into(),
+            });
+        };
         if resp.access_token.is_empty() {
             return Err(Error::MalformedResponse {
                 url: url.to_owned(),
@@ -425,7 +455,7 @@ pub(crate) fn classify(
         if !resp.token_type.eq_ignore_ascii_case("bearer") {
             return Err(Error::UnsupportedTokenType(resp.token_type));
         }
-        return Ok(resp);
+        return Ok((resp, raw));
     }
     if status == 429 || status == 503 {
         let retry_after = headers
@@ -482,10 +512,15 @@ mod tests {
             "u",
             200,
             &json(),
-            br#"{"access_token":"a","token_type":"bearer"}"#,
+            br#"{"access_token":"a","token_type":"bearer","x_vendor":{"tier":"gold"}}"#,
             None,
         );
-        assert!(ok.is_ok());
+        // The raw object keeps the members TokenResponse does not know.
+        assert!(
+            ok.as_ref()
+                .is_ok_and(|(r, raw)| r.access_token == "a" && raw["x_vendor"]["tier"] == "gold"),
+            "{ok:?}"
+        );
         let mut html = HeaderMap::new();
         html.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
         assert!(matches!(
