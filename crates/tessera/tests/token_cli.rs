@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support_peer::peer;
 
@@ -319,8 +320,19 @@ fn http_date(t: SystemTime) -> String {
 /// A one-shot loopback responder: answers every request with `status` and `body`, with a `Date`
 /// header `skew` seconds ahead.
 fn responder(status: u16, body: &'static str, skew: u64) -> String {
+    recording_responder(status, body, skew).0
+}
+
+/// [`responder`], also keeping the body of every request it answered.
+fn recording_responder(
+    status: u16,
+    body: &'static str,
+    skew: u64,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
     std::thread::spawn(move || {
         for stream in listener.incoming().take(8) {
             let Ok(mut s) = stream else { continue };
@@ -349,6 +361,10 @@ fn responder(status: u16, body: &'static str, skew: u64) -> String {
                     }
                 }
             }
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(i) = text.find("\r\n\r\n") {
+                seen.lock().unwrap().push(text[i + 4..].to_owned());
+            }
             let date = http_date(SystemTime::now() + Duration::from_secs(skew));
             let resp = format!(
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nDate: {date}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -357,7 +373,7 @@ fn responder(status: u16, body: &'static str, skew: u64) -> String {
             let _ = s.write_all(resp.as_bytes());
         }
     });
-    format!("http://{addr}/token")
+    (format!("http://{addr}/token"), requests)
 }
 
 #[test]
@@ -400,6 +416,28 @@ fn validate_diagnoses_assertion_clock_skew() {
         &[],
     );
     assert_eq!(v["diagnosis"], "invalid_client", "{v}");
+    // Time words count only whole: "expected" holds "exp", "associated" holds "iat".
+    for (description, expected) in [
+        ("no key associated with the expected kid", "invalid_client"),
+        ("the exp claim is too far in the future", "clock_skew"),
+    ] {
+        let body = format!(r#"{{"error":"invalid_client","error_description":"{description}"}}"#);
+        let url = responder(401, body.leak(), 0);
+        let (_, v) = validate_json(
+            &[
+                "--token-endpoint",
+                &url,
+                "--client-id",
+                "c",
+                "--client-secret",
+                "s",
+                "--auth-method",
+                "client_secret_jwt",
+            ],
+            &[],
+        );
+        assert_eq!(v["diagnosis"], expected, "{description}: {v}");
+    }
 }
 
 #[test]
@@ -590,4 +628,211 @@ fn profiles_add_list_use_and_remove() {
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["name"], "by-ref");
+}
+
+fn get_json(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let o = tessera(&[&["token", "get"], args].concat(), env);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+#[test]
+fn get_prints_the_response_as_sent_and_decodes_an_opaque_token_with_a_note() {
+    const SENT: &str = r#"{"access_token":"opaque-tok-1","token_type":"Bearer","x_vendor":{"tier":"gold"},"issued_token_type":"urn:ietf:params:oauth:token-type:access_token"}"#;
+    let sent: Value = serde_json::from_str(SENT).unwrap();
+    let url = responder(200, SENT, 0);
+    let base = [
+        "--token-endpoint",
+        &url,
+        "--client-id",
+        "c",
+        "--client-secret",
+        "s",
+    ];
+
+    // Every member as the server sent it, its own included, and nothing added.
+    assert_eq!(get_json(&base, &[]), sent);
+
+    // --decode on an opaque token: no failure, the response and a note instead.
+    let v = get_json(
+        &[&base[..], &["--decode", "--default-lifetime", "77"]].concat(),
+        &[],
+    );
+    assert_eq!(v["access_token"]["jwt"], false, "{v}");
+    assert!(
+        v["access_token"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("not a JWT"),
+        "{v}"
+    );
+    assert_eq!(v["response"], sent);
+    // No expires_in and not a JWT: the configured default lifetime.
+    assert_eq!(v["lifetime"]["seconds"], 77, "{v}");
+    assert!(v["lifetime"]["from"].as_str().unwrap().contains("default"));
+
+    // --max-lifetime caps what the server says.
+    let url = responder(
+        200,
+        r#"{"access_token":"opaque-tok-2","token_type":"Bearer","expires_in":600}"#,
+        0,
+    );
+    let v = get_json(
+        &[
+            "--token-endpoint",
+            &url,
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+            "--decode",
+            "--max-lifetime",
+            "30",
+        ],
+        &[],
+    );
+    assert_eq!(v["lifetime"]["seconds"], 30, "{v}");
+    assert!(v["lifetime"]["from"].as_str().unwrap().contains("maximum"));
+}
+
+/// The form parameters of a recorded token request.
+fn form(body: &str) -> Vec<(String, String)> {
+    tessera_proto::FormParams::parse(body.as_bytes())
+        .unwrap()
+        .pairs()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn param<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {name} in {form:?}"))
+}
+
+#[test]
+fn get_flags_shape_the_client_and_grant_assertions() {
+    use tessera_jose::{Algorithm, SigningKey, UnverifiedJws, VerifyingKey};
+    let (url, requests) = recording_responder(
+        200,
+        r#"{"access_token":"t","token_type":"Bearer","expires_in":60}"#,
+        0,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let hmac_key = b"grant-assertion-hmac-key-0123456789abcdef";
+    let jwk_file = dir.path().join("grant.jwk");
+    std::fs::write(
+        &jwk_file,
+        serde_json::json!({"kty": "oct", "k": tessera_jose::b64_encode(hmac_key)}).to_string(),
+    )
+    .unwrap();
+    let ec = SigningKey::generate(Algorithm::ES256).unwrap();
+    let ec_pem = tessera_jose::to_pem("PRIVATE KEY", ec.pkcs8_der().unwrap());
+    let common = [
+        "--token-endpoint",
+        &url,
+        "--client-id",
+        "cid",
+        "--client-secret",
+        JWT_SECRET,
+        "--auth-method",
+        "client_secret_jwt",
+        "--assertion-issuer",
+        "iss-override",
+        "--assertion-subject",
+        "sub-override",
+        "--grant",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "--grant-assertion-kid",
+        "gk-1",
+        "--grant-assertion-audience",
+        "https://aud.example/",
+        "--grant-assertion-lifetime",
+        "120",
+        "--grant-assertion-claim",
+        "tenant=acme",
+        "--grant-assertion-subject",
+        "alice",
+        "--retries",
+        "0",
+        "--raw",
+    ];
+    let jwk_file = jwk_file.to_str().unwrap();
+    let runs: [(Vec<&str>, VerifyingKey, Algorithm); 2] = [
+        (
+            vec![
+                "--grant-assertion-alg",
+                "HS256",
+                "--grant-assertion-jwk-file",
+                jwk_file,
+            ],
+            VerifyingKey::hmac(hmac_key),
+            Algorithm::HS256,
+        ),
+        (
+            vec![
+                "--grant-assertion-alg",
+                "ES256",
+                "--grant-assertion-key-env",
+                "GRANT_KEY",
+            ],
+            ec.verifying_key().unwrap(),
+            Algorithm::ES256,
+        ),
+    ];
+    for (i, (key_flags, verifying, alg)) in runs.into_iter().enumerate() {
+        let o = tessera(
+            &[&["token", "get"], &common[..], &key_flags[..]].concat(),
+            &[("GRANT_KEY", &ec_pem)],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let f = form(&requests.lock().unwrap()[i]);
+
+        let client = UnverifiedJws::parse(param(&f, "client_assertion")).unwrap();
+        let c: Value = client.claims().unwrap();
+        assert_eq!(
+            (c["iss"].as_str(), c["sub"].as_str()),
+            (Some("iss-override"), Some("sub-override"))
+        );
+
+        let grant = UnverifiedJws::parse(param(&f, "assertion")).unwrap();
+        grant.verify(&verifying, &[alg]).unwrap();
+        assert_eq!(grant.header.kid.as_deref(), Some("gk-1"));
+        let g: Value = grant.claims().unwrap();
+        assert_eq!(g["aud"], "https://aud.example/");
+        assert_eq!(g["sub"], "alice");
+        assert_eq!(g["iss"], "cid");
+        assert_eq!(g["tenant"], "acme");
+        assert_eq!(g["exp"].as_u64().unwrap() - g["iat"].as_u64().unwrap(), 120);
+    }
+}
+
+#[test]
+fn get_retries_as_told() {
+    for (retries, requests_made) in [("0", 1), ("2", 3)] {
+        let (url, requests) = recording_responder(500, r#"{"error":"server_error"}"#, 0);
+        let o = tessera(
+            &[
+                "token",
+                "get",
+                "--token-endpoint",
+                &url,
+                "--client-id",
+                "c",
+                "--client-secret",
+                "s",
+                "--retries",
+                retries,
+            ],
+            &[],
+        );
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 500"));
+        assert_eq!(
+            requests.lock().unwrap().len(),
+            requests_made,
+            "--retries {retries}"
+        );
+    }
 }

@@ -10,7 +10,9 @@ use tessera_client::config::{
     BasicEncodingConfig, CredentialConfig, KeyRef, LoadedProfiles, ProfileFile, SecretRef,
     SigningConfig,
 };
-use tessera_client::{Algorithm, ClientAuthMethod, Credential, GrantType};
+use tessera_client::{
+    Algorithm, ClientAuthMethod, Credential, GrantType, LifetimePolicy, RetryPolicy,
+};
 
 /// A credential on the command line: a `--profile`, flags, or both (flags win).
 #[derive(Debug, Clone, Args)]
@@ -68,15 +70,40 @@ pub(crate) struct CredentialArgs {
     /// A jwt-bearer grant assertion from an environment variable.
     #[arg(long, value_name = "VAR")]
     pub(crate) assertion_env: Option<String>,
-    /// Sign the jwt-bearer grant assertion with this algorithm (and --grant-assertion-key-file).
+    /// Sign the jwt-bearer grant assertion with this algorithm (HS* default to the client secret
+    /// as key; others need a --grant-assertion-key-file/-jwk-file/-key-env).
     #[arg(long, value_name = "ALG")]
     pub(crate) grant_assertion_alg: Option<Algorithm>,
-    /// The PEM key signing the jwt-bearer grant assertion.
-    #[arg(long, value_name = "FILE")]
+    /// The grant assertion's key: a PEM file (or an HMAC secret file for HS*).
+    #[arg(long, value_name = "FILE", group = "grant_assertion_key")]
     pub(crate) grant_assertion_key_file: Option<PathBuf>,
-    /// The `sub` of the signed jwt-bearer grant assertion (default: the client id).
+    /// The grant assertion's key: a private JWK file.
+    #[arg(long, value_name = "FILE", group = "grant_assertion_key")]
+    pub(crate) grant_assertion_jwk_file: Option<PathBuf>,
+    /// The grant assertion's key: an environment variable holding a PEM key or a JWK.
+    #[arg(long, value_name = "VAR", group = "grant_assertion_key")]
+    pub(crate) grant_assertion_key_env: Option<String>,
+    /// The `kid` header of the grant assertion.
+    #[arg(long, value_name = "KID")]
+    pub(crate) grant_assertion_kid: Option<String>,
+    /// The grant assertion's `iss` (default: the client id).
+    #[arg(long, value_name = "ISS")]
+    pub(crate) grant_assertion_issuer: Option<String>,
+    /// The grant assertion's `sub` (default: the client id).
     #[arg(long, value_name = "SUB")]
     pub(crate) grant_assertion_subject: Option<String>,
+    /// The grant assertion's `aud` (default: the token endpoint URL).
+    #[arg(long, value_name = "AUD")]
+    pub(crate) grant_assertion_audience: Option<String>,
+    /// The grant assertion's lifetime in seconds (default 60).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) grant_assertion_lifetime: Option<u64>,
+    /// An extra claim NAME=VALUE in the grant assertion (VALUE as JSON, else as a string).
+    #[arg(long = "grant-assertion-claim", value_name = "NAME=VALUE")]
+    pub(crate) grant_assertion_claims: Vec<String>,
+    /// An extra header parameter NAME=VALUE in the grant assertion.
+    #[arg(long = "grant-assertion-header", value_name = "NAME=VALUE")]
+    pub(crate) grant_assertion_headers: Vec<String>,
 
     /// A scope to request (repeat, or separate with spaces).
     #[arg(long = "scope", short = 's', value_name = "SCOPE")]
@@ -113,6 +140,12 @@ pub(crate) struct CredentialArgs {
     /// The client assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "AUD")]
     pub(crate) assertion_audience: Option<String>,
+    /// The client assertion's `iss` (default and RFC 7523 §3: the client id).
+    #[arg(long, value_name = "ISS")]
+    pub(crate) assertion_issuer: Option<String>,
+    /// The client assertion's `sub` (default and RFC 7523 §3: the client id).
+    #[arg(long, value_name = "SUB")]
+    pub(crate) assertion_subject: Option<String>,
     /// An extra claim NAME=VALUE in the client assertion (VALUE as JSON, else as a string).
     #[arg(long = "claim", value_name = "NAME=VALUE")]
     pub(crate) claims: Vec<String>,
@@ -123,6 +156,140 @@ pub(crate) struct CredentialArgs {
     /// Timeout of each request, in seconds.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub(crate) timeout: u64,
+}
+
+/// How tokens are kept and fetched (`tessera token get`): lifetimes and retries.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SourceArgs {
+    /// The lifetime given a token when the response has no expires_in and the token is not a
+    /// JWT with exp, in seconds (default 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) default_lifetime: Option<u64>,
+    /// The longest lifetime given a token, whatever the server says, in seconds (default 86400).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) max_lifetime: Option<u64>,
+    /// Retries of a failed token request (network errors, 5xx, 429/503), with exponential
+    /// backoff; OAuth errors such as invalid_client are never retried.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) retries: u32,
+}
+
+impl SourceArgs {
+    /// The lifetime policy.
+    pub(crate) fn lifetime(&self) -> LifetimePolicy {
+        let d = LifetimePolicy::default();
+        LifetimePolicy {
+            default_lifetime: self
+                .default_lifetime
+                .map_or(d.default_lifetime, |s| Duration::from_secs(s.max(1))),
+            max_lifetime: self
+                .max_lifetime
+                .map_or(d.max_lifetime, |s| Duration::from_secs(s.max(1))),
+        }
+    }
+
+    /// The retry policy.
+    pub(crate) fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.retries.saturating_add(1),
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// The flags of one signing profile (the client assertion's, or the grant assertion's).
+struct SigningFlags<'a> {
+    alg: Option<Algorithm>,
+    key: Option<KeyRef>,
+    kid: Option<&'a String>,
+    lifetime: Option<u64>,
+    audience: Option<&'a String>,
+    issuer: Option<&'a String>,
+    subject: Option<&'a String>,
+    claims: &'a [String],
+    headers: &'a [String],
+}
+
+fn key_ref(pem: &Option<PathBuf>, jwk: &Option<PathBuf>, env: &Option<String>) -> Option<KeyRef> {
+    if let Some(f) = pem {
+        Some(KeyRef::PemFile { file: f.clone() })
+    } else if let Some(f) = jwk {
+        Some(KeyRef::JwkFile {
+            jwk_file: f.clone(),
+        })
+    } else {
+        env.as_ref().map(|v| KeyRef::Env { env: v.clone() })
+    }
+}
+
+impl SigningFlags<'_> {
+    fn touched(&self) -> bool {
+        self.alg.is_some()
+            || self.key.is_some()
+            || self.kid.is_some()
+            || self.lifetime.is_some()
+            || self.audience.is_some()
+            || self.issuer.is_some()
+            || self.subject.is_some()
+            || !self.claims.is_empty()
+            || !self.headers.is_empty()
+    }
+
+    /// The flags over `base` (a profile's signing profile); without one, a new profile with the
+    /// given algorithm, else `default_alg`, else the error `no_alg`.
+    fn apply(
+        &self,
+        base: Option<SigningConfig>,
+        default_alg: Option<Algorithm>,
+        no_alg: &str,
+    ) -> anyhow::Result<SigningConfig> {
+        let mut s = match base {
+            Some(s) => s,
+            None => {
+                let Some(alg) = self.alg.or(default_alg) else {
+                    bail!("{no_alg}");
+                };
+                SigningConfig {
+                    alg,
+                    key: None,
+                    lifetime_secs: None,
+                    audience: None,
+                    issuer: None,
+                    subject: None,
+                    kid: None,
+                    claims: Default::default(),
+                    headers: Default::default(),
+                }
+            }
+        };
+        if let Some(a) = self.alg {
+            s.alg = a;
+        }
+        if self.key.is_some() {
+            s.key = self.key.clone();
+        }
+        let set = |dst: &mut Option<String>, v: Option<&String>| {
+            if let Some(v) = v {
+                *dst = Some(v.clone());
+            }
+        };
+        set(&mut s.kid, self.kid);
+        set(&mut s.audience, self.audience);
+        set(&mut s.issuer, self.issuer);
+        set(&mut s.subject, self.subject);
+        if let Some(l) = self.lifetime {
+            s.lifetime_secs = Some(l);
+        }
+        for claim in self.claims {
+            let (k, v) = split_pair(claim, "a claim")?;
+            s.claims.insert(k, json_or_string(&v));
+        }
+        for h in self.headers {
+            let (k, v) = split_pair(h, "a header parameter")?;
+            s.headers.insert(k, json_or_string(&v));
+        }
+        Ok(s)
+    }
 }
 
 fn split_pair(s: &str, what: &str) -> anyhow::Result<(String, String)> {
@@ -204,22 +371,28 @@ impl CredentialArgs {
             c.assertion = Some(SecretRef::Env { env: v.clone() });
             c.assertion_signing = None;
         }
-        if let Some(alg) = self.grant_assertion_alg {
+        let grant_signing = SigningFlags {
+            alg: self.grant_assertion_alg,
+            key: key_ref(
+                &self.grant_assertion_key_file,
+                &self.grant_assertion_jwk_file,
+                &self.grant_assertion_key_env,
+            ),
+            kid: self.grant_assertion_kid.as_ref(),
+            lifetime: self.grant_assertion_lifetime,
+            audience: self.grant_assertion_audience.as_ref(),
+            issuer: self.grant_assertion_issuer.as_ref(),
+            subject: self.grant_assertion_subject.as_ref(),
+            claims: &self.grant_assertion_claims,
+            headers: &self.grant_assertion_headers,
+        };
+        if grant_signing.touched() {
             c.assertion = None;
-            c.assertion_signing = Some(SigningConfig {
-                alg,
-                key: self
-                    .grant_assertion_key_file
-                    .clone()
-                    .map(|file| KeyRef::PemFile { file }),
-                lifetime_secs: None,
-                audience: None,
-                issuer: None,
-                subject: self.grant_assertion_subject.clone(),
-                kid: None,
-                claims: Default::default(),
-                headers: Default::default(),
-            });
+            c.assertion_signing = Some(grant_signing.apply(
+                c.assertion_signing.take(),
+                None,
+                "--grant-assertion-alg is required to sign the jwt-bearer grant assertion (e.g. ES256, RS256, HS256)",
+            )?);
         }
         let scopes: Vec<String> = self
             .scopes
@@ -241,84 +414,29 @@ impl CredentialArgs {
             let (k, v) = split_pair(p, "--param")?;
             c.params.insert(k, v);
         }
-        let key = if let Some(f) = &self.signing_key_file {
-            Some(KeyRef::PemFile { file: f.clone() })
-        } else if let Some(f) = &self.signing_jwk_file {
-            Some(KeyRef::JwkFile {
-                jwk_file: f.clone(),
-            })
-        } else {
-            self.signing_key_env
-                .as_ref()
-                .map(|v| KeyRef::Env { env: v.clone() })
+        let client_signing = SigningFlags {
+            alg: self.signing_alg,
+            key: key_ref(
+                &self.signing_key_file,
+                &self.signing_jwk_file,
+                &self.signing_key_env,
+            ),
+            kid: self.kid.as_ref(),
+            lifetime: self.assertion_lifetime,
+            audience: self.assertion_audience.as_ref(),
+            issuer: self.assertion_issuer.as_ref(),
+            subject: self.assertion_subject.as_ref(),
+            claims: &self.claims,
+            headers: &self.headers,
         };
-        let touches_signing = self.signing_alg.is_some()
-            || key.is_some()
-            || self.kid.is_some()
-            || self.assertion_lifetime.is_some()
-            || self.assertion_audience.is_some()
-            || !self.claims.is_empty()
-            || !self.headers.is_empty();
-        if touches_signing {
-            let mut s = match (c.signing.take(), self.signing_alg) {
-                (Some(mut s), alg) => {
-                    if let Some(a) = alg {
-                        s.alg = a;
-                    }
-                    s
-                }
-                (None, Some(alg)) => SigningConfig {
-                    alg,
-                    key: None,
-                    lifetime_secs: None,
-                    audience: None,
-                    issuer: None,
-                    subject: None,
-                    kid: None,
-                    claims: Default::default(),
-                    headers: Default::default(),
-                },
-                (None, None) => {
-                    let alg = match c.auth_method {
-                        Some(ClientAuthMethod::ClientSecretJwt) => Algorithm::HS256,
-                        _ => bail!(
-                            "--signing-alg is required for a client assertion (e.g. ES256, RS256, HS256)"
-                        ),
-                    };
-                    SigningConfig {
-                        alg,
-                        key: None,
-                        lifetime_secs: None,
-                        audience: None,
-                        issuer: None,
-                        subject: None,
-                        kid: None,
-                        claims: Default::default(),
-                        headers: Default::default(),
-                    }
-                }
-            };
-            if key.is_some() {
-                s.key = key;
-            }
-            if let Some(k) = &self.kid {
-                s.kid = Some(k.clone());
-            }
-            if let Some(l) = self.assertion_lifetime {
-                s.lifetime_secs = Some(l);
-            }
-            if let Some(a) = &self.assertion_audience {
-                s.audience = Some(a.clone());
-            }
-            for claim in &self.claims {
-                let (k, v) = split_pair(claim, "--claim")?;
-                s.claims.insert(k, json_or_string(&v));
-            }
-            for h in &self.headers {
-                let (k, v) = split_pair(h, "--header")?;
-                s.headers.insert(k, json_or_string(&v));
-            }
-            c.signing = Some(s);
+        if client_signing.touched() {
+            let default_alg = (c.auth_method == Some(ClientAuthMethod::ClientSecretJwt))
+                .then_some(Algorithm::HS256);
+            c.signing = Some(client_signing.apply(
+                c.signing.take(),
+                default_alg,
+                "--signing-alg is required for a client assertion (e.g. ES256, RS256, HS256)",
+            )?);
         }
         Ok(c)
     }

@@ -129,7 +129,8 @@ async fn works_with(credential: &Credential, timeout: Duration) -> bool {
     }
 }
 
-fn lifetime_from(s: LifetimeSource) -> &'static str {
+/// Where the client's lifetime of a token came from, in words.
+pub(crate) fn lifetime_from(s: LifetimeSource) -> &'static str {
     match s {
         LifetimeSource::ExpiresIn => "expires_in",
         LifetimeSource::JwtExp => "the JWT's exp claim",
@@ -164,6 +165,31 @@ fn skew_text(offset: i64) -> String {
     } else {
         format!("the server's clock is {} s behind this machine's", -offset)
     }
+}
+
+/// The words of an error description that speak of an assertion's time claims or the clock;
+/// `not yet valid` is three words in a row.
+const TIME_WORDS: [&str; 7] = [
+    "iat",
+    "exp",
+    "nbf",
+    "clock",
+    "future",
+    "expired",
+    "timestamp",
+];
+
+/// Whether `description` speaks of time claims or the clock, in whole words (`iat`, `exp`,
+/// `nbf`, `clock`, `future`, `expired`, `timestamp`, `not yet valid`): "expected" and
+/// "associated" do not count.
+fn mentions_time(description: &str) -> bool {
+    let lower = description.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().any(|w| TIME_WORDS.contains(w))
+        || words.windows(3).any(|w| w == ["not", "yet", "valid"])
 }
 
 /// Validates `credential`: one grant, then a diagnosis.
@@ -338,9 +364,7 @@ async fn diagnose(
             };
             let skew = server_clock_offset.filter(|o| o.abs() > SKEW_LIMIT_S);
             let desc_lower = description.to_ascii_lowercase();
-            let mentions_time = ["iat", "exp", "nbf", "clock", "future", "expired", "not yet valid", "timestamp"]
-                .iter()
-                .any(|w| desc_lower.contains(w));
+            let mentions_time = mentions_time(&description);
             match &error.error {
                 ErrorCode::InvalidClient | ErrorCode::InvalidRequest
                     if error.error == ErrorCode::InvalidClient
@@ -446,5 +470,36 @@ pub(crate) async fn run(args: ValidateArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!("the credential does not work ({})", report.diagnosis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_time;
+
+    #[test]
+    fn time_claims_are_matched_as_whole_words() {
+        for yes in [
+            "iat is in the future",
+            "the \"exp\" claim is in the past",
+            "JWT expired",
+            "assertion not yet valid",
+            "Token is not yet   valid (nbf)",
+            "exp/iat window too long",
+            "clock skew too large",
+        ] {
+            assert!(mentions_time(yes), "{yes}");
+        }
+        for no in [
+            "no key associated with the expected kid",
+            "signature verification failed",
+            "unexpected client_id",
+            "the expiration of the experiment",
+            "invalid_client",
+            "invalid issuer (iss)",
+            "",
+        ] {
+            assert!(!mentions_time(no), "{no}");
+        }
     }
 }
