@@ -7,6 +7,7 @@ use crate::model::{Client, RESERVED_CLAIMS};
 use reqwest::Url;
 use std::collections::BTreeSet;
 use tessera_jose::{Algorithm, VerifyingKey};
+use tessera_proto::scope::OPENID_SCOPES;
 use tessera_proto::{ClientAuthMethod, GrantType, ScopeName};
 
 /// Scope names Tessera keeps for itself (its admin scopes).
@@ -176,7 +177,9 @@ fn scopes(c: &mut Client, registered: &BTreeSet<String>) -> Result<(), ApiError>
     let unknown: Vec<&str> = c
         .allowed_scopes
         .iter()
-        .filter(|s| !registered.contains(s.as_str()))
+        // The OpenID Connect scopes are the protocol's own: a client may be allowed them without
+        // registering them first (docs/users-and-pages.md).
+        .filter(|s| !registered.contains(s.as_str()) && !OPENID_SCOPES.contains(&s.as_str()))
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
@@ -380,6 +383,22 @@ mod tests {
         assert!(client_id(&"é".repeat(255)).is_ok());
         assert!(client_id("tab\there").is_err());
         assert!(client_id("..").is_err());
+    }
+
+    #[test]
+    fn openid_scopes_need_no_registration() {
+        let registered: BTreeSet<String> = ["core.accounting.read".to_owned()].into();
+        let mut c: Client = serde_json::from_value(serde_json::json!({
+            "client_id": "web", "name": "web", "enabled": true,
+            "grant_types": ["authorization_code"],
+            "token_endpoint_auth_method": "none",
+            "allowed_scopes": ["openid", "offline_access", "core.accounting.read"],
+        }))
+        .unwrap();
+        assert!(scopes(&mut c, &registered).is_ok());
+        c.allowed_scopes.push("core.ledger.read".into());
+        let err = scopes(&mut c, &registered).unwrap_err();
+        assert!(format!("{err:?}").contains("core.ledger.read"), "{err:?}");
     }
 
     #[test]
