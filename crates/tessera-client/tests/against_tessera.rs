@@ -1,8 +1,8 @@
 //! The token client against Tessera's own server (in this process, real HTTP on loopback): the
 //! four client authentication methods, Basic encoding of awkward characters, discovery at both
 //! well-known URLs, `expires_in` against the JWT's `exp`, 1,000 cold callers making one request
-//! (counted by the server), the middleware against a guard-protected API, and the diagnoses of
-//! `tessera token validate`.
+//! (counted by the server), the password grant followed by the refresh token grant, the
+//! middleware against a guard-protected API, and the diagnoses of `tessera token validate`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,10 +23,10 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tessera::{ClientSpec, Tessera, tessera, tessera_with};
+use tessera::{ClientSpec, Tessera, metric_sum, tessera, tessera_with};
 use tessera_client::{
     Algorithm, BasicEncoding, BearerMiddleware, ClientAuthMethod, Credential, Endpoint, Error,
-    KeySource, Secret, SigningProfile, TokenCache, TokenSource,
+    Grant, GrantType, KeySource, Secret, SigningProfile, TokenCache, TokenSource,
 };
 use tessera_guard::{Clock, Guard, GuardConfig, IntrospectionConfig};
 use tessera_jose::{JwkSet, SigningKey};
@@ -339,6 +339,99 @@ async fn a_thousand_cold_callers_make_one_token_request() {
     }
     assert!(tokens.iter().all(|x| x.same_as(&tokens[0])));
     assert_eq!(t.token_requests("c-client").await, 1);
+}
+
+/// Successful token requests of `client_id` with `grant`, as the server counts them.
+async fn grants_counted(t: &Tessera, client_id: &str, grant: GrantType) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", t.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metric_sum(
+        &text,
+        "tessera_token_requests_total",
+        &[
+            &format!("client=\"{client_id}\""),
+            &format!("grant=\"{}\"", grant.as_str()),
+            "outcome=\"success\"",
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
+    let t = tessera().await;
+    let secret = client(&t, ClientSpec::new("p-client")).await;
+    // A client allowed the password and refresh_token grants (none is by default).
+    let mut c = t.state.store.get_client("p-client").await.unwrap();
+    c.grant_types = vec![GrantType::Password, GrantType::RefreshToken];
+    t.state.store.update_client(&c).await.unwrap();
+    t.state
+        .registry
+        .reload_client(&t.state.store, &t.state.keys, "p-client")
+        .await
+        .unwrap();
+    let password = "correct horse battery staple";
+    let user = tessera_server::users::ops::create(
+        &t.state,
+        tessera_server::users::NewUser {
+            username: tessera_server::users::Username::parse("alice").unwrap(),
+            password: Some(tessera_server::secret::SecretString::new(password)),
+            email: String::new(),
+            email_verified: false,
+            display_name: "Alice".into(),
+            enabled: None,
+        },
+    )
+    .await
+    .unwrap();
+    let cred = |password: &str| {
+        Credential::builder(
+            Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
+            "p-client",
+        )
+        .client_secret(Secret::new(secret.clone()))
+        .grant(Grant::Password {
+            username: "alice".into(),
+            password: Secret::new(password),
+        })
+        .scopes([SCOPE])
+        .build()
+        .unwrap()
+    };
+
+    let s = source(cred(password));
+    let first = s.token().await.unwrap();
+    let cl = claims(first.secret());
+    assert_eq!(cl["sub"], user.id.as_str(), "a token for the user");
+    assert_eq!(cl["client_id"], "p-client");
+    assert_eq!(grants_counted(&t, "p-client", GrantType::Password).await, 1);
+    assert_eq!(
+        grants_counted(&t, "p-client", GrantType::RefreshToken).await,
+        0
+    );
+
+    // force_refresh uses the refresh token the server returned, not the password again; and the
+    // rotated refresh token it gets back serves the next refresh.
+    for n in 1..=2 {
+        let next = s.force_refresh().await.unwrap();
+        assert!(!next.same_as(&first));
+        assert_eq!(claims(next.secret())["sub"], user.id.as_str());
+        assert_eq!(
+            grants_counted(&t, "p-client", GrantType::RefreshToken).await,
+            n,
+            "refresh {n}"
+        );
+        assert_eq!(grants_counted(&t, "p-client", GrantType::Password).await, 1);
+    }
+    assert!(s.cached().is_some());
+
+    // A wrong password is invalid_grant, not retried.
+    let e = source(cred("wrong password!")).token().await.unwrap_err();
+    assert_eq!(e.code().map(|c| c.as_str()), Some("invalid_grant"), "{e}");
+    assert!(matches!(e, Error::OAuth { .. }), "not retried: {e:?}");
 }
 
 /// An API protected by tessera-guard, answering `ok`.
