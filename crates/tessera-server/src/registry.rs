@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_jose::VerifyingKey;
-use tessera_proto::ScopeSet;
+use tessera_proto::{ClientAuthMethod, ScopeSet};
 
 /// A secret as the registry holds it: the hash, and for `client_secret_jwt` the secret itself.
 pub struct SecretEntry {
@@ -58,12 +58,15 @@ impl ClientEntry {
                     .collect()
             })
             .unwrap_or_default();
+        // Only client_secret_jwt needs a secret in plain (to check the HMAC of assertions); an
+        // encrypted copy any other client might still have is never decrypted.
+        let recoverable = client.token_endpoint_auth_method == ClientAuthMethod::ClientSecretJwt;
         let secrets = secrets
             .iter()
             .filter(|s| s.client_id == client.client_id)
             .map(|s| SecretEntry {
                 hash: s.hash.clone(),
-                plain: s.encrypted.as_ref().and_then(|e| {
+                plain: s.encrypted.as_ref().filter(|_| recoverable).and_then(|e| {
                     keys.decrypt(&secret_aad(&s.client_id, &s.id), e)
                         .ok()
                         .and_then(|b| String::from_utf8(b).ok())

@@ -355,6 +355,9 @@ pub(crate) fn secret_change_for(old: ClientAuthMethod, new: ClientAuthMethod) ->
     } else if !old.uses_secret() || new == ClientAuthMethod::ClientSecretJwt {
         // No secret yet, or one stored only as a hash where client_secret_jwt needs it encrypted.
         SecretNeed::New
+    } else if old == ClientAuthMethod::ClientSecretJwt {
+        // The secret stays, but only client_secret_jwt may keep a recoverable copy of it.
+        SecretNeed::DropEncrypted
     } else {
         SecretNeed::Keep
     }
@@ -364,6 +367,8 @@ pub(crate) fn secret_change_for(old: ClientAuthMethod, new: ClientAuthMethod) ->
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SecretNeed {
     Keep,
+    /// The secrets stay, as hashes only: their encrypted copies are deleted.
+    DropEncrypted,
     New,
     DeleteAll,
 }
@@ -386,6 +391,7 @@ pub(crate) async fn store_update(
     let row;
     let change = match need {
         SecretNeed::Keep => SecretChange::Keep,
+        SecretNeed::DropEncrypted => SecretChange::DropEncrypted,
         SecretNeed::DeleteAll => SecretChange::DeleteAll,
         SecretNeed::New => {
             let (s, r) = new_secret(state, &after.client_id, after.token_endpoint_auth_method)?;
@@ -410,10 +416,10 @@ pub(crate) async fn store_update(
     )
     .await;
     if need != SecretNeed::Keep {
-        let what = if need == SecretNeed::New {
-            "issued"
-        } else {
-            "deleted"
+        let what = match need {
+            SecretNeed::New => "issued",
+            SecretNeed::DropEncrypted => "kept; its encrypted copy deleted",
+            _ => "deleted",
         };
         record(
             state,
@@ -625,7 +631,11 @@ mod tests {
         );
         assert_eq!(
             secret_change_for(ClientSecretJwt, ClientSecretBasic),
-            SecretNeed::Keep
+            SecretNeed::DropEncrypted
+        );
+        assert_eq!(
+            secret_change_for(ClientSecretJwt, ClientSecretPost),
+            SecretNeed::DropEncrypted
         );
     }
 

@@ -8,6 +8,9 @@ use crate::model::{Client, StoredSecret};
 pub enum SecretChange<'a> {
     /// The secrets stay as they are.
     Keep,
+    /// The secrets stay, but their encrypted copies are deleted (the method changed from
+    /// `client_secret_jwt`, the only one whose secret the server may be able to read back).
+    DropEncrypted,
     /// Every secret is deleted and this one becomes the only one (the authentication method
     /// changed to one that stores its secret differently, or that needs one for the first time).
     Replace(&'a StoredSecret),
@@ -32,9 +35,16 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            if !matches!(secrets, SecretChange::Keep) {
-                sqlx::query("DELETE FROM client_secrets WHERE client_id = $1")
-                    .bind(&c.client_id).execute(&mut *tx).await?;
+            match secrets {
+                SecretChange::Keep => {}
+                SecretChange::DropEncrypted => {
+                    sqlx::query("UPDATE client_secrets SET encrypted = NULL WHERE client_id = $1")
+                        .bind(&c.client_id).execute(&mut *tx).await?;
+                }
+                SecretChange::Replace(_) | SecretChange::DeleteAll => {
+                    sqlx::query("DELETE FROM client_secrets WHERE client_id = $1")
+                        .bind(&c.client_id).execute(&mut *tx).await?;
+                }
             }
             if let SecretChange::Replace(s) = secrets {
                 sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")

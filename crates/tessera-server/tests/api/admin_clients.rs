@@ -6,6 +6,7 @@ use crate::admin::restart_config;
 use crate::helpers::{assert_oauth_error, jwt_claims, spawn_app, start};
 use serde_json::{Value, json};
 use tessera_jose::{Algorithm, SigningKey};
+use tessera_server::model::now;
 
 fn public_jwk(alg: Algorithm) -> Value {
     let key = SigningKey::generate(alg)
@@ -561,6 +562,47 @@ async fn changing_the_method_issues_a_secret_when_one_is_needed() {
             assert!(!e.to_string().contains(s.as_str()), "secret in audit: {e}");
         }
     }
+}
+
+#[tokio::test]
+async fn leaving_client_secret_jwt_deletes_the_recoverable_copies_of_the_secrets() {
+    let app = spawn_app().await;
+    let api = AdminApi::new(&app).await;
+    let (id, first) = api
+        .client(json!({"name": "hs", "client_id": "hs", "token_endpoint_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "HS256"}))
+        .await;
+    // A rotation with a grace period: two secrets, each stored encrypted as well as hashed.
+    let rotated = api
+        .post(&["clients", "hs", "secret"], json!({"grace_secs": 3600}))
+        .await;
+    let second = rotated.ok()["client_secret"].as_str().unwrap().to_owned();
+    let stored = app.state.store.client_secrets(&id, now()).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|s| s.encrypted.is_some()));
+    for method in ["client_secret_post", "client_secret_basic"] {
+        let p = api
+            .patch(
+                &["clients", "hs"],
+                json!({"token_endpoint_auth_method": method}),
+            )
+            .await;
+        assert!(
+            p.ok().get("client_secret").is_none(),
+            "the secrets are kept"
+        );
+        // Hashes only from now on: nothing the server (or its database) can read back.
+        let stored = app.state.store.client_secrets(&id, now()).await.unwrap();
+        assert_eq!(stored.len(), 2, "{method}");
+        assert!(
+            stored.iter().all(|s| s.encrypted.is_none()),
+            "{method}: an encrypted copy is left"
+        );
+        let entry = app.state.registry.client(&id).unwrap();
+        assert!(entry.secrets.iter().all(|s| s.plain.is_none()), "{method}");
+    }
+    // Both secrets still work, now with Basic.
+    app.cc_token(&id, &first, &[]).await;
+    app.cc_token(&id, &second, &[]).await;
 }
 
 #[tokio::test]
