@@ -1,9 +1,11 @@
-//! Nothing acknowledged is lost: `kill -9` of `tessera serve` under a load of admin changes,
-//! opaque-token issuance, revocations and secret rotations, then a restart, on SQLite and on
-//! PostgreSQL. Every write that was answered with success must be there.
+//! Nothing acknowledged is lost: `kill -9` of `tessera serve` under a load of admin changes
+//! (scopes, clients created and disabled), opaque-token issuance, revocations and secret
+//! rotations, then a restart, on SQLite and on PostgreSQL. Every write that was answered with
+//! success must be there.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -22,6 +24,16 @@ fn start(dir: &Path, database_url: Option<&str>) -> Server {
         .env_remove("RUST_LOG")
         .env("TESSERA_LISTEN", "127.0.0.1:0")
         .env("TESSERA_LOG_LEVEL", "warn")
+        // The check after the restart authenticates disabled clients on purpose: the limit on
+        // failed authentication (tested on its own) must not answer 429 in place of 401.
+        .env(
+            "TESSERA_RATE_LIMIT_FAILED_AUTH_PER_CLIENT_PER_MINUTE",
+            "100000",
+        )
+        .env(
+            "TESSERA_RATE_LIMIT_FAILED_AUTH_PER_ADDRESS_PER_MINUTE",
+            "100000",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     if let Some(url) = database_url {
@@ -78,6 +90,12 @@ async fn admin_token(http: &reqwest::Client, base: &str, dir: &Path) -> String {
     r["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A client whose creation was acknowledged, with its secret and acknowledged state.
+struct AckedClient {
+    secret: String,
+    enabled: bool,
+}
+
 #[derive(Default)]
 struct Acked {
     scopes: Vec<String>,
@@ -86,6 +104,10 @@ struct Acked {
     /// Revocations sent but not (yet) answered: their outcome is unknown after the kill.
     revoking: Vec<String>,
     secret: Option<String>,
+    /// Clients whose creation was answered 201, with the state last acknowledged.
+    clients: HashMap<String, AckedClient>,
+    /// Clients whose disabling was sent but not (yet) answered: enabled or not after the kill.
+    disabling: HashSet<String>,
 }
 
 async fn kill_under_load_then_check(database_url: Option<String>) {
@@ -223,12 +245,70 @@ async fn kill_under_load_then_check(database_url: Option<String>) {
             }
         }));
     }
+    // Admin changes: clients created, every third one then disabled.
+    {
+        let (http, base, admin, acked, stop) = (
+            http.clone(),
+            base.clone(),
+            admin.clone(),
+            acked.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let id = format!("load-client-{i}");
+                i += 1;
+                let r = http
+                    .post(format!("{base}/admin/api/v1/clients"))
+                    .bearer_auth(&admin)
+                    .json(&json!({"client_id": id, "name": id}))
+                    .send()
+                    .await;
+                let Ok(r) = r else { continue };
+                if r.status() != 201 {
+                    continue;
+                }
+                let Ok(body) = r.json::<Value>().await else {
+                    continue;
+                };
+                let secret = body["client_secret"].as_str().unwrap().to_owned();
+                acked.lock().unwrap().clients.insert(
+                    id.clone(),
+                    AckedClient {
+                        secret,
+                        enabled: true,
+                    },
+                );
+                if i % 3 != 0 {
+                    continue;
+                }
+                acked.lock().unwrap().disabling.insert(id.clone());
+                let r = http
+                    .post(format!("{base}/admin/api/v1/clients/{id}/disable"))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await;
+                if r.is_ok_and(|r| r.status().is_success()) {
+                    let mut a = acked.lock().unwrap();
+                    a.disabling.remove(&id);
+                    a.clients.get_mut(&id).unwrap().enabled = false;
+                }
+            }
+        }));
+    }
     // Load until there is plenty acknowledged, then kill -9 mid-flight.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         {
             let a = acked.lock().unwrap();
-            if a.scopes.len() >= 40 && a.tokens.len() >= 200 && a.revoked.len() >= 30 {
+            let disabled = a.clients.values().filter(|c| !c.enabled).count();
+            if a.scopes.len() >= 40
+                && a.tokens.len() >= 200
+                && a.revoked.len() >= 30
+                && a.clients.len() >= 30
+                && disabled >= 8
+            {
                 break;
             }
         }
@@ -303,11 +383,75 @@ async fn kill_under_load_then_check(database_url: Option<String>) {
             revoked.contains(t)
         );
     }
+    // Every acknowledged client is there, in its acknowledged state, and its secret answers
+    // accordingly: a token when enabled, 401 invalid_client when disabled.
+    assert!(
+        acked.disabling.len() <= 1,
+        "at most one disabling can be in flight"
+    );
+    let mut disabled = 0;
+    for (id, c) in &acked.clients {
+        let r = http
+            .get(format!("{base}/admin/api/v1/clients/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged client {id} lost");
+        let stored: Value = r.json().await.unwrap();
+        let enabled = stored["enabled"].as_bool().unwrap();
+        if !acked.disabling.contains(id) {
+            assert_eq!(
+                enabled, c.enabled,
+                "client {id}: the acknowledged enabled state was lost"
+            );
+        }
+        let r = http
+            .post(format!("{base}/oauth2/token"))
+            .header("authorization", tessera_proto::basic::encode(id, &c.secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        if enabled {
+            assert_eq!(status, 200, "client {id}'s acknowledged secret: {body}");
+        } else {
+            disabled += 1;
+            assert_eq!(
+                (status, &body["error"]),
+                (401, &json!("invalid_client")),
+                "disabled client {id} must be refused"
+            );
+            // Refused for being disabled, not for a lost secret: enabled again, the secret works.
+            let r = http
+                .post(format!("{base}/admin/api/v1/clients/{id}/enable"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "enable {id}");
+            let r = http
+                .post(format!("{base}/oauth2/token"))
+                .header("authorization", tessera_proto::basic::encode(id, &c.secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                200,
+                "client {id}'s acknowledged secret once enabled again"
+            );
+        }
+    }
     eprintln!(
-        "kill -9 under load: {} scopes, {} opaque tokens, {} revocations, secret rotations: all acknowledged writes present",
+        "kill -9 under load: {} scopes, {} opaque tokens, {} revocations, {} clients ({disabled} disabled), secret rotations: all acknowledged writes present",
         acked.scopes.len(),
         acked.tokens.len(),
-        acked.revoked.len()
+        acked.revoked.len(),
+        acked.clients.len()
     );
     drop(server);
 }
