@@ -876,6 +876,17 @@ async fn export_from_sqlite_then_import_into_postgres_keeps_secrets_and_password
     let again: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(again["clients"], doc["clients"]);
 
+    // In a folder with no installation, export refuses rather than create an empty database.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = tessera(elsewhere.path(), &[], &["db", "export"], None).await;
+    assert!(!out.ok, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("there is no database at"),
+        "{}",
+        out.stderr
+    );
+    assert!(!elsewhere.path().join("tessera-data").exists());
+
     // The new installation, on a fresh PostgreSQL database, in another folder.
     let db = Database::create("dbimport");
     let new_dir = tempfile::tempdir().unwrap();

@@ -47,6 +47,15 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
     .with_context(|| "cannot open the database")
 }
 
+/// The file of an SQLite database URL (`sqlite://path`, `sqlite:path`, with or without a query).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
 /// Runs `tessera db …`.
 pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
@@ -57,6 +66,16 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
             eprintln!("The {} database is up to date.", store.backend());
         }
         DbCommand::Export { output } => {
+            // Exporting must never create a database: in the wrong folder that would write an
+            // empty installation and call it a success.
+            if let Some(path) = sqlite_file(&config.database_url())
+                && !path.exists()
+            {
+                anyhow::bail!(
+                    "there is no database at {}: run this where the server keeps its data, or name it with --config, TESSERA_DATA_DIR or TESSERA_DATABASE_URL",
+                    path.display()
+                );
+            }
             let store = open(&config).await?;
             let doc = transfer::export(&store).await?;
             store.close().await;
@@ -109,4 +128,24 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_files_of_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://./tessera-data/tessera.db"),
+            Some(PathBuf::from("./tessera-data/tessera.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:/var/lib/t.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/t.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://postgres@127.0.0.1/t"), None);
+    }
 }
