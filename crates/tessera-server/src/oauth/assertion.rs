@@ -11,8 +11,13 @@ use tessera_proto::ClientAuthMethod;
 /// Why an assertion was refused.
 #[derive(Debug)]
 pub enum AssertionError {
-    /// The assertion is not acceptable; the text says why.
+    /// The assertion is not acceptable; the text says why. Only once its signature verified,
+    /// so the caller proved it holds the client's key and may be told.
     Invalid(String),
+    /// The assertion does not fit the client's registration, or its signature does not verify:
+    /// the caller proved nothing, and the text describes the registration (which method, which
+    /// algorithm, whether the client exists at all), so it is for the server log only.
+    Unproven(String),
     /// The replay check could not reach the store.
     Store(StoreError),
 }
@@ -42,7 +47,8 @@ pub fn claimed_client_id(assertion: &str) -> Option<String> {
 
 /// Verifies an assertion for `client`: algorithm fits the registration, signature, `iss` = `sub`
 /// = client id, `aud` names one of `audiences`, `exp` present and not too far ahead, `nbf` and
-/// `iat` not in the future, `jti` present and never seen before. The error says what failed.
+/// `iat` not in the future, `jti` present and never seen before. The error says what failed:
+/// [`AssertionError::Unproven`] up to the signature, [`AssertionError::Invalid`] after it.
 pub async fn verify(
     state: &AppState,
     client: &ClientEntry,
@@ -50,26 +56,27 @@ pub async fn verify(
     audiences: &[&str],
 ) -> Result<(), AssertionError> {
     let c = &client.client;
-    let jws = UnverifiedJws::parse(assertion).map_err(|e| format!("client_assertion: {e}"))?;
+    let jws = UnverifiedJws::parse(assertion)
+        .map_err(|e| AssertionError::Unproven(format!("client_assertion: {e}")))?;
     let alg = jws
         .header
         .algorithm()
-        .map_err(|e| format!("client_assertion: {e}"))?;
+        .map_err(|e| AssertionError::Unproven(format!("client_assertion: {e}")))?;
     let method = c.token_endpoint_auth_method;
     match method {
         ClientAuthMethod::ClientSecretJwt if !alg.is_hmac() => {
-            return Err(AssertionError::from(format!(
+            return Err(AssertionError::Unproven(format!(
                 "client_secret_jwt assertions are signed with HS256, HS384 or HS512, not {alg}"
             )));
         }
         ClientAuthMethod::PrivateKeyJwt if alg.is_hmac() => {
-            return Err(AssertionError::from(format!(
+            return Err(AssertionError::Unproven(format!(
                 "private_key_jwt assertions are signed with the client's private key, not {alg}"
             )));
         }
         ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt => {}
         other => {
-            return Err(AssertionError::from(format!(
+            return Err(AssertionError::Unproven(format!(
                 "the client is registered for {other}, not a JWT assertion"
             )));
         }
@@ -77,7 +84,7 @@ pub async fn verify(
     if let Some(registered) = c.token_endpoint_auth_signing_alg
         && registered != alg
     {
-        return Err(AssertionError::from(format!(
+        return Err(AssertionError::Unproven(format!(
             "the client is registered for {registered} assertions, this one is {alg}"
         )));
     }
@@ -93,20 +100,26 @@ pub async fn verify(
         let kid = jws.header.kid.as_deref();
         let mut keys = client.jwks_keys.clone();
         if let Some(uri) = &c.jwks_uri {
-            keys.extend(state.remote_jwks.keys(uri, kid).await?);
+            keys.extend(
+                state
+                    .remote_jwks
+                    .keys(uri, kid)
+                    .await
+                    .map_err(AssertionError::Unproven)?,
+            );
         }
         keys.into_iter()
             .filter(|k| kid.is_none_or(|want| k.kid().is_none_or(|have| have == want)))
             .collect()
     };
     if candidates.is_empty() {
-        return Err(AssertionError::from(
-            "no registered key can verify the client_assertion",
+        return Err(AssertionError::Unproven(
+            "no registered key can verify the client_assertion".into(),
         ));
     }
     if !candidates.iter().any(|k| jws.verify(k, &[alg]).is_ok()) {
-        return Err(AssertionError::from(
-            "the client_assertion signature does not verify",
+        return Err(AssertionError::Unproven(
+            "the client_assertion signature does not verify".into(),
         ));
     }
     check_claims(state, c.client_id.as_str(), &jws, alg, audiences).await

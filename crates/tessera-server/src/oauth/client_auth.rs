@@ -227,8 +227,8 @@ fn refused(reason: impl Into<String>) -> Failure {
 }
 
 /// Tells the caller the precise reason: only done once the caller proved it holds the client's
-/// credential (or for assertion errors, which reveal nothing secret), so unknown callers learn
-/// nothing about which client ids exist.
+/// credential (for assertions: once the signature verified), so unknown callers learn nothing
+/// about which client ids exist.
 fn refused_openly(reason: impl Into<String>) -> Failure {
     let r = reason.into();
     Failure::Refused {
@@ -266,6 +266,10 @@ async fn verify(
                 Ok(()) => true,
                 Err(AssertionError::Store(e)) => return Err(Failure::Store(e)),
                 Err(AssertionError::Invalid(reason)) => return Err(refused_openly(reason)),
+                // Nothing proven yet: the reason (which method or algorithm the client is
+                // registered for, whether it has keys) would tell an unknown caller that the
+                // client exists. It goes to the log only.
+                Err(AssertionError::Unproven(reason)) => return Err(refused(reason)),
             }
         }
         Presented::Public { .. } => false,

@@ -74,6 +74,78 @@ async fn client_secret_jwt_with_hs256() {
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
+/// The only description a caller who proved nothing gets (docs/configuration.md).
+const GENERIC: &str = "client authentication failed";
+
+/// The `error_description` of a 401 `invalid_client` answer.
+async fn generic_refusal(r: reqwest::Response) -> String {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    body["error_description"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn assertions_that_prove_nothing_learn_nothing_about_the_client() {
+    let app = spawn_app().await;
+    let te = app.token_url();
+    app.register_client(ClientSpec::new("basic")).await;
+    let hs_secret = app
+        .register_client(ClientSpec::new("hs").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let (key, ek, their_alg) = rsa_or_ec(Algorithm::ES256);
+    let mut spec = ClientSpec::new("pk").method(ClientAuthMethod::PrivateKeyJwt);
+    spec.jwks = Some(JwkSet {
+        keys: vec![key.public_jwk().unwrap()],
+    });
+    app.register_client(spec).await;
+    let hs = |id: &str, jti: &str, secret: &[u8]| {
+        jsonwebtoken::encode(
+            &Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims(id, &te, 60, jti),
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    };
+    let wrong = b"a secret that is not the client's one, clearly";
+    let cases = [
+        // A client registered for client_secret_basic.
+        ("basic", hs("basic", "1", wrong)),
+        // No such client: the answer every other case must be indistinguishable from.
+        ("unknown", hs("nobody", "2", wrong)),
+        // client_secret_jwt with a wrong secret, and with an asymmetric algorithm.
+        ("hs wrong secret", hs("hs", "3", wrong)),
+        (
+            "hs with ES256",
+            jsonwebtoken::encode(&Header::new(their_alg), &claims("hs", &te, 60, "4"), &ek)
+                .unwrap(),
+        ),
+        // private_key_jwt with an HMAC.
+        ("pk with HS256", hs("pk", "5", wrong)),
+    ];
+    for (what, assertion) in cases {
+        assert_eq!(
+            generic_refusal(send(&app, &assertion).await).await,
+            GENERIC,
+            "{what}"
+        );
+    }
+    // Once the signature verifies, the caller proved it holds the key and is told what is
+    // wrong with the assertion.
+    let expired = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims("hs", &te, -600, "6"),
+        &EncodingKey::from_secret(hs_secret.as_bytes()),
+    )
+    .unwrap();
+    let d = generic_refusal(send(&app, &expired).await).await;
+    assert!(d.contains("expired"), "{d}");
+}
+
 fn rsa_or_ec(alg: Algorithm) -> (SigningKey, EncodingKey, jsonwebtoken::Algorithm) {
     let ours = SigningKey::generate(alg)
         .unwrap()
@@ -152,19 +224,12 @@ async fn private_key_jwt_checks_every_claim() {
             "{word}: {body}"
         );
     }
-    // Another algorithm than the registered one.
+    // Another algorithm than the registered one: the caller proved nothing, so it learns
+    // nothing about the registration (not even that the client exists).
     let (_k2, ek2, alg2) = rsa_or_ec(Algorithm::RS256);
     let other =
         jsonwebtoken::encode(&Header::new(alg2), &claims("pk", &te, 60, "h"), &ek2).unwrap();
-    let r = send(&app, &other).await;
-    let body: Value = r.json().await.unwrap();
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("ES256"),
-        "{body}"
-    );
+    assert_eq!(generic_refusal(send(&app, &other).await).await, GENERIC);
     // Missing client_assertion_type.
     let r = app
         .token(
