@@ -203,18 +203,43 @@ impl KeyRing {
 
     /// Creates a key for each algorithm that has none active or coming, signing at once; used on
     /// first start.
+    ///
+    /// Instances that start together on one empty database must not each make a set: the keys
+    /// are made under a lease, and an instance that finds the lease taken waits for the keys the
+    /// holder makes (or for the lease to expire, should the holder die).
     pub async fn ensure_keys(&self, store: &Store, keys: &Keys) -> Result<(), KeyError> {
-        let t = now();
-        let rows = store.list_keys(t).await?;
-        for alg in SIGNING_ALGORITHMS {
-            let has = rows
-                .iter()
-                .any(|r| r.alg == alg.as_str() && r.retired_at.is_none_or(|x| x > t));
-            if !has {
-                create_key(store, keys, alg, t).await?;
+        let deadline = std::time::Instant::now() + KEY_LEASE_WAIT;
+        loop {
+            if missing_algorithms(store).await?.is_empty() {
+                return self.reload(store, keys).await;
             }
+            let t = now();
+            if store
+                .try_lease(KEY_LEASE, &self.origin, t, t + KEY_LEASE_SECS)
+                .await?
+            {
+                // Check again under the lease: another instance may have made them just before.
+                let made = async {
+                    let t = now();
+                    for alg in missing_algorithms(store).await? {
+                        create_key(store, keys, alg, t).await?;
+                    }
+                    Ok::<(), KeyError>(())
+                }
+                .await;
+                let _ = store.release_lease(KEY_LEASE, &self.origin).await;
+                made?;
+                self.reload(store, keys).await?;
+                self.announce(store).await;
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(KeyError::Create(
+                    "another instance holds the signing-key lease and made no keys in time".into(),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        self.reload(store, keys).await
     }
 
     /// Rotates the keys of `algs`: a new key is published now and signs after `publish_ahead`
@@ -264,6 +289,28 @@ impl KeyRing {
         self.announce(store).await;
         Ok(())
     }
+}
+
+/// The lease under which the first signing keys are made.
+const KEY_LEASE: &str = "signing-keys-first-start";
+/// How long the lease is held at most (generating an RSA key takes well under a second).
+const KEY_LEASE_SECS: i64 = 30;
+/// How long an instance waits for another's keys before it gives up starting.
+const KEY_LEASE_WAIT: std::time::Duration =
+    std::time::Duration::from_secs(KEY_LEASE_SECS as u64 + 15);
+
+/// The algorithms with no key signing now or coming.
+async fn missing_algorithms(store: &Store) -> Result<Vec<Algorithm>, KeyError> {
+    let t = now();
+    let rows = store.list_keys(t).await?;
+    Ok(SIGNING_ALGORITHMS
+        .into_iter()
+        .filter(|alg| {
+            !rows
+                .iter()
+                .any(|r| r.alg == alg.as_str() && r.retired_at.is_none_or(|x| x > t))
+        })
+        .collect())
 }
 
 async fn create_key(

@@ -562,7 +562,6 @@ async fn both_processes_publish_the_same_jwks_and_follow_a_rotation() {
 /// Two instances started at the same moment on an empty database, as a deployment with two
 /// replicas does: once both serve, they publish one JWKS and sign with the same keys.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "server bug: on an empty database, instances starting together each create a full set of signing keys (KeyRing::ensure_keys takes no lock and announces nothing): two keys per algorithm, and JWKS that differ until the next key reload"]
 async fn processes_started_together_publish_one_jwks() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database().await;
