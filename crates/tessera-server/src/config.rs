@@ -348,9 +348,11 @@ impl Config {
             })
             .collect();
         for (path, value) in vars {
-            fig = fig.merge(Serialized::global(&path, parse_env_value(&value)));
+            fig = fig.merge(Serialized::global(&path, value));
         }
-        let config: Config = fig.extract().map_err(Box::new)?;
+        // Environment values are strings; lossy extraction reads one as a number or a boolean
+        // only where the setting is one, so `TESSERA_DATA_DIR=2024` stays a path.
+        let config: Config = fig.extract_lossy().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
     }
@@ -381,6 +383,14 @@ impl Config {
             return Err(ConfigError::Rejected(
                 "tokens.signing_alg must be ES256, RS256 or EdDSA".into(),
             ));
+        }
+        if self.keys.publish_ahead_secs < self.keys.jwks_max_age_secs {
+            return Err(ConfigError::Rejected(format!(
+                "keys.publish_ahead_secs ({}) must be at least keys.jwks_max_age_secs ({}): a new \
+                 key must be published for one JWKS cache lifetime before it signs, or verifiers \
+                 holding a cached JWKS refuse its tokens",
+                self.keys.publish_ahead_secs, self.keys.jwks_max_age_secs
+            )));
         }
         crate::people_config::validate(
             &self.pages,
@@ -471,19 +481,6 @@ fn env_key_to_path(key: &str, known: &BTreeSet<String>) -> Option<String> {
     None
 }
 
-/// Reads an environment value as TOML when it parses as a scalar or array, else as a string.
-fn parse_env_value(value: &str) -> figment::value::Value {
-    if let Ok(v) = value.parse::<i64>() {
-        return v.into();
-    }
-    match value {
-        "true" => return true.into(),
-        "false" => return false.into(),
-        _ => {}
-    }
-    value.to_owned().into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +522,70 @@ mod tests {
         assert_eq!(c.tokens.default_lifetime_secs, 300);
         assert_eq!(c.database_url(), "postgres://x/y");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn digit_only_values_of_string_settings_stay_strings() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("TESSERA_ADMIN_BOOTSTRAP_CLIENT_ID", "1234"),
+                ("TESSERA_DATA_DIR", "2024"),
+                ("TESSERA_TOKENS_DEFAULT_LIFETIME_SECS", "300"),
+                ("TESSERA_KEYS_PUBLISH_AHEAD_SECS", "900"),
+                ("TESSERA_LOG_FORMAT", "json"),
+            ]),
+        );
+        assert!(c.is_ok(), "digit-only strings must load: {:?}", c.err());
+        let c = c.unwrap_or_default();
+        assert_eq!(c.admin.bootstrap_client_id, "1234");
+        assert_eq!(c.data_dir, PathBuf::from("2024"));
+        // Numeric settings still read numbers.
+        assert_eq!(c.tokens.default_lifetime_secs, 300);
+        assert_eq!(c.keys.publish_ahead_secs, 900);
+        // And boolean settings booleans.
+        let c = Config::load_from(None, env(&[("TESSERA_HTTP_TRUST_FORWARDED_FOR", "true")]));
+        assert!(c.is_ok_and(|c| c.http.trust_forwarded_for));
+        // A number setting given something else is still refused.
+        assert!(
+            Config::load_from(
+                None,
+                env(&[("TESSERA_TOKENS_DEFAULT_LIFETIME_SECS", "ten")])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn keys_must_be_published_for_a_jwks_cache_lifetime_before_they_sign() {
+        let refused = Config::load_from(
+            None,
+            env(&[
+                ("TESSERA_KEYS_PUBLISH_AHEAD_SECS", "60"),
+                ("TESSERA_KEYS_JWKS_MAX_AGE_SECS", "300"),
+            ]),
+        );
+        let e = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("keys.publish_ahead_secs") && e.contains("keys.jwks_max_age_secs"),
+            "{e}"
+        );
+        // Equal is enough, and so is the default.
+        assert!(
+            Config::load_from(
+                None,
+                env(&[
+                    ("TESSERA_KEYS_PUBLISH_AHEAD_SECS", "300"),
+                    ("TESSERA_KEYS_JWKS_MAX_AGE_SECS", "300"),
+                ]),
+            )
+            .is_ok()
+        );
+        assert!(Config::load_from(None, env(&[])).is_ok());
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(&file, "[keys]\njwks_max_age_secs = 3600\n");
+        assert!(Config::load_from(Some(&file), env(&[])).is_err());
     }
 
     #[test]
