@@ -309,12 +309,39 @@ impl Default for AdminConfig {
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A value is malformed or of the wrong type; figment says where it came from.
+    /// A value is malformed or of the wrong type; figment says where it came from. Not a
+    /// `source`: the message already holds figment's text, and error reports that print the chain
+    /// would say it twice.
     #[error("invalid configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(Box<figment::Error>),
     /// A value is well-formed but not acceptable.
     #[error("invalid configuration: {0}")]
     Rejected(String),
+}
+
+/// One `TESSERA_…` variable as a figment provider named after the variable, so an error about
+/// its value names the variable rather than a place in this file.
+struct EnvVar {
+    name: String,
+    value: Serialized<String>,
+}
+
+impl figment::Provider for EnvVar {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        self.value.data()
+    }
+}
+
+impl From<Box<figment::Error>> for ConfigError {
+    fn from(e: Box<figment::Error>) -> Self {
+        Self::Invalid(e)
+    }
 }
 
 impl Config {
@@ -339,16 +366,19 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(f));
         }
-        let vars: Vec<(String, String)> = env
+        let vars: Vec<(String, String, String)> = env
             .into_iter()
             .filter_map(|(k, v)| {
                 let rest = k.strip_prefix("TESSERA_")?;
                 let path = env_key_to_path(&rest.to_ascii_lowercase(), &known)?;
-                Some((path, v))
+                Some((k, path, v))
             })
             .collect();
-        for (path, value) in vars {
-            fig = fig.merge(Serialized::global(&path, value));
+        for (name, path, value) in vars {
+            fig = fig.merge(EnvVar {
+                name,
+                value: Serialized::global(&path, value),
+            });
         }
         // Environment values are strings; lossy extraction reads one as a number or a boolean
         // only where the setting is one, so `TESSERA_DATA_DIR=2024` stays a path.
@@ -591,7 +621,25 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(Config::load_from(None, env(&[("TESSERA_ISSUER", "ftp://x")])).is_err());
-        assert!(Config::load_from(None, env(&[("TESSERA_LISTEN", "nonsense")])).is_err());
+        let refused = Config::load_from(None, env(&[("TESSERA_LISTEN", "nonsense")]));
+        // The message names the variable, once, and nothing prints it again as a cause.
+        let text = refused
+            .as_ref()
+            .err()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            text.contains("environment variable TESSERA_LISTEN"),
+            "{text}"
+        );
+        assert_eq!(text.matches("invalid socket address").count(), 1, "{text}");
+        assert!(
+            refused
+                .as_ref()
+                .err()
+                .and_then(std::error::Error::source)
+                .is_none()
+        );
         let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
         let file = dir.path().join("t.toml");
         let _ = std::fs::write(&file, "[tokens]\nno_such_setting = 1\n");
