@@ -6,6 +6,10 @@ use axum::response::{IntoResponse, Response};
 use std::borrow::Cow;
 use tessera_proto::{ErrorCode, ErrorResponse, FormError};
 
+/// The `Retry-After` of answers given while the database is unavailable (503), at the API and on
+/// the pages alike: long enough for a failover, short enough for a person to wait.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// An error answered by the token, introspection or revocation endpoint.
 #[derive(Debug, Clone)]
 pub struct OAuthError {
@@ -92,7 +96,7 @@ impl OAuthError {
             StatusCode::SERVICE_UNAVAILABLE,
             d,
         );
-        e.retry_after = Some(5);
+        e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
         e
     }
 

@@ -30,16 +30,6 @@ pub struct DeviceQuery {
     pub user_code: Option<String>,
 }
 
-fn unavailable(state: &AppState) -> Response {
-    render::message(
-        state,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Try again shortly",
-        "The service cannot complete this right now. Please try again in a moment.",
-        None,
-    )
-}
-
 fn entry_page(
     state: &AppState,
     browser: &Browser,
@@ -59,7 +49,7 @@ fn entry_page(
 
 fn confirm_page(state: &AppState, browser: &Browser, rec: &DeviceRecord) -> Response {
     let Some(signed_in) = &browser.signed_in else {
-        return unavailable(state);
+        return render::unavailable(state);
     };
     let client_name = state
         .registry
@@ -121,7 +111,7 @@ async fn lookup(state: &AppState, browser: &Browser, typed: &str, remote: IpAddr
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not look up a user code");
-            Lookup::Refused(unavailable(state))
+            Lookup::Refused(render::unavailable(state))
         }
     }
 }
@@ -149,7 +139,7 @@ pub async fn show(
 ) -> Response {
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     };
     let typed = q.user_code.unwrap_or_default();
     if typed.is_empty() || browser.signed_in.is_none() {
@@ -174,7 +164,7 @@ pub async fn submit(
     };
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     };
     let typed = field(&form, "user_code").unwrap_or("").trim().to_owned();
     if !browser.csrf_ok(&state, field(&form, "csrf")) {
@@ -210,7 +200,7 @@ pub async fn approve(
     };
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     };
     let typed = field(&form, "user_code").unwrap_or("").to_owned();
     if !browser.csrf_ok(&state, field(&form, "csrf")) {
@@ -265,7 +255,7 @@ pub async fn approve(
                 Some("That code is not valid or has expired."),
             );
         }
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     }
     state.audit(AuditEvent {
         id: 0,

@@ -72,16 +72,6 @@ fn form_page(
     browser.finish(state, render::page(state, status, &t))
 }
 
-fn unavailable(state: &AppState) -> Response {
-    render::message(
-        state,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Try again shortly",
-        "The service cannot complete sign-in right now. Please try again in a moment.",
-        None,
-    )
-}
-
 /// `GET /login`.
 pub async fn show(
     State(state): State<SharedState>,
@@ -92,7 +82,7 @@ pub async fn show(
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the session");
-            return unavailable(&state);
+            return render::unavailable(&state);
         }
     };
     let return_to = q.return_to.filter(|r| is_local_path(r)).unwrap_or_default();
@@ -114,7 +104,7 @@ pub async fn submit(
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the session");
-            return unavailable(&state);
+            return render::unavailable(&state);
         }
     };
     let return_to = field(&form, "return_to")
@@ -143,7 +133,7 @@ pub async fn submit(
             Ok(u) => u,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the user");
-                return unavailable(&state);
+                return render::unavailable(&state);
             }
         },
         Err(_) => None,
@@ -178,7 +168,7 @@ pub async fn submit(
     let user_id = user.id.clone();
     if let Err(e) = browser.sign_in(&state, user).await {
         tracing::warn!(error = %e, "could not start a session");
-        return unavailable(&state);
+        return render::unavailable(&state);
     }
     tracing::info!(user_id = %user_id, "signed in");
     state.audit(AuditEvent {

@@ -20,21 +20,11 @@ fn signed_out(state: &AppState) -> Response {
     )
 }
 
-fn unavailable(state: &AppState) -> Response {
-    render::message(
-        state,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Try again shortly",
-        "The service cannot complete this right now. Please try again in a moment.",
-        None,
-    )
-}
-
 /// `GET /logout`.
 pub async fn show(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     };
     let Some(s) = &browser.signed_in else {
         return browser.finish(&state, signed_out(&state));
@@ -56,7 +46,7 @@ pub async fn submit(State(state): State<SharedState>, headers: HeaderMap, body: 
     };
     let mut browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
-        Err(_) => return unavailable(&state),
+        Err(_) => return render::unavailable(&state),
     };
     if !browser.csrf_ok(&state, field(&form, "csrf")) {
         let resp = render::message(
@@ -70,7 +60,7 @@ pub async fn submit(State(state): State<SharedState>, headers: HeaderMap, body: 
     }
     if let Err(e) = browser.sign_out(&state).await {
         tracing::warn!(error = %e, "could not end the session");
-        return unavailable(&state);
+        return render::unavailable(&state);
     }
     browser.finish(&state, signed_out(&state))
 }

@@ -98,6 +98,23 @@ pub fn message(
     page(state, status, &t)
 }
 
+/// The page shown while the database is unavailable: 503 with `Retry-After`, like the API's
+/// `temporarily_unavailable` answers.
+pub fn unavailable(state: &AppState) -> Response {
+    let mut resp = message(
+        state,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again shortly",
+        "The service cannot complete this right now. Please try again in a moment.",
+        None,
+    );
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::oauth::error::UNAVAILABLE_RETRY_AFTER_SECS),
+    );
+    resp
+}
+
 /// A 303 redirect to `location` (a local path or the client's redirect URI).
 pub fn see_other(state: &AppState, location: &str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();

@@ -1,11 +1,12 @@
 //! The authorization code flow over plain HTTP (RFC 6749 §4.1, RFC 7636, RFC 9207, RFC 8252):
 //! sign-in, consent, the redirect back, the token request, and every refusal.
 
-use crate::helpers::{assert_oauth_error, jwt_claims, spawn_app};
+use crate::helpers::{ClientSpec, assert_oauth_error, jwt_claims, spawn_app};
 use crate::people::{
     PASSWORD, REDIRECT, UserAgent, authorize_url, code_client, code_flow, create_user, exchange,
     is_active, pkce, resource_server,
 };
+use tessera_proto::TokenFormat;
 
 #[tokio::test]
 async fn code_flow_with_pkce_state_and_iss() {
@@ -530,4 +531,38 @@ async fn prompt_login_consent_none_and_max_age() {
     p.push(("code_challenge", &challenge));
     let r = ua.get(&authorize_url(&p)).await;
     assert_eq!(r.redirect_params()["error"], "consent_required");
+}
+
+#[tokio::test]
+async fn pages_answer_503_with_retry_after_while_the_database_is_unavailable() {
+    let app = spawn_app().await;
+    create_user(&app, "erin").await;
+    let mut ua = UserAgent::new(&app);
+    ua.sign_in("erin").await;
+    for path in ["/login", "/device", "/logout"] {
+        assert_eq!(ua.get(path).await.status, 200, "{path}");
+    }
+    // The database goes away: each page reading the session says so, and when to come back,
+    // as the API does (RFC 9110 §10.2.3).
+    // An opaque token is stored when issued: the API's answer needs the database too.
+    let opaque = app
+        .register_client(ClientSpec::new("opaque").format(TokenFormat::Opaque))
+        .await;
+    app.state.store.close().await;
+    let api = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("opaque", &opaque)),
+        )
+        .await;
+    assert_eq!(api.status(), 503);
+    let api_retry = api.headers().get("retry-after").cloned();
+    assert!(api_retry.is_some());
+    for path in ["/login", "/device", "/logout"] {
+        let page = ua.get(path).await;
+        assert_eq!(page.status, 503, "{path}: {}", page.body);
+        assert!(page.body.contains("Try again shortly"), "{path}");
+        let retry = page.headers.get("retry-after");
+        assert_eq!(retry, api_retry.as_ref(), "{path}: the same as the API");
+    }
 }

@@ -14,8 +14,8 @@ mod pg;
 mod proxy;
 
 mod admin;
-mod bootstrap;
 mod authorization_code;
+mod bootstrap;
 mod browser;
 mod client_auth;
 mod cluster;
