@@ -10,16 +10,29 @@ use crate::state::State;
 use std::path::Path;
 
 /// What [`run`] does besides serving.
-#[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
     /// Install the log subscriber ([`crate::logging::init`]) from the file's `[log]` section;
     /// false when the caller set up logging itself.
     pub init_logging: bool,
+    /// Where that subscriber writes; stderr, a line at a time, when `None`.
+    pub log_writer: Option<crate::logging::BoxMakeWriter>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("init_logging", &self.init_logging)
+            .field("log_writer", &self.log_writer.as_ref().map(|_| "custom"))
+            .finish()
+    }
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { init_logging: true }
+        Self {
+            init_logging: true,
+            log_writer: None,
+        }
     }
 }
 
@@ -28,7 +41,10 @@ impl Default for RunOptions {
 pub async fn run(path: &Path, options: RunOptions) -> anyhow::Result<()> {
     let loaded = GatewayConfig::load(path)?;
     if options.init_logging {
-        crate::logging::init(&loaded.config.log);
+        match options.log_writer {
+            Some(w) => crate::logging::init_with_writer(&loaded.config.log, w),
+            None => crate::logging::init(&loaded.config.log),
+        }
     }
     let prometheus = crate::metrics::install_recorder();
     let routes = loaded.config.routes.len();

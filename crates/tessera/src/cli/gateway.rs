@@ -22,5 +22,14 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
-    tessera_gateway::run(&args.config, tessera_gateway::RunOptions::default()).await
+    // Log lines (one access line per request) go through the server's buffered stderr: formatted
+    // on the request path, written by a background thread every 50 ms.
+    let log = tessera_server::logwriter::BufferedStderr::global();
+    let options = tessera_gateway::RunOptions {
+        log_writer: Some(tessera_gateway::logging::BoxMakeWriter::new(log.clone())),
+        ..tessera_gateway::RunOptions::default()
+    };
+    let result = tessera_gateway::run(&args.config, options).await;
+    log.flush_now();
+    result
 }
