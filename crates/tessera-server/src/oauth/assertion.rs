@@ -1,5 +1,6 @@
 //! Client authentication by JWT assertion: `client_secret_jwt` and `private_key_jwt`
-//! (RFC 7523 §3, OpenID Connect Core §9).
+//! (RFC 7523 §3, OpenID Connect Core §9), and the key lookup, signature and claim checks it
+//! shares with the JWT bearer grant (`grants::jwt_bearer`).
 
 use crate::registry::ClientEntry;
 use crate::state::AppState;
@@ -98,48 +99,116 @@ pub async fn verify(
             .collect()
     } else {
         let kid = jws.header.kid.as_deref();
-        let mut keys = client.jwks_keys.clone();
-        if let Some(uri) = &c.jwks_uri {
-            keys.extend(
-                state
-                    .remote_jwks
-                    .keys(uri, kid)
-                    .await
-                    .map_err(AssertionError::Unproven)?,
-            );
-        }
-        keys.into_iter()
-            .filter(|k| kid.is_none_or(|want| k.kid().is_none_or(|have| have == want)))
-            .collect()
+        keys_for_kid(
+            registered_public_keys(state, client, kid)
+                .await
+                .map_err(AssertionError::Unproven)?,
+            kid,
+        )
     };
     if candidates.is_empty() {
         return Err(AssertionError::Unproven(
             "no registered key can verify the client_assertion".into(),
         ));
     }
-    if !candidates.iter().any(|k| jws.verify(k, &[alg]).is_ok()) {
+    if !signed_by_any(&jws, &candidates, alg) {
         return Err(AssertionError::Unproven(
             "the client_assertion signature does not verify".into(),
         ));
     }
-    check_claims(state, c.client_id.as_str(), &jws, alg, audiences).await
+    check_claims(state, c.client_id.as_str(), &jws, audiences).await
+}
+
+/// The public keys a client registered: those of its `jwks`, and those published at its
+/// `jwks_uri` (fetched, or refetched when none has the key id `kid`). The error, about fetching
+/// the `jwks_uri`, is for the server log.
+pub async fn registered_public_keys(
+    state: &AppState,
+    client: &ClientEntry,
+    kid: Option<&str>,
+) -> Result<Vec<VerifyingKey>, String> {
+    let mut keys = client.jwks_keys.clone();
+    if let Some(uri) = &client.client.jwks_uri {
+        keys.extend(state.remote_jwks.keys(uri, kid).await?);
+    }
+    Ok(keys)
+}
+
+/// The keys of `keys` that may have signed a JWS whose header names the key id `kid`: all of
+/// them when it names none, else those with that `kid` or with none.
+pub fn keys_for_kid(keys: Vec<VerifyingKey>, kid: Option<&str>) -> Vec<VerifyingKey> {
+    keys.into_iter()
+        .filter(|k| kid.is_none_or(|want| k.kid().is_none_or(|have| have == want)))
+        .collect()
+}
+
+/// Whether one of `keys` verifies the signature of `jws` made with `alg` (and only `alg`).
+pub fn signed_by_any(jws: &UnverifiedJws<'_>, keys: &[VerifyingKey], alg: Algorithm) -> bool {
+    keys.iter().any(|k| jws.verify(k, &[alg]).is_ok())
 }
 
 async fn check_claims(
     state: &AppState,
     client_id: &str,
     jws: &UnverifiedJws<'_>,
-    _alg: Algorithm,
     audiences: &[&str],
 ) -> Result<(), AssertionError> {
     let claims: Map<String, Value> = jws.claims().map_err(|e| e.to_string())?;
     let s = |name: &str| claims.get(name).and_then(Value::as_str);
-    let n = |name: &str| claims.get(name).and_then(Value::as_i64);
     if s("iss") != Some(client_id) || s("sub") != Some(client_id) {
         return Err(AssertionError::from(
             "the client_assertion's iss and sub must both be the client id",
         ));
     }
+    check_shared_claims(
+        state,
+        &claims,
+        &ClaimRules {
+            name: "client_assertion",
+            audiences,
+            jti_required: true,
+            replay_key: client_id,
+            lifetime_from_iat: false,
+        },
+    )
+    .await
+}
+
+/// How [`check_shared_claims`] checks one kind of assertion.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRules<'a> {
+    /// The parameter that carried the assertion, to name it in messages (`client_assertion`,
+    /// `assertion`).
+    pub name: &'a str,
+    /// The accepted `aud` values: one of them must be in the assertion's `aud`.
+    pub audiences: &'a [&'a str],
+    /// Whether `jti` is required (client authentication) or checked only when present.
+    pub jti_required: bool,
+    /// Who the `jti` is unique for: the assertion's issuer (RFC 7519 §4.1.7). Client assertions
+    /// and self-issued grant assertions share the client id, so one JWT serves once in either role.
+    pub replay_key: &'a str,
+    /// Whether, with an `iat`, the whole lifetime `exp` − `iat` must fit
+    /// `client_auth.assertion_max_lifetime_secs` (RFC 7523 §3 item 6: an assertion issued long
+    /// ago may be refused), not only what is left of it.
+    pub lifetime_from_iat: bool,
+}
+
+/// The checks every assertion shares once its signature verified (RFC 7523 §3, items 3 to 7):
+/// `aud` names one of the accepted audiences; `exp` present, not past and at most
+/// `client_auth.assertion_max_lifetime_secs` ahead (and, when the rules ask, issued for no longer
+/// than that); `nbf` and `iat` not in the future (all with
+/// `client_auth.clock_skew_secs` of leeway); a `jti` (1 to 256 characters) never seen before from
+/// this issuer while the assertion is unexpired, which records it. Every error is
+/// [`AssertionError::Invalid`] (the text never quotes the assertion) or, for the replay store,
+/// [`AssertionError::Store`].
+pub async fn check_shared_claims(
+    state: &AppState,
+    claims: &Map<String, Value>,
+    rules: &ClaimRules<'_>,
+) -> Result<(), AssertionError> {
+    let name = rules.name;
+    let audiences = rules.audiences;
+    let n = |claim: &str| claims.get(claim).and_then(Value::as_i64);
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => audiences.contains(&a.as_str()),
         Some(Value::Array(v)) => v
@@ -149,53 +218,77 @@ async fn check_claims(
         _ => false,
     };
     if !aud_ok {
+        let mut shown: Vec<&str> = Vec::new();
+        for a in audiences {
+            if !shown.contains(a) {
+                shown.push(a);
+            }
+        }
         return Err(AssertionError::from(format!(
-            "the client_assertion's aud must be the issuer or the endpoint URL ({})",
-            audiences.join(" or ")
+            "the {name}'s aud must name this server: {}",
+            shown.join(" or ")
         )));
     }
     let cfg = &state.config.client_auth;
     let skew = cfg.clock_skew_secs as i64;
     let now = crate::model::now();
-    let exp = n("exp").ok_or("the client_assertion has no exp")?;
+    let exp = n("exp").ok_or_else(|| format!("the {name} has no exp"))?;
     if exp + skew <= now {
         return Err(AssertionError::from(format!(
-            "the client_assertion expired {} s ago (check the client's clock)",
+            "the {name} expired {} s ago (check the signer's clock)",
             now - exp
         )));
     }
     if exp > now + cfg.assertion_max_lifetime_secs as i64 + skew {
         return Err(AssertionError::from(format!(
-            "the client_assertion's exp is {} s ahead; at most {} s is accepted (check the client's clock)",
+            "the {name}'s exp is {} s ahead; at most {} s is accepted (check the signer's clock)",
             exp - now,
+            cfg.assertion_max_lifetime_secs
+        )));
+    }
+    if rules.lifetime_from_iat
+        && let Some(iat) = n("iat")
+        && exp.saturating_sub(iat) > cfg.assertion_max_lifetime_secs as i64 + skew
+    {
+        return Err(AssertionError::from(format!(
+            "the {name} was issued for {} s (exp - iat); at most {} s is accepted",
+            exp.saturating_sub(iat),
             cfg.assertion_max_lifetime_secs
         )));
     }
     if let Some(nbf) = n("nbf")
         && nbf > now + skew
     {
-        return Err(AssertionError::from(
-            "the client_assertion is not valid yet (nbf is in the future; check the client's clock)",
-        ));
+        return Err(AssertionError::from(format!(
+            "the {name} is not valid yet (nbf is in the future; check the signer's clock)"
+        )));
     }
     if let Some(iat) = n("iat")
         && iat > now + skew
     {
-        return Err(AssertionError::from(
-            "the client_assertion's iat is in the future (check the client's clock)",
-        ));
+        return Err(AssertionError::from(format!(
+            "the {name}'s iat is in the future (check the signer's clock)"
+        )));
     }
-    let jti = s("jti").ok_or("the client_assertion has no jti")?;
+    let jti = match claims.get("jti") {
+        None if !rules.jti_required => return Ok(()),
+        None => return Err(AssertionError::from(format!("the {name} has no jti"))),
+        Some(v) => v.as_str().unwrap_or_default(),
+    };
     if jti.is_empty() || jti.len() > 256 {
-        return Err(AssertionError::from(
-            "the client_assertion's jti must be 1 to 256 characters",
-        ));
+        return Err(AssertionError::from(format!(
+            "the {name}'s jti must be a string of 1 to 256 characters"
+        )));
     }
-    match state.store.use_assertion(client_id, jti, exp + skew).await {
+    match state
+        .store
+        .use_assertion(rules.replay_key, jti, exp + skew)
+        .await
+    {
         Ok(true) => Ok(()),
-        Ok(false) => Err(AssertionError::from(
-            "the client_assertion's jti was already used (replay)",
-        )),
+        Ok(false) => Err(AssertionError::from(format!(
+            "the {name}'s jti was already used (replay)"
+        ))),
         Err(e) => Err(AssertionError::Store(e)),
     }
 }
