@@ -61,6 +61,8 @@ pub struct Config {
     pub refresh_tokens: RefreshTokensConfig,
     /// The device authorization grant.
     pub device: DeviceConfig,
+    /// The JWT bearer authorization grant (RFC 7523 §2.1).
+    pub jwt_bearer: JwtBearerConfig,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             authorize: AuthorizeConfig::default(),
             refresh_tokens: RefreshTokensConfig::default(),
             device: DeviceConfig::default(),
+            jwt_bearer: JwtBearerConfig::default(),
         }
     }
 }
@@ -211,6 +214,153 @@ impl Default for ClientAuthConfig {
             clock_skew_secs: 30,
         }
     }
+}
+
+/// `[jwt_bearer]`: who may sign the assertions of the JWT bearer grant (RFC 7523 §2.1) beside
+/// the client itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtBearerConfig {
+    /// `[[jwt_bearer.issuers]]`: the trusted issuers.
+    pub issuers: Vec<TrustedIssuer>,
+}
+
+/// One `[[jwt_bearer.issuers]]` entry: an issuer whose signed assertions a client may trade for
+/// an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// The assertions' `iss`, compared as a plain string (RFC 7523 §3).
+    pub issuer: String,
+    /// Where the issuer publishes its JWK Set (fetched and cached). Exactly one of `jwks_uri`
+    /// and `jwks_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// A file holding the issuer's JWK Set, read at each use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<PathBuf>,
+    /// The signature algorithms accepted from this issuer. Default: every asymmetric one; HMAC
+    /// algorithms (and `none`) are refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub algorithms: Vec<Algorithm>,
+    /// The `aud` values accepted from this issuer. Default: this server's issuer identifier and
+    /// its token endpoint URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// When set, the assertions' `sub` must start with it, so that this issuer can speak only
+    /// for its own subjects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_prefix: Option<String>,
+}
+
+impl TrustedIssuer {
+    /// The algorithms accepted from this issuer.
+    pub fn accepted_algorithms(&self) -> Vec<Algorithm> {
+        if self.algorithms.is_empty() {
+            Algorithm::ALL
+                .into_iter()
+                .filter(|a| !a.is_hmac())
+                .collect()
+        } else {
+            self.algorithms.clone()
+        }
+    }
+}
+
+impl JwtBearerConfig {
+    /// The configured issuer whose identifier is `iss`.
+    pub fn issuer(&self, iss: &str) -> Option<&TrustedIssuer> {
+        self.issuers.iter().find(|i| i.issuer == iss)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut seen = BTreeSet::new();
+        for (n, i) in self.issuers.iter().enumerate() {
+            let at = format!("jwt_bearer.issuers[{n}]");
+            if i.issuer.trim().is_empty() || i.issuer.chars().any(char::is_control) {
+                return Err(format!(
+                    "{at}.issuer must be the assertions' iss: not blank, no control characters"
+                ));
+            }
+            if !seen.insert(i.issuer.as_str()) {
+                return Err(format!(
+                    "{at}: issuer {:?} is listed twice; list each issuer once",
+                    i.issuer
+                ));
+            }
+            match (&i.jwks_uri, &i.jwks_file) {
+                (Some(uri), None) => {
+                    let url = reqwest::Url::parse(uri)
+                        .map_err(|e| format!("{at}.jwks_uri {uri:?} is not a URL: {e}"))?;
+                    let loopback = url.host_str().is_some_and(|h| {
+                        h.eq_ignore_ascii_case("localhost")
+                            || h.trim_start_matches('[')
+                                .trim_end_matches(']')
+                                .parse::<std::net::IpAddr>()
+                                .is_ok_and(|ip| ip.is_loopback())
+                    });
+                    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+                        return Err(format!(
+                            "{at}.jwks_uri {uri:?} must use https (http is accepted only on a loopback address)"
+                        ));
+                    }
+                }
+                (None, Some(file)) => {
+                    let keys = read_jwks_file(file).map_err(|e| format!("{at}.jwks_file: {e}"))?;
+                    if keys.is_empty() {
+                        return Err(format!(
+                            "{at}.jwks_file {} holds no usable public signing key (RSA, EC P-256/P-384 or Ed25519)",
+                            file.display()
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "{at} needs exactly one of jwks_uri and jwks_file, to say where the issuer's public keys are"
+                    ));
+                }
+            }
+            if let Some(hmac) = i.algorithms.iter().find(|a| a.is_hmac()) {
+                return Err(format!(
+                    "{at}.algorithms may not hold {hmac}: an HMAC needs a secret shared with the issuer; list asymmetric algorithms (RS256, PS256, ES256, EdDSA, …)"
+                ));
+            }
+            if i.audience.iter().any(|a| a.trim().is_empty()) {
+                return Err(format!("{at}.audience may not hold an empty value"));
+            }
+            if i.subject_prefix.as_deref().is_some_and(str::is_empty) {
+                return Err(format!(
+                    "{at}.subject_prefix may not be empty; leave it out to accept any subject"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The public signing keys of the JWK Set in `file`; keys that are not (an `oct` secret, another
+/// use, an unsupported curve) are left out. The error says what is wrong with the file.
+pub fn read_jwks_file(file: &Path) -> Result<Vec<tessera_jose::VerifyingKey>, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    parse_jwks(&bytes).map_err(|e| format!("{} {e}", file.display()))
+}
+
+/// The public signing keys of a JWK Set document; keys of another kind (another use, an
+/// unsupported curve) are left out. A private or symmetric key is an error: a trust file holds
+/// only what may be published.
+pub fn parse_jwks(bytes: &[u8]) -> Result<Vec<tessera_jose::VerifyingKey>, String> {
+    let set: tessera_jose::JwkSet =
+        serde_json::from_slice(bytes).map_err(|e| format!("is not a JWK Set: {e}"))?;
+    if set.keys.iter().any(tessera_jose::Jwk::is_private) {
+        return Err(
+            "holds a private or symmetric key: keep only the issuer's public keys in it".into(),
+        );
+    }
+    Ok(set
+        .keys
+        .iter()
+        .filter_map(|k| tessera_jose::VerifyingKey::from_jwk(k).ok())
+        .collect())
 }
 
 /// `[rate_limit]`.
@@ -430,6 +580,7 @@ impl Config {
             &self.device,
         )
         .map_err(ConfigError::Rejected)?;
+        self.jwt_bearer.validate().map_err(ConfigError::Rejected)?;
         Ok(())
     }
 
@@ -644,5 +795,115 @@ mod tests {
         let file = dir.path().join("t.toml");
         let _ = std::fs::write(&file, "[tokens]\nno_such_setting = 1\n");
         assert!(Config::load_from(Some(&file), env(&[])).is_err());
+    }
+
+    #[test]
+    fn jwt_bearer_issuers_load_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let key = tessera_jose::SigningKey::generate(Algorithm::ES256)
+            .unwrap_or_else(|_| std::process::abort());
+        let public = serde_json::json!({ "keys": [key.public_jwk()] }).to_string();
+        let jwks = dir.path().join("idp.json");
+        let _ = std::fs::write(&jwks, &public);
+        let with = |body: &str| {
+            let file = dir.path().join("t.toml");
+            let _ = std::fs::write(&file, body);
+            Config::load_from(Some(&file), env(&[])).map_err(|e| e.to_string())
+        };
+        let jwks_path = jwks.display().to_string().replace('\\', "/");
+        let good = with(&format!(
+            "[[jwt_bearer.issuers]]\nissuer = \"https://idp.example\"\njwks_file = \"{jwks_path}\"\n\
+             algorithms = [\"ES256\", \"RS256\"]\naudience = [\"https://auth.example\"]\n\
+             subject_prefix = \"idp:\"\n\n\
+             [[jwt_bearer.issuers]]\nissuer = \"https://other.example\"\njwks_uri = \"https://other.example/jwks\"\n"
+        ));
+        assert!(good.is_ok(), "{good:?}");
+        let good = good.unwrap_or_default();
+        assert_eq!(good.jwt_bearer.issuers.len(), 2);
+        let first = good.jwt_bearer.issuer("https://idp.example");
+        assert_eq!(
+            first.map(TrustedIssuer::accepted_algorithms),
+            Some(vec![Algorithm::ES256, Algorithm::RS256])
+        );
+        // Without a list, every asymmetric algorithm and no HMAC one.
+        let all = good
+            .jwt_bearer
+            .issuer("https://other.example")
+            .map(TrustedIssuer::accepted_algorithms)
+            .unwrap_or_default();
+        assert!(all.contains(&Algorithm::EdDSA) && !all.iter().any(|a| a.is_hmac()));
+        assert!(Config::load_from(None, env(&[])).is_ok_and(|c| c.jwt_bearer.issuers.is_empty()));
+
+        let uri = "jwks_uri = \"https://idp.example/jwks\"";
+        let refused = [
+            (
+                "issuer = \"https://idp.example\"".to_owned(),
+                "exactly one of jwks_uri and jwks_file",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\njwks_file = \"{jwks_path}\""),
+                "exactly one of jwks_uri and jwks_file",
+            ),
+            (format!("issuer = \" \"\n{uri}"), "issuer must be"),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nalgorithms = [\"HS256\"]"),
+                "may not hold HS256",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nalgorithms = [\"none\"]"),
+                "none",
+            ),
+            (
+                "issuer = \"https://idp.example\"\njwks_uri = \"http://idp.example/jwks\""
+                    .to_owned(),
+                "must use https",
+            ),
+            (
+                "issuer = \"https://idp.example\"\njwks_file = \"/no/such/file.json\"".to_owned(),
+                "cannot read",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nsubject_prefix = \"\""),
+                "subject_prefix",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\naudience = [\"\"]"),
+                "audience",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nmagic = 1"),
+                "magic",
+            ),
+        ];
+        for (entry, needle) in refused {
+            let e = with(&format!("[[jwt_bearer.issuers]]\n{entry}\n"))
+                .err()
+                .unwrap_or_default();
+            assert!(e.contains(needle), "{entry}: {e}");
+        }
+        // Listed twice.
+        let e = with(&format!(
+            "[[jwt_bearer.issuers]]\nissuer = \"a\"\n{uri}\n[[jwt_bearer.issuers]]\nissuer = \"a\"\n{uri}\n"
+        ))
+        .err()
+        .unwrap_or_default();
+        assert!(e.contains("twice"), "{e}");
+        // A trust file holding a private key is refused, and so is one with no usable key.
+        let private = dir.path().join("private.json");
+        let _ = std::fs::write(
+            &private,
+            serde_json::json!({ "keys": [{"kty": "oct", "k": "c2VjcmV0"}] }).to_string(),
+        );
+        let empty = dir.path().join("empty.json");
+        let _ = std::fs::write(&empty, "{\"keys\": []}");
+        for (file, needle) in [(&private, "private or symmetric"), (&empty, "no usable")] {
+            let e = with(&format!(
+                "[[jwt_bearer.issuers]]\nissuer = \"a\"\njwks_file = \"{}\"\n",
+                file.display()
+            ))
+            .err()
+            .unwrap_or_default();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 }
