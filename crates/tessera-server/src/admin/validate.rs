@@ -122,6 +122,12 @@ fn grant_types(c: &mut Client) -> Result<(), ApiError> {
              choose an authentication method other than none",
         ));
     }
+    if method == ClientAuthMethod::None && c.grant_types.contains(&GrantType::JwtBearer) {
+        return Err(ApiError::invalid(
+            "the jwt-bearer grant is only for confidential clients (a bearer assertion is traded \
+             only by a client that authenticates): choose an authentication method other than none",
+        ));
+    }
     if c.grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
         return Err(ApiError::invalid(
             "the authorization_code grant needs at least one redirect_uri (RFC 6749 §3.1.2)",

@@ -14,12 +14,13 @@ use std::time::Instant;
 use tessera_proto::{GrantType, TokenResponse};
 
 /// The grants this server answers at the token endpoint.
-pub const SUPPORTED_GRANTS: [GrantType; 5] = [
+pub const SUPPORTED_GRANTS: [GrantType; 6] = [
     GrantType::ClientCredentials,
     GrantType::AuthorizationCode,
     GrantType::RefreshToken,
     GrantType::DeviceCode,
     GrantType::Password,
+    GrantType::JwtBearer,
 ];
 
 /// `POST /oauth2/token`.
@@ -68,10 +69,7 @@ pub async fn token(
             GrantType::RefreshToken => grants::refresh_token::handle(&state, &client, &form).await,
             GrantType::DeviceCode => grants::device_code::handle(&state, &client, &form).await,
             GrantType::Password => grants::password::handle(&state, &client, &form, remote).await,
-            other => Err(OAuthError::unsupported_grant_type(format!(
-                "grant_type {} is not supported",
-                other.as_str()
-            ))),
+            GrantType::JwtBearer => grants::jwt_bearer::handle(&state, &client, &form).await,
         }
     }
     .await;
