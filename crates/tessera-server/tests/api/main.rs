@@ -24,6 +24,7 @@ mod discovery;
 mod grant_races;
 mod interop;
 mod introspect_revoke;
+mod jwt_bearer;
 mod oidc;
 mod password;
 mod refresh;
