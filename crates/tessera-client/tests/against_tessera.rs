@@ -2,7 +2,9 @@
 //! four client authentication methods, Basic encoding of awkward characters, discovery at both
 //! well-known URLs, `expires_in` against the JWT's `exp`, 1,000 cold callers making one request
 //! (counted by the server), the password grant followed by the refresh token grant, the
-//! middleware against a guard-protected API, and the diagnoses of `tessera token validate`.
+//! middleware against a guard-protected API, the jwt-bearer grant with assertions signed from a
+//! signing profile (a configured trusted issuer and a self-issued assertion), and the diagnoses
+//! of `tessera token validate`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,10 +28,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tessera::{ClientSpec, Tessera, metric_sum, tessera, tessera_with};
 use tessera_client::{
     Algorithm, BasicEncoding, BearerMiddleware, ClientAuthMethod, Credential, Endpoint, Error,
-    Grant, GrantType, KeySource, Secret, SigningProfile, TokenCache, TokenSource,
+    Grant, GrantType, JwtBearerAssertion, KeySource, Secret, SigningProfile, TokenCache,
+    TokenSource,
 };
 use tessera_guard::{Clock, Guard, GuardConfig, IntrospectionConfig};
 use tessera_jose::{JwkSet, SigningKey};
+use tessera_server::config::TrustedIssuer;
 
 const SCOPE: &str = "core.accounting.read";
 const API: &str = "https://api.example/";
@@ -180,14 +184,36 @@ async fn basic_credentials_with_awkward_characters_in_id_and_secret() {
     assert!(source(post).token().await.is_err());
 }
 
-/// A front for Tessera that can hide its OpenID Connect discovery document and counts the
-/// metadata requests by path.
+/// A front for Tessera that can hide its OpenID Connect discovery document, counts the
+/// metadata requests by path and keeps the body of every token request.
 struct Front {
     target: parking_lot::Mutex<String>,
     hide_oidc: AtomicBool,
     oidc_hits: AtomicU64,
     oauth_hits: AtomicU64,
+    token_bodies: parking_lot::Mutex<Vec<Vec<u8>>>,
     http: reqwest::Client,
+}
+
+/// Starts a front on 127.0.0.1:0 (its target set later); returns it and its URL.
+async fn front() -> (Arc<Front>, String) {
+    let front = Arc::new(Front {
+        target: parking_lot::Mutex::new(String::new()),
+        hide_oidc: AtomicBool::new(false),
+        oidc_hits: AtomicU64::new(0),
+        oauth_hits: AtomicU64::new(0),
+        token_bodies: parking_lot::Mutex::new(Vec::new()),
+        http: reqwest::Client::new(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .fallback(forward)
+        .with_state(Arc::clone(&front));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (front, url)
 }
 
 async fn forward(State(f): State<Arc<Front>>, req: Request) -> Response {
@@ -208,6 +234,9 @@ async fn forward(State(f): State<Arc<Front>>, req: Request) -> Response {
     let target = f.target.lock().clone();
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    if pq.starts_with("/oauth2/token") {
+        f.token_bodies.lock().push(body.to_vec());
+    }
     let mut headers = parts.headers.clone();
     headers.remove(http::header::HOST);
     let resp = f
@@ -233,21 +262,7 @@ async fn forward(State(f): State<Arc<Front>>, req: Request) -> Response {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_at_both_well_known_urls() {
-    let front = Arc::new(Front {
-        target: parking_lot::Mutex::new(String::new()),
-        hide_oidc: AtomicBool::new(false),
-        oidc_hits: AtomicU64::new(0),
-        oauth_hits: AtomicU64::new(0),
-        http: reqwest::Client::new(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new()
-        .fallback(forward)
-        .with_state(Arc::clone(&front));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (front, issuer) = front().await;
     // Tessera names the front as its issuer, so discovery through the front is consistent.
     let i = issuer.clone();
     let t = tessera_with(move |c| c.issuer = Some(i)).await;
@@ -432,6 +447,293 @@ async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
     let e = source(cred("wrong password!")).token().await.unwrap_err();
     assert_eq!(e.code().map(|c| c.as_str()), Some("invalid_grant"), "{e}");
     assert!(matches!(e, Error::OAuth { .. }), "not retried: {e:?}");
+}
+
+/// The issuer of the jwt-bearer tests' configured trusted issuer.
+const PARTNER_IDP: &str = "https://idp.partner.example";
+
+/// The `assertion` of every token request the front saw, in order.
+fn assertions_seen(front: &Front) -> Vec<String> {
+    front
+        .token_bodies
+        .lock()
+        .iter()
+        .filter_map(|b| {
+            form_urlencoded::parse(b)
+                .find(|(k, _)| k == "assertion")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect()
+}
+
+/// Tessera behind a front that reads the token requests; Tessera names the front as its issuer,
+/// so the assertions' default `aud` (the front's token endpoint) is its own token endpoint.
+/// `f` adjusts the rest of its configuration.
+async fn tessera_behind_front(
+    f: impl FnOnce(&mut tessera_server::config::Config),
+) -> (Tessera, Arc<Front>, String) {
+    let (front, url) = front().await;
+    let issuer = url.clone();
+    let t = tessera_with(move |c| {
+        c.issuer = Some(issuer);
+        f(c);
+    })
+    .await;
+    *front.target.lock() = t.base.clone();
+    assert_eq!(t.state.token_endpoint, format!("{url}/oauth2/token"));
+    (t, front, format!("{url}/oauth2/token"))
+}
+
+/// A confidential (Basic) client allowed only the jwt-bearer grant; returns its secret.
+async fn jwt_bearer_client(t: &Tessera, spec: ClientSpec) -> String {
+    let id = spec.client_id.clone();
+    let secret = client(t, spec).await;
+    t.set_grant_types(&id, &[GrantType::JwtBearer]).await;
+    secret
+}
+
+fn jwt_bearer_credential(
+    token_endpoint: &str,
+    client_id: &str,
+    secret: &str,
+    profile: SigningProfile,
+) -> Credential {
+    Credential::builder(Endpoint::token_endpoint(token_endpoint).unwrap(), client_id)
+        .client_secret(Secret::new(secret))
+        .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(profile)))
+        .scopes([SCOPE])
+        .build()
+        .unwrap()
+}
+
+/// What a jwt-bearer token source is expected to do.
+struct Expected<'a> {
+    client_id: &'a str,
+    secret: &'a str,
+    /// The assertions' `iss` and `sub`, and the `kid` of their header.
+    iss: &'a str,
+    sub: &'a str,
+    kid: Option<&'a str>,
+    /// The key that must have signed them.
+    key: &'a SigningKey,
+}
+
+/// Gets a token with `cred`, then a new one with `force_refresh`, through the front. Both are for
+/// the assertion's subject and the client; each came from its own assertion (signed by the key,
+/// with the expected `iss`, `sub`, `kid`, the front's token endpoint as `aud`, a 60-second
+/// lifetime and a `jti` of its own); and the server refuses either assertion a second time.
+async fn two_tokens_from_fresh_assertions(
+    t: &Tessera,
+    front: &Front,
+    token_endpoint: &str,
+    cred: Credential,
+    want: &Expected<'_>,
+) {
+    let before = front.token_bodies.lock().len();
+    let s = source(cred);
+    let first = s.token().await.unwrap();
+    let second = s.force_refresh().await.unwrap();
+    assert!(!second.same_as(&first), "force_refresh got a new token");
+    let mut token_jtis = Vec::new();
+    for token in [&first, &second] {
+        let cl = claims(token.secret());
+        assert_eq!(cl["sub"], want.sub, "a token for the assertion's subject");
+        assert_eq!(cl["client_id"], want.client_id, "{cl}");
+        assert_eq!(cl["aud"], API, "{cl}");
+        assert_eq!(cl["scope"], SCOPE, "{cl}");
+        token_jtis.push(cl["jti"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(token_jtis[0], token_jtis[1]);
+    assert_eq!(
+        grants_counted(t, want.client_id, GrantType::JwtBearer).await,
+        2
+    );
+
+    let seen = assertions_seen(front);
+    assert_eq!(seen.len(), before + 2, "one token request per token");
+    let seen = &seen[before..];
+    let verifying = want.key.verifying_key().unwrap();
+    let mut assertion_jtis = Vec::new();
+    for a in seen {
+        let jws = tessera_jose::UnverifiedJws::parse(a).unwrap();
+        jws.verify(&verifying, &[want.key.alg()])
+            .expect("the assertion is signed with the profile's key");
+        assert_eq!(jws.header.kid.as_deref(), want.kid);
+        let cl: Value = jws.claims().unwrap();
+        assert_eq!(cl["iss"], want.iss, "{cl}");
+        assert_eq!(cl["sub"], want.sub, "{cl}");
+        assert_eq!(cl["aud"], token_endpoint, "{cl}");
+        assert_eq!(
+            cl["exp"].as_i64().unwrap() - cl["iat"].as_i64().unwrap(),
+            60,
+            "{cl}"
+        );
+        assertion_jtis.push(cl["jti"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(
+        assertion_jtis[0], assertion_jtis[1],
+        "each token request carries a fresh assertion"
+    );
+
+    // The server remembers each jti: the same assertion again is a replay.
+    for a in seen {
+        let r = reqwest::Client::new()
+            .post(t.token_endpoint())
+            .basic_auth(want.client_id, Some(want.secret))
+            .form(&[
+                ("grant_type", GrantType::JwtBearer.as_str()),
+                ("assertion", a),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant", "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("already used"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        grants_counted(t, want.client_id, GrantType::JwtBearer).await,
+        2
+    );
+}
+
+/// An assertion signed with a key the server does not know for its issuer: one request, refused
+/// with `invalid_grant` saying the signature does not verify, and not retried.
+async fn a_wrong_key_is_invalid_grant_without_retry(front: &Front, cred: Credential) {
+    let before = front.token_bodies.lock().len();
+    let e = source(cred).token().await.unwrap_err();
+    assert!(matches!(e, Error::OAuth { .. }), "not retried: {e:?}");
+    assert_eq!(e.code().map(|c| c.as_str()), Some("invalid_grant"), "{e}");
+    assert!(e.is_permanent(), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("invalid_grant") && text.contains("signature does not verify"),
+        "{text}"
+    );
+    assert_eq!(front.token_bodies.lock().len(), before + 1, "one request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwt_bearer_grant_with_a_configured_issuer_and_a_pem_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_kid("partner-1");
+    let jwks_file = dir.path().join("partner.jwks.json");
+    let jwks = JwkSet {
+        keys: vec![key.public_jwk().unwrap()],
+    };
+    std::fs::write(&jwks_file, serde_json::to_vec(&jwks).unwrap()).unwrap();
+    let key_file = dir.path().join("partner.pem");
+    std::fs::write(
+        &key_file,
+        tessera_jose::to_pem("PRIVATE KEY", key.pkcs8_der().unwrap()),
+    )
+    .unwrap();
+    let trusted = TrustedIssuer {
+        issuer: PARTNER_IDP.to_owned(),
+        jwks_uri: None,
+        jwks_file: Some(jwks_file),
+        algorithms: vec![Algorithm::ES256],
+        audience: vec![],
+        subject_prefix: Some("partner:".to_owned()),
+    };
+    let (t, front, te) = tessera_behind_front(move |c| c.jwt_bearer.issuers = vec![trusted]).await;
+    let secret = jwt_bearer_client(&t, ClientSpec::new("jb-partner")).await;
+    let profile = |key: KeySource| {
+        let mut p = SigningProfile::new(Algorithm::ES256, key);
+        p.issuer = Some(PARTNER_IDP.to_owned());
+        p.subject = Some("partner:alice".to_owned());
+        p.kid = Some("partner-1".to_owned());
+        p
+    };
+
+    two_tokens_from_fresh_assertions(
+        &t,
+        &front,
+        &te,
+        jwt_bearer_credential(
+            &te,
+            "jb-partner",
+            &secret,
+            profile(KeySource::PemFile(key_file)),
+        ),
+        &Expected {
+            client_id: "jb-partner",
+            secret: &secret,
+            iss: PARTNER_IDP,
+            sub: "partner:alice",
+            kid: Some("partner-1"),
+            key: &key,
+        },
+    )
+    .await;
+
+    // Another key under the same kid: the issuer's JWKS does not verify it.
+    let other = SigningKey::generate(Algorithm::ES256).unwrap();
+    let pem = tessera_jose::to_pem("PRIVATE KEY", other.pkcs8_der().unwrap());
+    a_wrong_key_is_invalid_grant_without_retry(
+        &front,
+        jwt_bearer_credential(
+            &te,
+            "jb-partner",
+            &secret,
+            profile(KeySource::Pem(Secret::new(pem))),
+        ),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwt_bearer_grant_with_a_self_issued_assertion() {
+    let (t, front, te) = tessera_behind_front(|_| {}).await;
+    let key = SigningKey::generate(Algorithm::EdDSA)
+        .unwrap()
+        .with_kid("self-1");
+    let jwks = JwkSet {
+        keys: vec![key.public_jwk().unwrap()],
+    };
+    let secret = jwt_bearer_client(&t, ClientSpec::new("jb-self").jwks(jwks)).await;
+    let profile = |key: Arc<SigningKey>| {
+        // iss defaults to the client id: a self-issued assertion.
+        let mut p = SigningProfile::new(Algorithm::EdDSA, KeySource::Key(key));
+        p.subject = Some("user-42".to_owned());
+        p
+    };
+    let key = Arc::new(key);
+
+    two_tokens_from_fresh_assertions(
+        &t,
+        &front,
+        &te,
+        jwt_bearer_credential(&te, "jb-self", &secret, profile(Arc::clone(&key))),
+        &Expected {
+            client_id: "jb-self",
+            secret: &secret,
+            iss: "jb-self",
+            sub: "user-42",
+            kid: Some("self-1"),
+            key: &key,
+        },
+    )
+    .await;
+
+    // A key the client did not register, under the registered kid.
+    let other = SigningKey::generate(Algorithm::EdDSA)
+        .unwrap()
+        .with_kid("self-1");
+    a_wrong_key_is_invalid_grant_without_retry(
+        &front,
+        jwt_bearer_credential(&te, "jb-self", &secret, profile(Arc::new(other))),
+    )
+    .await;
 }
 
 /// An API protected by tessera-guard, answering `ok`.

@@ -196,6 +196,19 @@ impl Tessera {
         secret
     }
 
+    /// Replaces the grant types a registered client may use (clients are registered with
+    /// `client_credentials` only).
+    pub async fn set_grant_types(&self, client_id: &str, grants: &[GrantType]) {
+        let mut c = self.state.store.get_client(client_id).await.unwrap();
+        c.grant_types = grants.to_vec();
+        self.state.store.update_client(&c).await.unwrap();
+        self.state
+            .registry
+            .reload_client(&self.state.store, &self.state.keys, client_id)
+            .await
+            .unwrap();
+    }
+
     /// A token by client credentials and Basic.
     pub async fn token(&self, id: &str, secret: &str, extra: &[(&str, &str)]) -> String {
         let mut form = vec![("grant_type", "client_credentials")];
