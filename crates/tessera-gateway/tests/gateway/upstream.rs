@@ -182,6 +182,7 @@ async fn echo(State(seen): State<Arc<Seen>>, token: VerifiedToken, req: Request)
         .unwrap_or_default();
     Json(json!({
         "client_id": token.client_id(),
+        "sub": token.subject(),
         "aud": token.audience(),
         "scope": token.scopes().to_string(),
         "jti": jti,
