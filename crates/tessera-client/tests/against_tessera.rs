@@ -736,6 +736,44 @@ async fn the_jwt_bearer_grant_with_a_self_issued_assertion() {
     .await;
 }
 
+/// A profile's `kid` names the key in the assertion's header whatever the key source
+/// (`SigningProfile::kid`: "The `kid` header"). With `KeySource::Key`, `Signer::load` returns the
+/// key as it is and the profile's `kid` is dropped, so the header names the key's own `kid` and
+/// Tessera finds no registered key for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: SigningProfile::kid is ignored for KeySource::Key (tessera-client/src/assertion.rs, Signer::load, the KeySource::Key arm returns before the kid is applied)"]
+async fn the_profile_kid_names_a_loaded_key_in_the_assertion_header() {
+    let (t, front, te) = tessera_behind_front(|_| {}).await;
+    // Loaded with a local kid; registered at the server under the kid the profile names.
+    let key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_kid("local-name");
+    let mut public = key.public_jwk().unwrap();
+    public.kid = Some("published-1".to_owned());
+    let secret = jwt_bearer_client(
+        &t,
+        ClientSpec::new("jb-kid").jwks(JwkSet { keys: vec![public] }),
+    )
+    .await;
+    let mut profile = SigningProfile::new(Algorithm::ES256, KeySource::Key(Arc::new(key)));
+    profile.subject = Some("user-7".to_owned());
+    profile.kid = Some("published-1".to_owned());
+    let result = source(jwt_bearer_credential(&te, "jb-kid", &secret, profile))
+        .token()
+        .await;
+    let seen = assertions_seen(&front);
+    let header_kid = seen.last().and_then(|a| {
+        tessera_jose::UnverifiedJws::parse(a)
+            .unwrap()
+            .header
+            .kid
+            .clone()
+    });
+    assert_eq!(header_kid.as_deref(), Some("published-1"));
+    let token = result.unwrap();
+    assert_eq!(claims(token.secret())["sub"], "user-7");
+}
+
 /// An API protected by tessera-guard, answering `ok`.
 async fn guarded_api(guard: Guard) -> String {
     let app = Router::new()
