@@ -234,7 +234,10 @@ impl Signer {
             "exp".into(),
             Value::from(now.saturating_add(p.lifetime.as_secs().max(1))),
         );
-        let mut header = Header::new(p.alg, Some("JWT"), self.key.kid());
+        // The profile's `kid` names the key, whatever the key was loaded as (an already loaded
+        // key keeps its own `kid` otherwise).
+        let kid = p.kid.as_deref().or(self.key.kid());
+        let mut header = Header::new(p.alg, Some("JWT"), kid);
         for (k, v) in &p.headers {
             if k != "alg" && k != "kid" && k != "typ" {
                 header.extra.insert(k.clone(), v.clone());

@@ -741,7 +741,6 @@ async fn the_jwt_bearer_grant_with_a_self_issued_assertion() {
 /// key as it is and the profile's `kid` is dropped, so the header names the key's own `kid` and
 /// Tessera finds no registered key for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: SigningProfile::kid is ignored for KeySource::Key (tessera-client/src/assertion.rs, Signer::load, the KeySource::Key arm returns before the kid is applied)"]
 async fn the_profile_kid_names_a_loaded_key_in_the_assertion_header() {
     let (t, front, te) = tessera_behind_front(|_| {}).await;
     // Loaded with a local kid; registered at the server under the kid the profile names.
