@@ -304,11 +304,13 @@ async fn tessera_gateway_injects_tokens_reloads_on_sighup_and_stops_on_sigterm()
         metric(addr, "tessera_gateway_reloads_total{outcome=\"refused\"} 1").await
     })
     .await;
-    assert!(
+    // Log lines reach stderr within 50 ms (tessera gateway buffers them off the request path).
+    wait_for("the refusal in the log", async || {
         logs.lock()
             .unwrap()
             .contains("configuration reload refused")
-    );
+    })
+    .await;
     assert_eq!(
         http.get(format!("http://{addr}/more/x"))
             .send()
