@@ -184,14 +184,22 @@ pub async fn authenticate(
         .or_else(|| state.failures_by_address.check(&addr))
     {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
-        return Err(OAuthError::rate_limited(wait));
+        let mut err = OAuthError::rate_limited(wait);
+        err.log_reason = Some("failed authentications over the allowance".into());
+        err.presented_client = state.registry.client(&id).map(|_| id);
+        return Err(err);
     }
     match verify(state, &presented, endpoint_url).await {
         Ok(client) => Ok(client),
         Err(Failure::Store(e)) => Err(e.into()),
         Err(Failure::Refused { reason, public }) => {
             metrics::counter!("tessera_client_auth_failures_total").increment(1);
-            tracing::info!(client_id = %id, method = %presented.method(), remote = %addr, reason = %reason, "client authentication failed");
+            // The token endpoint writes one line per request, carrying this reason; the other
+            // endpoints have no line of their own for refusals, so the reason is logged here.
+            let at_token_endpoint = endpoint_url == state.token_endpoint;
+            if !at_token_endpoint {
+                tracing::info!(client_id = %id, method = %presented.method(), remote = %addr, reason = %reason, "client authentication failed");
+            }
             state.audit(AuditEvent {
                 id: 0,
                 at: now(),
@@ -206,10 +214,13 @@ pub async fn authenticate(
             });
             let a = state.failures_by_client.record_failure(&id);
             let b = state.failures_by_address.record_failure(&addr);
-            if let Some(wait) = a.or(b) {
-                return Err(OAuthError::rate_limited(wait));
-            }
-            Err(OAuthError::invalid_client(public))
+            let mut err = match a.or(b) {
+                Some(wait) => OAuthError::rate_limited(wait),
+                None => OAuthError::invalid_client(public),
+            };
+            err.log_reason = Some(format!("{} authentication: {reason}", presented.method()));
+            err.presented_client = state.registry.client(&id).map(|_| id);
+            Err(err)
         }
     }
 }

@@ -23,6 +23,12 @@ pub struct OAuthError {
     pub retry_after: Option<u64>,
     /// Whether to send `WWW-Authenticate: Basic` (401 `invalid_client`).
     pub basic_challenge: bool,
+    /// Why, in detail, for the server's own log line only (never sent): a failed client
+    /// authentication's precise reason, which the caller is not told.
+    pub log_reason: Option<String>,
+    /// The registered client a failed authentication named (for metrics and the log line); `None`
+    /// when the id named no registered client, so made-up ids never become metric labels.
+    pub presented_client: Option<String>,
 }
 
 impl OAuthError {
@@ -33,6 +39,8 @@ impl OAuthError {
             status,
             retry_after: None,
             basic_challenge: false,
+            log_reason: None,
+            presented_client: None,
         }
     }
 

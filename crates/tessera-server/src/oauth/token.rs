@@ -78,6 +78,14 @@ pub async fn token(
         Ok(_) => "success".to_owned(),
         Err(e) => e.code.as_str().to_owned(),
     };
+    if let Err(e) = &result
+        && client_label == "-"
+        && let Some(id) = &e.presented_client
+    {
+        // Failed authentication of a registered client: counted under its id. Ids that name no
+        // client stay "-", so made-up ids never become label values.
+        client_label.clone_from(id);
+    }
     let outcome_owned = outcome.clone();
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label.clone(), "outcome" => outcome_owned).increment(1);
     metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant_label)
@@ -88,7 +96,7 @@ pub async fn token(
             token_response(&resp)
         }
         Err(e) => {
-            tracing::info!(target: "tessera::token", grant = grant_label, client_id = %client_label, outcome = %outcome, status = e.status.as_u16(), description = %e.description, micros = elapsed.as_micros() as u64, "token request refused");
+            tracing::info!(target: "tessera::token", grant = grant_label, client_id = %client_label, outcome = %outcome, status = e.status.as_u16(), description = %e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
             e.into_response()
         }
     }

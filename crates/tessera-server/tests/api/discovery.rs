@@ -117,3 +117,45 @@ async fn health_readiness_and_metrics() {
     assert!(m.contains("tessera_token_requests_total"), "{m}");
     assert!(m.contains("tessera_token_request_duration_seconds"));
 }
+
+#[tokio::test]
+async fn token_request_metrics_are_labelled_by_grant_client_and_outcome() {
+    let app = spawn_app().await;
+    let secret = app
+        .register_client(crate::helpers::ClientSpec::new("metrics-labels"))
+        .await;
+    assert_eq!(
+        app.token(
+            &[("grant_type", "client_credentials")],
+            Some(("metrics-labels", &secret))
+        )
+        .await
+        .status(),
+        200
+    );
+    // A wrong secret for a registered client is counted under that client; an id that names no
+    // client is not (made-up ids must not become label values).
+    for (id, secret) in [("metrics-labels", "wrong"), ("made-up-id-7f3a", "whatever")] {
+        let r = app
+            .token(&[("grant_type", "client_credentials")], Some((id, secret)))
+            .await;
+        assert_eq!(r.status(), 401);
+    }
+    let m = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |outcome: &str| {
+        format!(
+            "tessera_token_requests_total{{grant=\"client_credentials\",client=\"metrics-labels\",outcome=\"{outcome}\"}} 1"
+        )
+    };
+    assert!(m.contains(&line("success")), "{m}");
+    assert!(m.contains(&line("invalid_client")), "{m}");
+    assert!(!m.contains("made-up-id-7f3a"), "{m}");
+}

@@ -19,6 +19,8 @@ fn poll_error(code: ErrorCode, d: impl Into<Cow<'static, str>>) -> OAuthError {
         status: StatusCode::BAD_REQUEST,
         retry_after: None,
         basic_challenge: false,
+        log_reason: None,
+        presented_client: None,
     }
 }
 

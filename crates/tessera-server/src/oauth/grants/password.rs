@@ -22,6 +22,8 @@ fn too_many(wait: u64) -> OAuthError {
         status: StatusCode::TOO_MANY_REQUESTS,
         retry_after: Some(wait.max(1)),
         basic_challenge: false,
+        log_reason: None,
+        presented_client: None,
     }
 }
 
