@@ -379,7 +379,21 @@ fn escape(v: &str) -> String {
 pub fn install_recorder() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().install_recorder().ok()?;
+            // The token client's and the guard's histograms keep raw samples until they are
+            // folded into buckets; without a scraper they would grow for ever. Fold them every 5 s.
+            let h = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("gateway-metrics".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(5));
+                        h.run_upkeep();
+                    }
+                });
+            Some(handle)
+        })
         .clone()
 }
 
