@@ -35,16 +35,11 @@ need curl curl
 out=$root/bench/out; mkdir -p "$out"
 results=$out/gateway-$(date +%Y%m%d-%H%M%S).txt
 
-echo "building tessera and tessera-gateway (release)…" >&2
-(cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera -p tessera-gateway)
+echo "building tessera (release)…" >&2
+(cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera)
 target=${CARGO_TARGET_DIR:-$root/target}
 bin=$target/release/tessera
-if "$bin" gateway --help >/dev/null 2>&1; then
-  gateway=("$bin" gateway)
-else
-  # Until the subcommand is wired into the CLI: the same gateway as a standalone binary.
-  gateway=("$target/release/tessera-gateway")
-fi
+gateway=("$bin" gateway)
 
 work=$(mktemp -d)
 pids=()
