@@ -142,6 +142,97 @@ fn is_colour(s: &str) -> bool {
     matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The background of the card that holds every page's text (`.card` in `assets/tessera.css`).
+const CARD_BACKGROUND: &str = "#ffffff";
+
+/// The least contrast between text and its background: WCAG 2.1 SC 1.4.3 (normal-size text).
+const MIN_CONTRAST: f64 = 4.5;
+
+/// The red, green and blue of a `#rgb` or `#rrggbb` colour; `None` for anything else.
+fn rgb(colour: &str) -> Option<[u8; 3]> {
+    if !is_colour(colour) {
+        return None;
+    }
+    let hex = colour.get(1..)?;
+    let digit = |i: usize| u8::from_str_radix(hex.get(i..=i)?, 16).ok();
+    let mut out = [0u8; 3];
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = if hex.len() == 3 {
+            digit(i)? * 17
+        } else {
+            digit(2 * i)? * 16 + digit(2 * i + 1)?
+        };
+    }
+    Some(out)
+}
+
+/// The relative luminance of an sRGB colour (WCAG 2.x definition).
+fn relative_luminance([r, g, b]: [u8; 3]) -> f64 {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+}
+
+/// The WCAG 2.x contrast ratio of two colours, from 1 (none) to 21 (black on white); `None`
+/// when either is not a `#rgb` / `#rrggbb` colour.
+pub fn contrast_ratio(a: &str, b: &str) -> Option<f64> {
+    let (la, lb) = (relative_luminance(rgb(a)?), relative_luminance(rgb(b)?));
+    let (light, dark) = if la >= lb { (la, lb) } else { (lb, la) };
+    Some((light + 0.05) / (dark + 0.05))
+}
+
+/// Checks that every text colour of the pages stands out from what it is drawn on: text on
+/// primary buttons, and links, the product name and body text on the white card. The page
+/// background (`pages.background_color`) carries no text, only the card.
+fn check_contrast(pages: &PagesConfig) -> Result<(), String> {
+    let pairs = [
+        (
+            "pages.primary_text_color",
+            pages.primary_text_color.as_str(),
+            "pages.primary_color",
+            pages.primary_color.as_str(),
+            "the text of primary buttons",
+        ),
+        (
+            "pages.primary_color",
+            pages.primary_color.as_str(),
+            "the white card of the pages",
+            CARD_BACKGROUND,
+            "links and the product name",
+        ),
+        (
+            "pages.text_color",
+            pages.text_color.as_str(),
+            "the white card of the pages",
+            CARD_BACKGROUND,
+            "body text",
+        ),
+    ];
+    for (fg_name, fg, bg_name, bg, what) in pairs {
+        let Some(ratio) = contrast_ratio(fg, bg) else {
+            return Err(format!(
+                "{fg_name} and {bg_name} must be colours like #1d4ed8"
+            ));
+        };
+        if ratio < MIN_CONTRAST {
+            // Rounded down, so a refused ratio never shows as 4.50.
+            let shown = (ratio * 100.0).floor() / 100.0;
+            return Err(format!(
+                "{fg_name} ({fg}) on {bg_name} ({bg}), used for {what}, has a contrast ratio of \
+                 {shown:.2}:1; WCAG 2.1 success criterion 1.4.3 asks for at least 4.5:1: choose a \
+                 lighter or darker colour"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the settings of this module; the error names the setting.
 pub fn validate(
     pages: &PagesConfig,
@@ -160,6 +251,7 @@ pub fn validate(
             return Err(format!("{name} must be a colour like #1d4ed8, not {v:?}"));
         }
     }
+    check_contrast(pages)?;
     if pages.product_name.trim().is_empty() || pages.product_name.chars().count() > 80 {
         return Err("pages.product_name must have 1 to 80 characters".into());
     }
@@ -222,5 +314,101 @@ mod tests {
         let mut bad = p;
         bad.logo_url = Some("javascript:alert(1)".into());
         assert!(validate(&bad, &s, &a, &r, &d).is_err());
+    }
+
+    fn ratio(a: &str, b: &str) -> f64 {
+        contrast_ratio(a, b).unwrap()
+    }
+
+    #[test]
+    fn contrast_ratios_follow_wcag() {
+        assert!((ratio("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+        assert!((ratio("#fff", "#000") - 21.0).abs() < 1e-9);
+        assert!((ratio("#777777", "#777") - 1.0).abs() < 1e-9);
+        // Known values: #767676 is the lightest grey with 4.5:1 on white; #777777 falls short.
+        assert!(ratio("#767676", "#ffffff") >= 4.5);
+        assert!(ratio("#777777", "#ffffff") < 4.5);
+        // The defaults, as their documentation says.
+        assert!((ratio("#ffffff", "#1d4ed8") - 6.70).abs() < 0.01);
+        assert_eq!(contrast_ratio("red", "#ffffff"), None);
+    }
+
+    fn pages_with(f: impl FnOnce(&mut PagesConfig)) -> Result<(), String> {
+        let mut p = PagesConfig::default();
+        f(&mut p);
+        validate(
+            &p,
+            &SessionsConfig::default(),
+            &AuthorizeConfig::default(),
+            &RefreshTokensConfig::default(),
+            &DeviceConfig::default(),
+        )
+    }
+
+    #[test]
+    fn button_text_must_stand_out_from_the_button() {
+        // The defaults pass.
+        assert_eq!(pages_with(|_| {}), Ok(()));
+        // Black on white passes.
+        assert_eq!(
+            pages_with(|p| {
+                p.primary_color = "#000000".into();
+                p.primary_text_color = "#fff".into();
+            }),
+            Ok(())
+        );
+        // Light grey text on a white button is refused, naming both settings and the ratio.
+        let e = pages_with(|p| {
+            p.primary_color = "#ffffff".into();
+            p.primary_text_color = "#cccccc".into();
+        })
+        .unwrap_err();
+        assert!(
+            e.contains("pages.primary_text_color (#cccccc) on pages.primary_color (#ffffff)")
+                && e.contains("1.60:1")
+                && e.contains("4.5:1")
+                && e.contains("1.4.3"),
+            "{e}"
+        );
+        // Just below the threshold (4.49998:1) is refused, and not shown as 4.50.
+        let e = pages_with(|p| p.primary_color = "#457baa".into()).unwrap_err();
+        assert!(e.contains("pages.primary_text_color"), "{e}");
+        assert!(e.contains("4.49:1"), "{e}");
+    }
+
+    #[test]
+    fn links_and_body_text_must_stand_out_from_the_card() {
+        // A light primary colour with dark button text: fine on the button, not for links on
+        // the white card.
+        let e = pages_with(|p| {
+            p.primary_color = "#fbbf24".into();
+            p.primary_text_color = "#111827".into();
+        })
+        .unwrap_err();
+        assert!(
+            e.contains("pages.primary_color (#fbbf24) on the white card"),
+            "{e}"
+        );
+        let e = pages_with(|p| p.text_color = "#aaaaaa".into()).unwrap_err();
+        assert!(e.contains("pages.text_color (#aaaaaa)"), "{e}");
+        // The page background carries no text: a dark one is allowed.
+        assert_eq!(
+            pages_with(|p| p.background_color = "#111827".into()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_card_is_white_in_the_stylesheet() {
+        let css = include_str!("../assets/tessera.css");
+        let card = css
+            .split(".card {")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .unwrap();
+        assert!(
+            card.contains(&format!("background: {CARD_BACKGROUND};")),
+            "the contrast check assumes the card's background is {CARD_BACKGROUND}: {card}"
+        );
     }
 }
