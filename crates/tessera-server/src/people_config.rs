@@ -317,7 +317,7 @@ mod tests {
     }
 
     fn ratio(a: &str, b: &str) -> f64 {
-        contrast_ratio(a, b).unwrap()
+        contrast_ratio(a, b).unwrap_or(f64::NAN)
     }
 
     #[test]
@@ -362,7 +362,8 @@ mod tests {
             p.primary_color = "#ffffff".into();
             p.primary_text_color = "#cccccc".into();
         })
-        .unwrap_err();
+        .err()
+        .unwrap_or_default();
         assert!(
             e.contains("pages.primary_text_color (#cccccc) on pages.primary_color (#ffffff)")
                 && e.contains("1.60:1")
@@ -371,7 +372,9 @@ mod tests {
             "{e}"
         );
         // Just below the threshold (4.49998:1) is refused, and not shown as 4.50.
-        let e = pages_with(|p| p.primary_color = "#457baa".into()).unwrap_err();
+        let e = pages_with(|p| p.primary_color = "#457baa".into())
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("pages.primary_text_color"), "{e}");
         assert!(e.contains("4.49:1"), "{e}");
     }
@@ -384,12 +387,15 @@ mod tests {
             p.primary_color = "#fbbf24".into();
             p.primary_text_color = "#111827".into();
         })
-        .unwrap_err();
+        .err()
+        .unwrap_or_default();
         assert!(
             e.contains("pages.primary_color (#fbbf24) on the white card"),
             "{e}"
         );
-        let e = pages_with(|p| p.text_color = "#aaaaaa".into()).unwrap_err();
+        let e = pages_with(|p| p.text_color = "#aaaaaa".into())
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("pages.text_color (#aaaaaa)"), "{e}");
         // The page background carries no text: a dark one is allowed.
         assert_eq!(
@@ -405,7 +411,7 @@ mod tests {
             .split(".card {")
             .nth(1)
             .and_then(|rest| rest.split('}').next())
-            .unwrap();
+            .unwrap_or_default();
         assert!(
             card.contains(&format!("background: {CARD_BACKGROUND};")),
             "the contrast check assumes the card's background is {CARD_BACKGROUND}: {card}"
