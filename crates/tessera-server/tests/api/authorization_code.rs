@@ -1,12 +1,13 @@
 //! The authorization code flow over plain HTTP (RFC 6749 §4.1, RFC 7636, RFC 9207, RFC 8252):
 //! sign-in, consent, the redirect back, the token request, and every refusal.
 
-use crate::helpers::{ClientSpec, assert_oauth_error, jwt_claims, spawn_app};
+use crate::helpers::{ClientSpec, assert_oauth_error, jwt_claims, spawn_app, spawn_app_with};
 use crate::people::{
     PASSWORD, REDIRECT, UserAgent, authorize_url, code_client, code_flow, create_user, exchange,
-    is_active, pkce, resource_server,
+    is_active, pkce, resource_server, wait_for_clock,
 };
 use tessera_proto::TokenFormat;
+use tessera_server::model::now;
 
 #[tokio::test]
 async fn code_flow_with_pkce_state_and_iss() {
@@ -472,6 +473,116 @@ async fn deny_wrong_password_csrf_and_page_headers() {
     let q = denied.redirect_params();
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "st");
+}
+
+#[tokio::test]
+async fn a_code_used_after_it_expired_is_refused_with_invalid_grant() {
+    // The shortest lifetime the configuration allows.
+    let app = spawn_app_with(|c| c.authorize.code_lifetime_secs = 1).await;
+    create_user(&app, "hal").await;
+    code_client(&app, "spa", true).await;
+    let (verifier, challenge) = pkce();
+    let mut ua = UserAgent::new(&app);
+    let q = code_flow(
+        &mut ua,
+        "hal",
+        &[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    // Issued at or before `issued_by`, the code has expired once the clock reads one second more.
+    let issued_by = now();
+    wait_for_clock(issued_by + 1).await;
+    let (status, body) = exchange(&app, "spa", None, &q["code"], &verifier).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("expired")),
+        "{body}"
+    );
+}
+
+/// The attributes of each `Set-Cookie` header of `page` (lower case, after the name and value).
+fn cookie_attributes(page: &crate::people::Page) -> Vec<Vec<String>> {
+    page.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(';')
+                .skip(1)
+                .map(|a| a.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_issuer_is_https() {
+    // The issuer is https (as behind a TLS-terminating proxy); the test still talks plain HTTP
+    // to the loopback address the server listens on.
+    let app = spawn_app_with(|c| c.issuer = Some("https://login.example".into())).await;
+    assert_eq!(app.state.issuer, "https://login.example");
+    create_user(&app, "ida").await;
+    code_client(&app, "spa", true).await;
+    let (_, challenge) = pkce();
+    let mut ua = UserAgent::new(&app);
+    let check = |step: &str, page: &crate::people::Page| {
+        let cookies = cookie_attributes(page);
+        assert_eq!(cookies.len(), 1, "{step}: one Set-Cookie, got {cookies:?}");
+        for attr in ["secure", "httponly", "samesite=lax", "path=/"] {
+            assert!(
+                cookies[0].iter().any(|a| a == attr),
+                "{step}: {attr} missing from {cookies:?}"
+            );
+        }
+    };
+    // A new browser gets its cookie from the authorization endpoint.
+    let first = ua
+        .get(&authorize_url(&[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", REDIRECT),
+            ("state", "sec"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ]))
+        .await;
+    check("first visit", &first);
+    // Signing in replaces the cookie's value: still Secure.
+    let login = ua.follow(first).await;
+    let signed_in = ua
+        .post(
+            "/login",
+            &[
+                ("csrf", &login.input("csrf").unwrap()),
+                ("return_to", &login.input("return_to").unwrap()),
+                ("username", "ida"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    check("sign-in", &signed_in);
+    let consent = ua.follow(signed_in).await;
+    let done = ua.decide(&consent, true).await;
+    let q = done.redirect_params();
+    assert!(q.contains_key("code"));
+    assert_eq!(q["iss"], "https://login.example");
+    // So does signing out.
+    let logout = ua.get("/logout").await;
+    let out = ua
+        .post("/logout", &[("csrf", &logout.input("csrf").unwrap())])
+        .await;
+    check("sign-out", &out);
 }
 
 #[tokio::test]

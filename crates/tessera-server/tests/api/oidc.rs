@@ -5,10 +5,12 @@
 
 use crate::device::{device_client, poll};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::people::{REDIRECT, UserAgent, code_client, code_flow, create_user};
+use crate::people::{
+    Page, REDIRECT, UserAgent, code_client, code_flow, create_user, wait_for_clock,
+};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreErrorResponseType,
-    CoreProviderMetadata, CoreUserInfoClaims,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse,
+    CoreErrorResponseType, CoreProviderMetadata, CoreUserInfoClaims,
 };
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl,
@@ -245,6 +247,78 @@ async fn replay_wrong_verifier_missing_pkce_and_redirect_mismatch() {
         .await;
     assert_eq!(p.status, 400);
     assert!(p.location().is_none());
+}
+
+/// An authorization URL built by the crate for the public client `spa` (`openid`, PKCE, a
+/// nonce), with `prompt` when given; and the `state` in it.
+async fn spa_url(
+    app: &TestApp,
+    prompt: Option<CoreAuthPrompt>,
+) -> (openidconnect::url::Url, CsrfToken) {
+    let client =
+        CoreClient::from_provider_metadata(metadata(app).await, ClientId::new("spa".into()), None)
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let mut req = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge);
+    if let Some(p) = prompt {
+        req = req.add_prompt(p);
+    }
+    let (url, state, _) = req.url();
+    (url, state)
+}
+
+/// `page` sends the browser straight back to the client with `login_required` (OpenID Connect
+/// Core §3.1.2.6), its `state` and `iss`: no sign-in page, no code.
+fn assert_login_required(app: &TestApp, page: &Page, state: &CsrfToken) {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let location = page.location().unwrap();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let q = page.redirect_params();
+    assert_eq!(q["error"], "login_required", "{q:?}");
+    assert_eq!(&q["state"], state.secret());
+    assert_eq!(q["iss"], app.state.issuer);
+    assert!(!q.contains_key("code"));
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_answers_login_required() {
+    let app = spawn_app().await;
+    create_user(&app, "rui").await;
+    code_client(&app, "spa", true).await;
+    // rui signs in and consents in one browser; there prompt=none answers with a code.
+    let mut signed_in = UserAgent::new(&app);
+    let (url, _) = spa_url(&app, None).await;
+    browse(&app, &mut signed_in, &url, "rui").await;
+    let (url, _) = spa_url(&app, Some(CoreAuthPrompt::None)).await;
+    let page = signed_in.get(url.as_str()).await;
+    assert!(page.redirect_params().contains_key("code"), "{page:?}");
+    // Another browser, without a session: login_required, not the sign-in page.
+    let mut other = UserAgent::new(&app);
+    let (url, state) = spa_url(&app, Some(CoreAuthPrompt::None)).await;
+    let page = other.get(url.as_str()).await;
+    assert_login_required(&app, &page, &state);
+}
+
+#[tokio::test]
+async fn prompt_none_after_the_session_expired_answers_login_required() {
+    let app = spawn_app_with(|c| c.sessions.lifetime_secs = 1).await;
+    create_user(&app, "sol").await;
+    code_client(&app, "spa", true).await;
+    let mut ua = UserAgent::new(&app);
+    ua.sign_in("sol").await;
+    // Started at or before `signed_in_by`, the session has ended once the clock reads one second
+    // more. (Were it still valid, the answer would be consent_required: sol never consented.)
+    let signed_in_by = tessera_server::model::now();
+    wait_for_clock(signed_in_by + 1).await;
+    let (url, state) = spa_url(&app, Some(CoreAuthPrompt::None)).await;
+    let page = ua.get(url.as_str()).await;
+    assert_login_required(&app, &page, &state);
 }
 
 #[tokio::test]

@@ -313,6 +313,20 @@ pub async fn exchange(
     (status, r.json().await.unwrap())
 }
 
+/// Waits until the server's clock (whole seconds since the epoch, as lifetimes are counted)
+/// reads at least `t`, polling it; fails the test when that takes 5 s longer than it should.
+pub async fn wait_for_clock(t: i64) {
+    let left = u64::try_from(t - tessera_server::model::now()).unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(left + 5);
+    while tessera_server::model::now() < t {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock never reached {t}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Registers a resource server that may introspect any token; returns its secret.
 pub async fn resource_server(app: &TestApp) -> String {
     app.register_client(
