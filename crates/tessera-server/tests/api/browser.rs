@@ -201,6 +201,41 @@ fn key(k: Key) -> String {
     char::from(k).to_string()
 }
 
+/// The red, green and blue of a `#rrggbb` colour.
+fn hex_rgb(hex: &str) -> [u8; 3] {
+    let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+    [c(1), c(3), c(5)]
+}
+
+/// The red, green and blue of an opaque computed colour, `rgb(r, g, b)` or `rgba(r, g, b, 1)`
+/// as WebDriver reports it.
+fn css_rgb(value: &str) -> [u8; 3] {
+    let inner = value
+        .strip_prefix("rgba(")
+        .or_else(|| value.strip_prefix("rgb("))
+        .and_then(|v| v.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("not an rgb() colour: {value}"));
+    let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+    assert!(
+        parts.len() == 3 || (parts.len() == 4 && parts[3] == "1"),
+        "not an opaque colour: {value}"
+    );
+    [0, 1, 2].map(|i| parts[i].parse().unwrap())
+}
+
+/// Serves a logo (an SVG image) on a loopback port of its own; returns its address.
+async fn logo_server() -> String {
+    const LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="160" height="48" viewBox="0 0 160 48"><rect width="160" height="48" rx="8" fill="#0f766e"/><text x="80" y="31" font-size="20" text-anchor="middle" fill="#ffffff">ACME</text></svg>"##;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/logo.svg",
+        axum::routing::get(|| async { ([("content-type", "image/svg+xml")], LOGO) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}/logo.svg")
+}
+
 /// A public client whose redirect URI is on the test server itself (no other host is reached).
 async fn web_client(app: &TestApp) -> String {
     let redirect = format!("{}/cb", app.base);
@@ -231,9 +266,12 @@ fn authorize(app: &TestApp, redirect: &str, challenge: &str) -> String {
 
 #[tokio::test]
 async fn sign_in_wrong_password_and_consent_in_chromium() {
+    let logo = logo_server().await;
     let app = spawn_app_with(|c| {
         c.pages.product_name = "Acme Access".into();
+        c.pages.logo_url = Some(logo.clone());
         c.pages.primary_color = "#0f766e".into();
+        c.pages.primary_text_color = "#fffbeb".into();
     })
     .await;
     create_user(&app, "hana").await;
@@ -246,6 +284,46 @@ async fn sign_in_wrong_password_and_consent_in_chromium() {
         .unwrap();
     assert_eq!(b.client.title().await.unwrap(), "Sign in · Acme Access");
     b.text_containing("to continue to test console").await;
+    // The branding from [pages]: the logo, named by the product, loaded (the CSP lets its origin
+    // in), and the button in the configured colours.
+    let img = b
+        .client
+        .find(Locator::Css("main header.brand img.logo"))
+        .await
+        .unwrap();
+    assert_eq!(
+        img.attr("alt").await.unwrap().as_deref(),
+        Some("Acme Access")
+    );
+    assert_eq!(img.attr("src").await.unwrap(), Some(logo));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let loaded = b
+            .client
+            .execute(
+                "const i = document.querySelector('img.logo'); return i.complete && i.naturalWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if loaded == json!(160) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the logo never loaded: {loaded}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let button = b
+        .client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap();
+    let background = button.css_value("background-color").await.unwrap();
+    assert_eq!(css_rgb(&background), hex_rgb("#0f766e"), "{background}");
+    let text = button.css_value("color").await.unwrap();
+    assert_eq!(css_rgb(&text), hex_rgb("#fffbeb"), "{text}");
     // The username field has the focus from the start.
     assert_eq!(b.focused().await, "input#username[]");
     b.shot("01-sign-in").await;
@@ -305,6 +383,8 @@ async fn deny_in_chromium_on_a_phone_sized_screen() {
     b.fill("username", "IVO").await;
     b.fill("password", PASSWORD).await;
     b.click("button[type=submit]").await;
+    b.text_containing("Allow test console to access your account?")
+        .await;
     b.shot("05-consent-phone").await;
     b.click("button[value=deny]").await;
     let url = b.url_starting_with(&redirect).await;
@@ -372,7 +452,11 @@ async fn keyboard_only_sign_in_and_consent() {
 
 #[tokio::test]
 async fn device_code_entry_and_approval_in_chromium() {
-    let app = spawn_app_with(|c| c.device.interval_secs = 1).await;
+    let app = spawn_app_with(|c| {
+        c.device.interval_secs = 1;
+        c.pages.product_name = "Acme TV".into();
+    })
+    .await;
     create_user(&app, "kai").await;
     device_client(&app).await;
     let d = start(&app, "core.accounting.read").await;
@@ -382,6 +466,12 @@ async fn device_code_entry_and_approval_in_chromium() {
         .goto(&format!("{}/device", app.base))
         .await
         .unwrap();
+    // Without a logo, the product name heads the page.
+    let product = b
+        .client
+        .find(Locator::Css("main header.brand .product"))
+        .await;
+    assert_eq!(product.unwrap().text().await.unwrap(), "Acme TV");
     b.shot("07-device-code").await;
     // A wrong code first.
     b.fill("user_code", "bbbb-bbbb").await;
