@@ -1,7 +1,7 @@
 //! The client credentials grant (RFC 6749 §4.4): the client acts for itself.
 
-use super::common::{choose_audiences, choose_scopes};
-use crate::issue::{self, Grant};
+use super::common::{access_token_only, choose_audiences, choose_scopes};
+use crate::issue::Grant;
 use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
@@ -28,21 +28,6 @@ pub async fn handle(
         aud,
         auth_time: None,
     };
-    let issued = issue::access_token(state, &grant)
-        .await
-        .map_err(|e| match e {
-            issue::IssueError::Store(s) => OAuthError::from(s),
-            other => {
-                tracing::error!(error = %other, "could not issue a token");
-                OAuthError::server_error("the server could not issue a token")
-            }
-        })?;
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer".into(),
-        expires_in: Some(issued.expires_in),
-        refresh_token: None,
-        scope: (!scope.is_empty()).then(|| scope.to_string()),
-        id_token: None,
-    })
+    let (resp, _) = access_token_only(state, &grant).await?;
+    Ok(resp)
 }

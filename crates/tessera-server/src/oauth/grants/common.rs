@@ -1,9 +1,46 @@
-//! What several grants share: choosing scopes and audiences.
+//! What several grants share: choosing scopes and audiences, and issuing an access token alone.
 
+use crate::issue::{self, Grant, Issued};
 use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
-use tessera_proto::{FormParams, ScopeSet};
+use tessera_proto::{FormParams, ScopeSet, TokenResponse};
+
+/// The answer for a token that could not be issued: the store's trouble as it maps (503 with
+/// `Retry-After`), anything else a logged `server_error`.
+pub fn issue_error(e: issue::IssueError) -> OAuthError {
+    match e {
+        issue::IssueError::Store(s) => OAuthError::from(s),
+        other => {
+            tracing::error!(error = %other, "could not issue a token");
+            OAuthError::server_error("the server could not issue a token")
+        }
+    }
+}
+
+/// Issues an access token for `grant` and no refresh token (RFC 6749 §4.4.3, RFC 7523 §2.1);
+/// returns the response and the token's `jti`.
+pub async fn access_token_only(
+    state: &AppState,
+    grant: &Grant<'_>,
+) -> Result<(TokenResponse, String), OAuthError> {
+    let Issued {
+        token,
+        expires_in,
+        jti,
+    } = issue::access_token(state, grant)
+        .await
+        .map_err(issue_error)?;
+    let resp = TokenResponse {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: Some(expires_in),
+        refresh_token: None,
+        scope: (!grant.scope.is_empty()).then(|| grant.scope.to_string()),
+        id_token: None,
+    };
+    Ok((resp, jti))
+}
 
 /// The scopes to grant: the requested ones when all are allowed to the client (else
 /// `invalid_scope`), or the client's default scopes when none are requested (RFC 6749 §3.3).

@@ -11,9 +11,9 @@
 //! wrong; none quotes the assertion. The client proved who it is before any of this runs, so it
 //! may learn why its assertion was refused.
 
-use super::common::{choose_audiences, choose_scopes};
+use super::common::{access_token_only, choose_audiences, choose_scopes};
 use crate::config::{TrustedIssuer, parse_jwks};
-use crate::issue::{self, Grant};
+use crate::issue::Grant;
 use crate::oauth::assertion::{
     self, AssertionError, ClaimRules, check_shared_claims, keys_for_kid, signed_by_any,
 };
@@ -72,24 +72,9 @@ pub async fn handle(
         aud,
         auth_time: None,
     };
-    let issued = issue::access_token(state, &grant)
-        .await
-        .map_err(|e| match e {
-            issue::IssueError::Store(s) => OAuthError::from(s),
-            other => {
-                tracing::error!(error = %other, "could not issue a token");
-                OAuthError::server_error("the server could not issue a token")
-            }
-        })?;
-    tracing::debug!(target: "tessera::token", client_id = %client.client.client_id, assertion_issuer = %iss, jti = %issued.jti, "jwt-bearer assertion exchanged");
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer".into(),
-        expires_in: Some(issued.expires_in),
-        refresh_token: None,
-        scope: (!scope.is_empty()).then(|| scope.to_string()),
-        id_token: None,
-    })
+    let (resp, jti) = access_token_only(state, &grant).await?;
+    tracing::debug!(target: "tessera::token", client_id = %client.client.client_id, assertion_issuer = %iss, jti = %jti, "jwt-bearer assertion exchanged");
+    Ok(resp)
 }
 
 /// The OpenID Connect scopes describe a person signed in at this server; the assertion's subject

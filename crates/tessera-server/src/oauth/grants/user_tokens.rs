@@ -7,6 +7,7 @@ use crate::crypto::random_token;
 use crate::issue::{self, Grant};
 use crate::model::now;
 use crate::oauth::error::OAuthError;
+use crate::oauth::grants::common::issue_error;
 use crate::oauth::id_token::{self, IdTokenInput};
 use crate::registry::ClientEntry;
 use crate::state::AppState;
@@ -54,16 +55,6 @@ pub struct UserTokens {
     pub access: IssuedAccess,
     /// The refresh token family, when a refresh token was issued.
     pub family_id: Option<String>,
-}
-
-fn issue_error(e: issue::IssueError) -> OAuthError {
-    match e {
-        issue::IssueError::Store(s) => OAuthError::from(s),
-        other => {
-            tracing::error!(error = %other, "could not issue a token");
-            OAuthError::server_error("the server could not issue a token")
-        }
-    }
 }
 
 /// Whether the client gets a refresh token for `scope`.
