@@ -171,6 +171,22 @@ pub struct SigningConfig {
 }
 
 impl SigningConfig {
+    /// A profile of `alg` and nothing else: for HMAC algorithms the key is the client secret;
+    /// lifetime, audience, issuer, subject and `kid` take their defaults.
+    pub fn of(alg: Algorithm) -> Self {
+        Self {
+            alg,
+            key: None,
+            lifetime_secs: None,
+            audience: None,
+            issuer: None,
+            subject: None,
+            kid: None,
+            claims: Map::new(),
+            headers: Map::new(),
+        }
+    }
+
     fn to_profile(&self, allow_inline: bool) -> Result<SigningProfile, Error> {
         let key = match &self.key {
             None if self.alg.is_hmac() => KeySource::ClientSecret,

@@ -279,17 +279,7 @@ impl OAuth2Config {
         }
         // client_secret_jwt without a profile: HS256 keyed by the client secret.
         let signing = match (method, signing) {
-            (ClientAuthMethod::ClientSecretJwt, None) => Some(SigningConfig {
-                alg: Algorithm::HS256,
-                key: None,
-                lifetime_secs: None,
-                audience: None,
-                issuer: None,
-                subject: None,
-                kid: None,
-                claims: Map::new(),
-                headers: Map::new(),
-            }),
+            (ClientAuthMethod::ClientSecretJwt, None) => Some(SigningConfig::of(Algorithm::HS256)),
             (_, s) => s,
         };
         if !matches!(

@@ -249,17 +249,7 @@ impl SigningFlags<'_> {
                 let Some(alg) = self.alg.or(default_alg) else {
                     bail!("{no_alg}");
                 };
-                SigningConfig {
-                    alg,
-                    key: None,
-                    lifetime_secs: None,
-                    audience: None,
-                    issuer: None,
-                    subject: None,
-                    kid: None,
-                    claims: Default::default(),
-                    headers: Default::default(),
-                }
+                SigningConfig::of(alg)
             }
         };
         if let Some(a) = self.alg {
