@@ -1,5 +1,6 @@
 //! Writes of the admin API that must be atomic: a client's settings together with its secrets.
 
+use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
 use crate::model::{Client, StoredSecret};
 
@@ -28,7 +29,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let data = serde_json::to_string(c)?;
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE clients SET name = $2, description = $3, enabled = $4, data = $5, updated_at = $6 WHERE client_id = $1")
                 .bind(&c.client_id).bind(&c.name).bind(&c.description).bind(c.enabled).bind(&data).bind(c.updated_at)
                 .execute(&mut *tx).await?.rows_affected();
@@ -70,7 +71,7 @@ impl Store {
         promote: Option<&str>,
     ) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             if let Some(next) = promote {
                 let n = sqlx::query("UPDATE signing_keys SET activates_at = $2 WHERE kid = $1 AND activates_at > $2")
                     .bind(next).bind(retired_at).execute(&mut *tx).await?.rows_affected();
@@ -100,7 +101,7 @@ impl Store {
         old_expires_at: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE clients SET updated_at = updated_at WHERE client_id = $1")
                 .bind(&new.client_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {

@@ -1,5 +1,6 @@
 //! Clients and their secrets.
 
+use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
 use crate::model::{Client, StoredSecret};
 
@@ -71,7 +72,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let data = serde_json::to_string(c)?;
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO clients (client_id, name, description, enabled, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(&c.client_id).bind(&c.name).bind(&c.description).bind(c.enabled).bind(&data).bind(c.created_at).bind(c.updated_at)
                 .execute(&mut *tx).await?;
@@ -99,7 +100,7 @@ impl Store {
     /// Deletes a client, its secrets (by cascade) and its opaque tokens.
     pub async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM client_secrets WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM opaque_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
             let n = sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?.rows_affected();
@@ -141,7 +142,7 @@ impl Store {
         old_expires_at: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let exists: Option<(String,)> = sqlx::query_as("SELECT client_id FROM clients WHERE client_id = $1")
                 .bind(&new.client_id).fetch_optional(&mut *tx).await?;
             if exists.is_none() {

@@ -2,6 +2,7 @@
 //! stored under the keyed hash of the value handed out, claimed atomically so that a second use
 //! is seen as one.
 
+use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
 
 /// Revokes one access token (an [`IssuedAccess`]) inside the transaction `$tx`: a JWT goes on the
@@ -126,7 +127,7 @@ impl Store {
     /// not recorded it yet (see [`Store::record_code_tokens`]).
     pub async fn claim_code(&self, hash: &[u8], now: i64) -> Result<Claim<CodeRecord>, StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL")
                 .bind(hash).bind(now).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
@@ -159,7 +160,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE authorization_codes SET access_jti = $2, access_exp = $3, family_id = $4 WHERE hash = $1 AND replayed_at IS NULL")
                 .bind(hash).bind(&access.jti).bind(access.exp).bind(family_id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
@@ -185,7 +186,7 @@ impl Store {
         access: &IssuedAccess,
     ) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO refresh_families (id, client_id, user_id, scope, aud, auth_time, created_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(&f.id).bind(&f.client_id).bind(&f.user_id).bind(&f.scope).bind(&f.aud).bind(f.auth_time).bind(f.created_at).bind(f.absolute_expires_at)
                 .execute(&mut *tx).await?;
@@ -213,7 +214,7 @@ impl Store {
         access: &IssuedAccess,
     ) -> Result<bool, StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let live = sqlx::query("UPDATE refresh_families SET revoked_at = NULL WHERE id = $1 AND revoked_at IS NULL")
                 .bind(family_id).execute(&mut *tx).await?.rows_affected();
             if live == 0 {
@@ -237,7 +238,7 @@ impl Store {
         now: i64,
     ) -> Result<Claim<(RefreshRecord, RefreshFamily)>, StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL")
                 .bind(hash).bind(now).execute(&mut *tx).await?.rows_affected();
             let token: Option<RefreshRecord> = sqlx::query_as("SELECT family_id, created_at, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
@@ -283,7 +284,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<IssuedAccess>, StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let ids: Vec<(String, String)> = sqlx::query_as("SELECT id, client_id FROM refresh_families WHERE revoked_at IS NULL AND ($1 IS NULL OR id = $1) AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR client_id = $3)")
                 .bind(family_id).bind(user_id).bind(client_id).fetch_all(&mut *tx).await?;
             let mut out = Vec::new();
@@ -304,7 +305,7 @@ impl Store {
             return Ok(());
         }
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for t in tokens {
                 revoke_access_in!(tx, t);
             }

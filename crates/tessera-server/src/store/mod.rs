@@ -122,6 +122,39 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Beginning a transaction that will write.
+pub(crate) trait BeginWrite {
+    /// The database.
+    type Db: sqlx::Database;
+    /// Begins the transaction (see the implementations).
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send + '_;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    /// `BEGIN IMMEDIATE`: the write lock is taken at the start, waiting up to the busy timeout.
+    /// A deferred transaction that reads first and writes later must upgrade its lock, and SQLite
+    /// refuses that at once ("database is locked") when another writer got in first.
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send + '_
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send + '_
+    {
+        self.begin()
+    }
+}
+
 /// How often a SQLite operation that lost a write race is tried before giving up.
 pub(crate) const BUSY_ATTEMPTS: u64 = 8;
 

@@ -3,6 +3,7 @@
 //! tokens (keyed hashes). Sessions, authorization codes and device codes live seconds to hours and
 //! are not carried: users sign in again, flows in progress start again.
 
+use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
 use serde::{Deserialize, Serialize};
 
@@ -119,7 +120,7 @@ impl Store {
     /// Writes the people tables as they are, in one transaction.
     pub async fn import_people(&self, people: &People) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for u in &people.users {
                 sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at)

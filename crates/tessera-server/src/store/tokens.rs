@@ -1,5 +1,6 @@
 //! Opaque access tokens, revoked JWT ids and used client-assertion ids.
 
+use super::BeginWrite as _;
 use super::{Db, Store, StoreError, on_pool};
 use crate::model::StoredToken;
 
@@ -60,7 +61,7 @@ impl Store {
                 .await
             }
             Db::Sqlite(_) => on_pool!(self, p => async {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 for t in tokens {
                     sqlx::query("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                         .bind(&t.hash).bind(&t.jti).bind(&t.client_id).bind(&t.sub).bind(&t.scope).bind(&t.aud).bind(t.iat).bind(t.exp).bind(t.revoked).bind(&t.extra)

@@ -1,5 +1,6 @@
 //! Users, their consents and their browser sessions.
 
+use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
 use crate::users::{Consent, User};
 
@@ -117,7 +118,7 @@ impl Store {
     /// tokens and device approvals, by cascade).
     pub async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE user_id = $1)").bind(id).execute(&mut *tx).await?;
             for stmt in [
                 "DELETE FROM refresh_families WHERE user_id = $1",
