@@ -184,22 +184,18 @@ pub async fn authenticate(
         .or_else(|| state.failures_by_address.check(&addr))
     {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
-        let mut err = OAuthError::rate_limited(wait);
-        err.log_reason = Some("failed authentications over the allowance".into());
-        err.presented_client = state.registry.client(&id).map(|_| id);
-        return Err(err);
+        return Err(with_log_detail(
+            state,
+            OAuthError::rate_limited(wait),
+            "failed authentications over the allowance".into(),
+            id,
+        ));
     }
     match verify(state, &presented, endpoint_url).await {
         Ok(client) => Ok(client),
         Err(Failure::Store(e)) => Err(e.into()),
         Err(Failure::Refused { reason, public }) => {
             metrics::counter!("tessera_client_auth_failures_total").increment(1);
-            // The token endpoint writes one line per request, carrying this reason; the other
-            // endpoints have no line of their own for refusals, so the reason is logged here.
-            let at_token_endpoint = endpoint_url == state.token_endpoint;
-            if !at_token_endpoint {
-                tracing::info!(client_id = %id, method = %presented.method(), remote = %addr, reason = %reason, "client authentication failed");
-            }
             state.audit(AuditEvent {
                 id: 0,
                 at: now(),
@@ -214,15 +210,29 @@ pub async fn authenticate(
             });
             let a = state.failures_by_client.record_failure(&id);
             let b = state.failures_by_address.record_failure(&addr);
-            let mut err = match a.or(b) {
+            let err = match a.or(b) {
                 Some(wait) => OAuthError::rate_limited(wait),
                 None => OAuthError::invalid_client(public),
             };
-            err.log_reason = Some(format!("{} authentication: {reason}", presented.method()));
-            err.presented_client = state.registry.client(&id).map(|_| id);
-            Err(err)
+            let detail = format!("{} authentication: {reason}", presented.method());
+            Err(with_log_detail(state, err, detail, id))
         }
     }
+}
+
+/// A refusal with what the endpoint's log line says of it: the precise reason, and the client
+/// when `id` names a registered one (the caller is told neither). Each endpoint writes the line:
+/// the token endpoint in its line per request, the others through
+/// [`OAuthError::log_failed_authentication`].
+fn with_log_detail(
+    state: &AppState,
+    mut err: OAuthError,
+    reason: String,
+    id: String,
+) -> OAuthError {
+    err.log_reason = Some(reason);
+    err.presented_client = state.registry.client(&id).map(|_| id);
+    err
 }
 
 enum Failure {

@@ -32,6 +32,14 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// Writes a failed client authentication's log line (client, precise reason, source address)
+    /// for the endpoints that have no line per request of their own; other refusals write none.
+    pub fn log_failed_authentication(&self, endpoint: &'static str, remote: std::net::IpAddr) {
+        if let Some(reason) = &self.log_reason {
+            tracing::info!(endpoint, client_id = self.presented_client.as_deref().unwrap_or("-"), remote = %remote, reason = %reason, "client authentication failed");
+        }
+    }
+
     fn new(code: ErrorCode, status: StatusCode, description: impl Into<Cow<'static, str>>) -> Self {
         Self {
             code,

@@ -80,6 +80,9 @@ pub async fn introspect(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            e.log_failed_authentication("introspection", remote);
+            e.into_response()
+        }
     }
 }

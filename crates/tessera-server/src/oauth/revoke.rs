@@ -81,7 +81,10 @@ pub async fn revoke(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            e.log_failed_authentication("revocation", remote);
+            e.into_response()
+        }
     }
 }
 

@@ -74,9 +74,10 @@ pub async fn token(
     }
     .await;
     let elapsed = started.elapsed();
-    let outcome: String = match &result {
-        Ok(_) => "success".to_owned(),
-        Err(e) => e.code.as_str().to_owned(),
+    // A borrowed label on success: nothing allocated for it on the hot path.
+    let outcome: std::borrow::Cow<'static, str> = match &result {
+        Ok(_) => "success".into(),
+        Err(e) => e.code.as_str().to_owned().into(),
     };
     if let Err(e) = &result
         && client_label == "-"
@@ -86,11 +87,7 @@ pub async fn token(
         // client stay "-", so made-up ids never become label values.
         client_label.clone_from(id);
     }
-    let outcome_owned = outcome.clone();
-    metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label.clone(), "outcome" => outcome_owned).increment(1);
-    metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant_label)
-        .record(elapsed.as_secs_f64());
-    match result {
+    let response = match result {
         Ok(resp) => {
             tracing::info!(target: "tessera::token", grant = grant_label, client_id = %client_label, outcome = %outcome, scope = resp.scope.as_deref().unwrap_or(""), expires_in = resp.expires_in.unwrap_or(0), micros = elapsed.as_micros() as u64, "token issued");
             token_response(&resp)
@@ -99,7 +96,12 @@ pub async fn token(
             tracing::info!(target: "tessera::token", grant = grant_label, client_id = %client_label, outcome = %outcome, status = e.status.as_u16(), description = %e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
             e.into_response()
         }
-    }
+    };
+    // After the log line, so the labels can take the values rather than copies of them.
+    metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
+    metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant_label)
+        .record(elapsed.as_secs_f64());
+    response
 }
 
 /// A successful token response with the headers RFC 6749 §5.1 requires.

@@ -117,6 +117,9 @@ pub async fn device_authorization(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            e.log_failed_authentication("device_authorization", remote);
+            e.into_response()
+        }
     }
 }
