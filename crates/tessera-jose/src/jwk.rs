@@ -73,9 +73,16 @@ impl fmt::Debug for Jwk {
 }
 
 impl Jwk {
-    /// Whether the key carries private or symmetric material.
+    /// Whether the key carries private or symmetric material: any of RFC 7518's private members
+    /// (`d`, and for RSA `p`, `q`, `dp`, `dq`, `qi`, §6.3.2) or a symmetric `k` (§6.4).
     pub fn is_private(&self) -> bool {
-        self.d.is_some() || self.k.is_some()
+        self.d.is_some()
+            || self.p.is_some()
+            || self.q.is_some()
+            || self.dp.is_some()
+            || self.dq.is_some()
+            || self.qi.is_some()
+            || self.k.is_some()
     }
 
     /// The key without its private members.

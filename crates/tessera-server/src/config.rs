@@ -290,20 +290,7 @@ impl JwtBearerConfig {
             }
             match (&i.jwks_uri, &i.jwks_file) {
                 (Some(uri), None) => {
-                    let url = reqwest::Url::parse(uri)
-                        .map_err(|e| format!("{at}.jwks_uri {uri:?} is not a URL: {e}"))?;
-                    let loopback = url.host_str().is_some_and(|h| {
-                        h.eq_ignore_ascii_case("localhost")
-                            || h.trim_start_matches('[')
-                                .trim_end_matches(']')
-                                .parse::<std::net::IpAddr>()
-                                .is_ok_and(|ip| ip.is_loopback())
-                    });
-                    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
-                        return Err(format!(
-                            "{at}.jwks_uri {uri:?} must use https (http is accepted only on a loopback address)"
-                        ));
-                    }
+                    crate::oauth::remote_jwks::check_uri(uri).map_err(|e| format!("{at}.{e}"))?;
                 }
                 (None, Some(file)) => {
                     let keys = read_jwks_file(file).map_err(|e| format!("{at}.jwks_file: {e}"))?;

@@ -82,17 +82,6 @@ fn dedup<T: PartialEq + Clone>(v: &mut Vec<T>) {
     *v = out;
 }
 
-fn is_loopback_host(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Checks a whole client registration and normalises it (repeated list entries removed).
 pub fn client(c: &mut Client, limits: Limits<'_>) -> Result<(), ApiError> {
     client_id(&c.client_id)?;
@@ -252,13 +241,7 @@ fn authentication(c: &Client) -> Result<(), ApiError> {
                 .as_deref()
                 .map(|kid| format!(" (kid {kid:?})"))
                 .unwrap_or_default();
-            let private = k.is_private()
-                || k.p.is_some()
-                || k.q.is_some()
-                || k.dp.is_some()
-                || k.dq.is_some()
-                || k.qi.is_some();
-            if private {
+            if k.is_private() {
                 return Err(ApiError::invalid(format!(
                     "jwks.keys[{i}]{name} holds private key material: register the public key only (drop d, p, q, dp, dq, qi, k)"
                 )));
@@ -279,19 +262,7 @@ fn authentication(c: &Client) -> Result<(), ApiError> {
         }
     }
     if let Some(uri) = &c.jwks_uri {
-        let url = Url::parse(uri)
-            .map_err(|e| ApiError::invalid(format!("jwks_uri {uri:?} is not a URL: {e}")))?;
-        let ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(&url));
-        if !ok {
-            return Err(ApiError::invalid(format!(
-                "jwks_uri {uri:?} must use https (http is accepted only on a loopback address)"
-            )));
-        }
-        if url.fragment().is_some() {
-            return Err(ApiError::invalid(format!(
-                "jwks_uri {uri:?} may not have a fragment"
-            )));
-        }
+        crate::oauth::remote_jwks::check_uri(uri).map_err(ApiError::invalid)?;
     }
     Ok(())
 }

@@ -6,6 +6,30 @@ use std::time::{Duration, Instant};
 use tessera_jose::{JwkSet, VerifyingKey};
 
 const TTL: Duration = Duration::from_secs(300);
+
+/// Checks a `jwks_uri` before it is registered or configured: an absolute URL without a fragment,
+/// `https`, or `http` on a loopback address only (keys fetched in the clear could be swapped).
+pub fn check_uri(uri: &str) -> Result<(), String> {
+    let url =
+        reqwest::Url::parse(uri).map_err(|e| format!("jwks_uri {uri:?} is not a URL: {e}"))?;
+    let loopback = url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+        return Err(format!(
+            "jwks_uri {uri:?} must use https (http is accepted only on a loopback address)"
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("jwks_uri {uri:?} may not have a fragment"));
+    }
+    Ok(())
+}
 const MIN_REFETCH: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
