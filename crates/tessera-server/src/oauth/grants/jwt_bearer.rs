@@ -21,7 +21,7 @@ use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
 use serde_json::{Map, Value};
-use tessera_jose::{Algorithm, UnverifiedJws, VerifyingKey};
+use tessera_jose::{UnverifiedJws, VerifyingKey};
 use tessera_proto::scope::OPENID_SCOPES;
 use tessera_proto::{ClientAuthMethod, FormParams, ScopeSet, TokenResponse};
 
@@ -116,14 +116,12 @@ async fn verify(
     let alg = jws.header.algorithm().map_err(|_| {
         OAuthError::invalid_grant("the assertion's alg is not a supported signature algorithm")
     })?;
-    let accepted = match trust {
-        Trust::Configured(t) => t.accepted_algorithms(),
-        Trust::SelfIssued => Algorithm::ALL
-            .into_iter()
-            .filter(|a| !a.is_hmac())
-            .collect(),
+    // A self-issued assertion may use any asymmetric algorithm its registered keys support.
+    let listed = match trust {
+        Trust::Configured(t) => t.accepted_algorithms().contains(&alg),
+        Trust::SelfIssued => true,
     };
-    if alg.is_hmac() || !accepted.contains(&alg) {
+    if alg.is_hmac() || !listed {
         return Err(OAuthError::invalid_grant(format!(
             "the assertion is signed with {alg}, which is not accepted from its issuer ({}); HMAC is never accepted",
             trust.label()
