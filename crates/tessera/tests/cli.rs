@@ -2,11 +2,14 @@
 //! against a real server started in-process on 127.0.0.1:0 with its own data directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Output;
+use support::Run;
 use tempfile::TempDir;
 use tessera_server::config::Config;
 use tessera_server::startup::Application;
@@ -39,36 +42,6 @@ async fn server() -> Server {
         http: reqwest::Client::new(),
         _stop: stop,
         _dir: dir,
-    }
-}
-
-/// The result of one run of the binary.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn success(self) -> String {
-        assert!(
-            self.ok,
-            "failed:\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self.stdout
-    }
-
-    #[track_caller]
-    fn failure(self, needle: &str) -> String {
-        assert!(!self.ok, "should have failed:\n{}", self.stdout);
-        assert!(
-            self.stderr.contains(needle),
-            "stderr should mention {needle:?}:\n{}",
-            self.stderr
-        );
-        self.stderr
     }
 }
 

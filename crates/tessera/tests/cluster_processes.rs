@@ -6,6 +6,8 @@
 //! without it the test fails, it never skips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -103,15 +105,8 @@ impl Instance {
             let log = log.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(rest) = line.strip_prefix("Tessera is serving ") {
-                        let addr = rest
-                            .split(" on http://")
-                            .nth(1)
-                            .and_then(|s| s.split(' ').next())
-                            .map(str::to_owned);
-                        if let Some(addr) = addr {
-                            let _ = tx.send(addr);
-                        }
+                    if let Some((_, addr)) = support::serving(&line) {
+                        let _ = tx.send(addr.to_owned());
                     }
                     log.lock().unwrap().push(line);
                 }

@@ -4,6 +4,8 @@
 //! success must be there.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -44,16 +46,8 @@ fn start(dir: &Path, database_url: Option<&str>) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("Tessera is serving ") {
-                let addr = rest
-                    .split(" on http://")
-                    .nth(1)
-                    .unwrap()
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                let _ = tx.send(addr);
+            if let Some((_, addr)) = support::serving(&line) {
+                let _ = tx.send(addr.to_owned());
             }
         }
     });

@@ -7,6 +7,8 @@
 //! answers. Both processes stop with exit status 0 on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -155,11 +157,9 @@ impl Server {
                 .current_dir(dir)
                 .env("TESSERA_LISTEN", "127.0.0.1:0")
                 .env("TESSERA_LOG_LEVEL", "warn"),
-            |l| l.strip_prefix("Tessera is serving ").map(str::to_owned),
+            |l| support::serving(l).map(|_| l.to_owned()),
         );
-        // "ISSUER on http://ADDR (token endpoint …)."
-        let (issuer, rest) = line.split_once(" on http://").unwrap();
-        let addr = rest.split(' ').next().unwrap();
+        let (issuer, addr) = support::serving(&line).unwrap();
         let base = format!("http://{addr}");
         let http = reqwest::Client::new();
         let creds: Value = serde_json::from_slice(

@@ -4,6 +4,8 @@
 //! PostgreSQL database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
@@ -13,6 +15,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::Run;
 use tokio::io::AsyncWriteExt as _;
 
 const REDIRECT: &str = "https://app.example/callback";
@@ -61,14 +64,8 @@ fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
     std::thread::spawn(move || {
         let mut seen = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("Tessera is serving ") {
-                let addr = rest
-                    .split(" on http://")
-                    .nth(1)
-                    .and_then(|r| r.split(' ').next())
-                    .unwrap()
-                    .to_owned();
-                let _ = tx.send(Ok(addr));
+            if let Some((_, addr)) = support::serving(&line) {
+                let _ = tx.send(Ok(addr.to_owned()));
             } else {
                 seen.push_str(&line);
                 seen.push('\n');
@@ -83,36 +80,6 @@ fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
         },
         Ok(Err(stderr)) => panic!("tessera serve stopped before serving:\n{stderr}"),
         Err(_) => panic!("tessera serve did not start within 60 s"),
-    }
-}
-
-/// The result of one run of the binary.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn success(self) -> String {
-        assert!(
-            self.ok,
-            "failed:\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self.stdout
-    }
-
-    #[track_caller]
-    fn failure(self, needle: &str) -> String {
-        assert!(!self.ok, "should have failed:\n{}", self.stdout);
-        assert!(
-            self.stderr.contains(needle),
-            "stderr should mention {needle:?}:\n{}",
-            self.stderr
-        );
-        self.stderr
     }
 }
 

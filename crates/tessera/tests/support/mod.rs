@@ -1,0 +1,41 @@
+//! What the process tests of the `tessera` binary share: the result of one run of the binary, and
+//! reading the address a `tessera serve` process announces. Each test file uses part of it.
+#![allow(dead_code)]
+
+/// The result of one run of the binary.
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub(crate) fn success(self) -> String {
+        assert!(
+            self.ok,
+            "failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+
+    #[track_caller]
+    pub(crate) fn failure(self, needle: &str) -> String {
+        assert!(!self.ok, "should have failed:\n{}", self.stdout);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr should mention {needle:?}:\n{}",
+            self.stderr
+        );
+        self.stderr
+    }
+}
+
+/// The issuer and the listening address (`host:port`) of the line `tessera serve` writes once it
+/// serves: `Tessera is serving ISSUER on http://ADDR (token endpoint …).`; `None` for other lines.
+pub(crate) fn serving(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix("Tessera is serving ")?;
+    let (issuer, after) = rest.split_once(" on http://")?;
+    Some((issuer, after.split(' ').next()?))
+}
