@@ -4,28 +4,13 @@
 //! in the order the requests' store operations would interleave; on PostgreSQL also with the two
 //! sides really concurrent, one held open in its own transaction.
 
-use crate::pg;
+use crate::pg::{self, backends};
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 use tessera_server::model::now;
 use tessera_server::store::Store;
 use tessera_server::store::grants::{Claim, CodeRecord, IssuedAccess, RefreshFamily};
 use tessera_server::users::User;
-
-async fn backends() -> Vec<(Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::connect(
-        &format!("sqlite://{}", dir.path().join("t.db").display()),
-        4,
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    let postgres = Store::connect(&pg::fresh_database().await, 4, Duration::from_secs(5))
-        .await
-        .unwrap();
-    vec![(sqlite, Some(dir)), (postgres, None)]
-}
 
 const USER: &str = "usr_race";
 

@@ -1,5 +1,6 @@
 //! A fresh PostgreSQL database per test, on the server named by `TESSERA_TEST_POSTGRES_URL`
-//! (default `postgres://postgres@127.0.0.1:5432/postgres`). No PostgreSQL is a failure, never a skip.
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`), and the two stores the store tests
+//! run against. No PostgreSQL is a failure, never a skip.
 
 use sqlx::Connection;
 
@@ -39,4 +40,23 @@ pub fn host_port(url: &str) -> String {
     } else {
         format!("{hp}:5432")
     }
+}
+
+/// A store on a fresh SQLite file (its folder kept alive beside it) and one on a fresh PostgreSQL
+/// database, for tests that run every store operation on both backends.
+pub async fn backends() -> Vec<(tessera_server::store::Store, Option<tempfile::TempDir>)> {
+    use std::time::Duration;
+    use tessera_server::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::connect(
+        &format!("sqlite://{}", dir.path().join("t.db").display()),
+        4,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let postgres = Store::connect(&fresh_database().await, 4, Duration::from_secs(5))
+        .await
+        .unwrap();
+    vec![(sqlite, Some(dir)), (postgres, None)]
 }

@@ -1,25 +1,9 @@
 //! The store's operations, run against both backends: a SQLite file and a fresh PostgreSQL database.
 
-use crate::pg;
-use std::time::Duration;
+use crate::pg::backends;
 use tessera_proto::{ClientAuthMethod, GrantType};
 use tessera_server::model::{AuditEvent, Client, Scope, StoredKey, StoredSecret, StoredToken};
-use tessera_server::store::{AuditQuery, Store, StoreError};
-
-async fn backends() -> Vec<(Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::connect(
-        &format!("sqlite://{}", dir.path().join("t.db").display()),
-        4,
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    let postgres = Store::connect(&pg::fresh_database().await, 4, Duration::from_secs(5))
-        .await
-        .unwrap();
-    vec![(sqlite, Some(dir)), (postgres, None)]
-}
+use tessera_server::store::{AuditQuery, StoreError};
 
 fn client(id: &str) -> Client {
     Client {
