@@ -138,7 +138,8 @@ pub async fn access_token(state: &AppState, grant: &Grant<'_>) -> Result<Issued,
                 extra: serde_json::to_string(&c.extra_claims)
                     .map_err(|e| IssueError::Sign(e.to_string()))?,
             };
-            state.opaque.write(row).await?;
+            // Boxed: the store's future would otherwise enlarge every JWT request's.
+            Box::pin(state.opaque.write(row)).await?;
             token
         }
     };

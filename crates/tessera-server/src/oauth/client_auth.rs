@@ -283,7 +283,8 @@ async fn verify(
             let token_ep = state.token_endpoint.as_str();
             let issuer = state.issuer.as_str();
             let auds = [issuer, token_ep, endpoint_url];
-            match assertion::verify(state, &client, jwt, &auds).await {
+            // Boxed: a key fetch makes this future large, and Basic and POST do not need it.
+            match Box::pin(assertion::verify(state, &client, jwt, &auds)).await {
                 Ok(()) => true,
                 Err(AssertionError::Store(e)) => return Err(Failure::Store(e)),
                 Err(AssertionError::Invalid(reason)) => return Err(refused_openly(reason)),

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
 use std::time::Instant;
 use tessera_proto::{GrantType, TokenResponse};
 
@@ -59,17 +60,27 @@ pub async fn token(
                 grant.as_str()
             )));
         }
+        // Every grant but client credentials is boxed: this future is moved several times per
+        // request, and its size is that of its largest branch.
         match grant {
             GrantType::ClientCredentials => {
                 grants::client_credentials::handle(&state, &client, &form).await
             }
             GrantType::AuthorizationCode => {
-                grants::authorization_code::handle(&state, &client, &form).await
+                Box::pin(grants::authorization_code::handle(&state, &client, &form)).await
             }
-            GrantType::RefreshToken => grants::refresh_token::handle(&state, &client, &form).await,
-            GrantType::DeviceCode => grants::device_code::handle(&state, &client, &form).await,
-            GrantType::Password => grants::password::handle(&state, &client, &form, remote).await,
-            GrantType::JwtBearer => grants::jwt_bearer::handle(&state, &client, &form).await,
+            GrantType::RefreshToken => {
+                Box::pin(grants::refresh_token::handle(&state, &client, &form)).await
+            }
+            GrantType::DeviceCode => {
+                Box::pin(grants::device_code::handle(&state, &client, &form)).await
+            }
+            GrantType::Password => {
+                Box::pin(grants::password::handle(&state, &client, &form, remote)).await
+            }
+            GrantType::JwtBearer => {
+                Box::pin(grants::jwt_bearer::handle(&state, &client, &form)).await
+            }
         }
     }
     .await;
@@ -99,32 +110,67 @@ pub async fn token(
     };
     // After the log line, so the labels can take the values rather than copies of them.
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
-    metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant_label)
-        .record(elapsed.as_secs_f64());
+    duration_histogram(grant_label).record(elapsed.as_secs_f64());
     response
 }
 
 /// A successful token response with the headers RFC 6749 §5.1 requires.
 pub fn token_response(resp: &TokenResponse) -> Response {
-    let mut r = axum::Json(resp).into_response();
+    // Sized once for the tokens and the few short members around them.
+    let tokens = resp.access_token.len()
+        + resp.refresh_token.as_ref().map_or(0, String::len)
+        + resp.id_token.as_ref().map_or(0, String::len)
+        + resp.scope.as_ref().map_or(0, String::len);
+    let mut body = Vec::with_capacity(tokens + 160);
+    if let Err(e) = serde_json::to_writer(&mut body, resp) {
+        // Strings and integers only: unreachable in practice, and still an answer, not a panic.
+        tracing::error!(error = %e, "a token response could not be serialised");
+        return OAuthError::server_error("the token response could not be written").into_response();
+    }
+    let mut r = Response::new(Body::from(body));
     let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     r
+}
+
+/// `tessera_token_request_duration_seconds` for one grant label. The handles are made once (the
+/// recorder is installed before the server answers): a lookup by name and labels hashes and
+/// allocates on every call.
+fn duration_histogram(grant: &'static str) -> &'static metrics::Histogram {
+    static HANDLES: [OnceLock<metrics::Histogram>; SUPPORTED_GRANTS.len() + 1] =
+        [const { OnceLock::new() }; SUPPORTED_GRANTS.len() + 1];
+    let i = SUPPORTED_GRANTS
+        .iter()
+        .position(|g| g.as_str() == grant)
+        .unwrap_or(SUPPORTED_GRANTS.len());
+    let slot = HANDLES.get(i).unwrap_or(&HANDLES[SUPPORTED_GRANTS.len()]);
+    slot.get_or_init(
+        || metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant),
+    )
 }
 
 /// Counts token requests being handled, for `tessera_token_requests_in_flight`.
 struct InFlight;
 
 impl InFlight {
+    fn gauge() -> &'static metrics::Gauge {
+        static GAUGE: OnceLock<metrics::Gauge> = OnceLock::new();
+        GAUGE.get_or_init(|| metrics::gauge!("tessera_token_requests_in_flight"))
+    }
+
     fn enter() -> Self {
-        metrics::gauge!("tessera_token_requests_in_flight").increment(1.0);
+        Self::gauge().increment(1.0);
         Self
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        metrics::gauge!("tessera_token_requests_in_flight").decrement(1.0);
+        Self::gauge().decrement(1.0);
     }
 }

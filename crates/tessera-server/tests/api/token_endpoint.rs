@@ -610,3 +610,20 @@ fn header_kid(token: &str) -> String {
     .unwrap();
     h["kid"].as_str().unwrap().to_owned()
 }
+
+/// The token handler's future is moved (copied) several times per request by axum and tower: the
+/// grants other than client credentials, and the rare paths that fetch keys or write to the store,
+/// are boxed so that the future a client credentials request moves stays small.
+#[tokio::test]
+async fn the_token_handler_future_stays_small() {
+    let app = spawn_app().await;
+    let fut = tessera_server::oauth::token::token(
+        axum::extract::State(app.state.clone()),
+        tessera_server::net::RemoteAddr(std::net::Ipv4Addr::LOCALHOST.into()),
+        axum::http::HeaderMap::new(),
+        axum::body::Body::empty(),
+    );
+    let size = std::mem::size_of_val(&fut);
+    eprintln!("token handler future: {size} bytes");
+    assert!(size <= 2048, "the token handler's future is {size} bytes");
+}
