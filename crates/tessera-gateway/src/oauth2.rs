@@ -136,7 +136,8 @@ impl TokenInjector {
     pub(crate) async fn token(&self) -> Result<Obtained, tessera_client::Error> {
         let token = match self.source.cached() {
             Some(t) => t,
-            None => match self.source.token().await {
+            // Boxed: the fetch is rare, and its future would enlarge every request's.
+            None => match Box::pin(self.source.token()).await {
                 Ok(t) => t,
                 Err(e) => {
                     self.failed(&e);

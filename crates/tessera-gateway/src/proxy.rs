@@ -107,7 +107,8 @@ async fn forward(
     // The guard reads a small form body, once, to find a second token (RFC 6750 §2.2).
     let mut body = Inbound::Streamed(body);
     if let Some(guard) = &route.guard
-        && let Err(refused) = guard.check(&parts, &mut body, state.max_replay_body).await
+        // Boxed: an introspection call makes this future large; unguarded routes do not need it.
+        && let Err(refused) = Box::pin(guard.check(&parts, &mut body, state.max_replay_body)).await
     {
         let (rejection, resp) = *refused;
         route.metrics.guard_rejection(Some(match rejection.kind() {
