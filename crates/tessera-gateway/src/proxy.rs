@@ -200,8 +200,11 @@ async fn forward(
             headers.clone()
         };
 
-        let sent =
-            tokio::time::timeout(upstream.request_timeout, upstream.client.request(req)).await;
+        let sent = tokio::time::timeout(
+            upstream.request_timeout,
+            upstream.clients.current().request(req),
+        )
+        .await;
         let resp = match sent {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => {

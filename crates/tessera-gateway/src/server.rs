@@ -19,8 +19,9 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Why the gateway could not start.
@@ -139,14 +140,15 @@ impl Gateway {
             .http2()
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(Duration::from_secs(30)));
-        let proxy_loop = tokio::spawn(accept_loop(
+        let (exit_tx, exit_rx) = watch::channel(false);
+        let serving = spawn_serving_threads(
             self.listener,
-            Arc::clone(&self.shared),
-            builder.clone(),
-            Arc::clone(&graceful),
-            stop_rx.clone(),
-            false,
-        ));
+            &self.shared,
+            &builder,
+            &graceful,
+            &stop_rx,
+            &exit_rx,
+        )?;
         let admin_loop = self.admin_listener.map(|l| {
             tokio::spawn(accept_loop(
                 l,
@@ -160,7 +162,11 @@ impl Gateway {
         shutdown.await;
         tracing::info!("shutting down: no new connections; waiting for requests in flight");
         let _ = stop_tx.send(true);
-        let _ = proxy_loop.await;
+        let mut threads = Vec::new();
+        for (accepting, thread) in serving {
+            let _ = accepting.await;
+            threads.push(thread);
+        }
         if let Some(a) = admin_loop {
             let _ = a.await;
         }
@@ -172,8 +178,178 @@ impl Gateway {
                 tracing::warn!(grace_s = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
             }
         }
+        let _ = exit_tx.send(true);
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
         Ok(())
     }
+}
+
+/// How many threads serve the proxy listener: one per core.
+pub(crate) fn serving_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// A serving thread: the receiver completes when the thread has stopped taking connections (and
+/// dropped its share of the graceful-shutdown tracker); the handle joins the thread.
+type ServingThread = (
+    tokio::sync::oneshot::Receiver<()>,
+    std::thread::JoinHandle<()>,
+);
+
+/// A connection handed to a serving thread.
+type Handed = (std::net::TcpStream, SocketAddr);
+
+/// Where the acceptor sends a connection: a serving thread's queue and its count of open
+/// connections.
+struct Worker {
+    queue: tokio::sync::mpsc::UnboundedSender<Handed>,
+    open: Arc<AtomicUsize>,
+}
+
+/// Serves the proxy listener on one thread per core, each with its own single-threaded Tokio
+/// runtime, as nginx runs one worker per core: a connection, its requests and the upstream
+/// connections they use (each thread has its own pool, see [`crate::upstream::HttpClients`]) stay
+/// on one thread, so a request never waits for another thread to be woken. One acceptor hands
+/// each new connection to the thread with the fewest open, so the threads share the load evenly.
+/// After `stop` the acceptor ends; a thread keeps driving its open connections until `exit`.
+fn spawn_serving_threads(
+    listener: TcpListener,
+    shared: &Arc<Shared>,
+    builder: &auto::Builder<TokioExecutor>,
+    graceful: &Arc<GracefulShutdown>,
+    stop: &watch::Receiver<bool>,
+    exit: &watch::Receiver<bool>,
+) -> std::io::Result<Vec<ServingThread>> {
+    let mut threads = Vec::new();
+    let mut workers = Vec::new();
+    for index in 0..serving_threads() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shared, builder, graceful) =
+            (Arc::clone(shared), builder.clone(), Arc::clone(graceful));
+        let mut exit = exit.clone();
+        let (queue, mut handed) = tokio::sync::mpsc::unbounded_channel::<Handed>();
+        let open = Arc::new(AtomicUsize::new(0));
+        workers.push(Worker {
+            queue,
+            open: Arc::clone(&open),
+        });
+        let (accepting_tx, accepting_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("tessera-gw-{index}"))
+            .spawn(move || {
+                crate::upstream::set_serving_thread(index);
+                rt.block_on(async move {
+                    while let Some((stream, peer)) = handed.recv().await {
+                        match TcpStream::from_std(stream) {
+                            Ok(stream) => {
+                                let open = Arc::clone(&open);
+                                serve_connection(
+                                    stream,
+                                    peer,
+                                    &shared,
+                                    &builder,
+                                    &graceful,
+                                    false,
+                                    move || {
+                                        open.fetch_sub(1, Ordering::Relaxed);
+                                    },
+                                );
+                            }
+                            Err(e) => {
+                                open.fetch_sub(1, Ordering::Relaxed);
+                                tracing::warn!(error = %e, "a connection could not be handed over");
+                            }
+                        }
+                    }
+                    drop(graceful);
+                    drop(accepting_tx);
+                    while !*exit.borrow_and_update() {
+                        if exit.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            })?;
+        threads.push((accepting_rx, thread));
+    }
+    tokio::spawn(hand_out(listener, workers, stop.clone()));
+    Ok(threads)
+}
+
+/// Accepts proxy connections and hands each to the serving thread with the fewest open.
+async fn hand_out(listener: TcpListener, workers: Vec<Worker>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: do not spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Some(worker) = workers
+            .iter()
+            .min_by_key(|w| w.open.load(Ordering::Relaxed))
+        else {
+            return;
+        };
+        match stream.into_std() {
+            Ok(stream) => {
+                worker.open.fetch_add(1, Ordering::Relaxed);
+                if worker.queue.send((stream, peer)).is_err() {
+                    worker.open.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "an accepted connection could not be handed over"),
+        }
+    }
+}
+
+/// Serves one connection on the current runtime, watched by `graceful`; `closed` runs when it
+/// ends.
+fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    builder: &auto::Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    admin: bool,
+    closed: impl FnOnce() + Send + 'static,
+) {
+    let shared = Arc::clone(shared);
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        async move {
+            if admin {
+                Ok::<_, Infallible>(health::admin(&shared, &req))
+            } else {
+                Ok::<_, Infallible>(proxy::handle(shared, req, peer).await)
+            }
+        }
+    });
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .into_owned();
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, %peer, "connection ended with an error");
+        }
+        closed();
+    });
 }
 
 async fn accept_loop(
@@ -199,25 +375,6 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        let service = service_fn(move |req| {
-            let shared = Arc::clone(&shared);
-            async move {
-                if admin {
-                    Ok::<_, Infallible>(health::admin(&shared, &req))
-                } else {
-                    Ok::<_, Infallible>(proxy::handle(shared, req, peer).await)
-                }
-            }
-        });
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
-            }
-        });
+        serve_connection(stream, peer, &shared, &builder, &graceful, admin, || ());
     }
 }

@@ -8,7 +8,7 @@ use crate::inbound::{GuardPool, InboundGuard};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::oauth2::{Credentials, TokenInjector};
 use crate::routes::RouteTable;
-use crate::upstream::{HttpClient, Target, TransportKey};
+use crate::upstream::{HttpClients, Target, TransportKey};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -22,8 +22,8 @@ pub(crate) struct Upstream {
     pub(crate) name: Arc<str>,
     /// Where requests go.
     pub(crate) target: Target,
-    /// The pooled client.
-    pub(crate) client: HttpClient,
+    /// The pooled clients, one per serving thread.
+    pub(crate) clients: HttpClients,
     /// Until the response head.
     pub(crate) request_timeout: Duration,
     /// The token put on requests, if the upstream has an `oauth2` block.
@@ -48,7 +48,7 @@ pub(crate) struct State {
     pub(crate) routes: RouteTable<Route>,
     /// Upstreams by name.
     pub(crate) upstreams: BTreeMap<String, Arc<Upstream>>,
-    clients: HashMap<TransportKey, HttpClient>,
+    clients: HashMap<TransportKey, HttpClients>,
     guards: GuardPool,
     /// Largest body kept for replay.
     pub(crate) max_replay_body: usize,
@@ -94,7 +94,7 @@ impl State {
         let cfg = &loaded.config;
         cfg.validate()?;
         let invalid = ConfigError::Invalid;
-        let mut clients: HashMap<TransportKey, HttpClient> = HashMap::new();
+        let mut clients: HashMap<TransportKey, HttpClients> = HashMap::new();
         let mut upstreams = BTreeMap::new();
         for (name, u) in &cfg.upstreams {
             let key = TransportKey::of(name, u).map_err(invalid)?;
@@ -104,7 +104,7 @@ impl State {
             {
                 Some(c) => c.clone(),
                 None => key
-                    .client()
+                    .clients(crate::server::serving_threads())
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
             clients.insert(key, client.clone());
@@ -121,7 +121,7 @@ impl State {
                 Arc::new(Upstream {
                     name: Arc::from(name.as_str()),
                     target,
-                    client,
+                    clients: client,
                     request_timeout: u.request_timeout,
                     auth,
                 }),

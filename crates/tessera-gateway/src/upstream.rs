@@ -18,6 +18,34 @@ use std::time::Duration;
 /// The pooled client of one transport setting.
 pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 
+/// One pooled client per serving thread (see `server::spawn_serving_threads`): a connection's
+/// task runs on the runtime of the thread that opened it, so each thread keeps to its own pool.
+#[derive(Clone)]
+pub(crate) struct HttpClients {
+    first: HttpClient,
+    others: Arc<[HttpClient]>,
+}
+
+thread_local! {
+    /// Which serving thread this is; 0 on threads that are not serving threads.
+    static SERVING_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as serving thread `index`.
+pub(crate) fn set_serving_thread(index: usize) {
+    SERVING_THREAD.with(|c| c.set(index));
+}
+
+impl HttpClients {
+    /// The client of the current thread.
+    pub(crate) fn current(&self) -> &HttpClient {
+        match SERVING_THREAD.with(std::cell::Cell::get) {
+            0 => &self.first,
+            i => self.others.get(i - 1).unwrap_or(&self.first),
+        }
+    }
+}
+
 /// What makes two upstreams able to share a client (and its pool): equal keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TransportKey {
@@ -47,8 +75,19 @@ impl TransportKey {
         })
     }
 
+    /// Builds a client for each of `threads` serving threads.
+    pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
+        Ok(HttpClients {
+            first: self.client()?,
+            others: (1..threads)
+                .map(|_| self.client())
+                .collect::<Result<Vec<_>, _>>()?
+                .into(),
+        })
+    }
+
     /// Builds the client.
-    pub(crate) fn client(&self) -> Result<HttpClient, String> {
+    fn client(&self) -> Result<HttpClient, String> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);

@@ -306,3 +306,49 @@ async fn timeouts_and_unreachable_upstreams() {
     );
     g.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_in_flight_at_shutdown_completes_and_new_connections_are_refused() {
+    let w = world(None).await;
+    let g = gw::start(&w.dir.write_config(&w.config(""))).await;
+    let addr = g.addr;
+    let http = reqwest::Client::new();
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    *w.api.seen.down.lock() = Some(rx);
+    tx.send(Bytes::from_static(b"first ")).await.unwrap();
+    let mut r = http
+        .get(g.url("/billing/stream/down"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let first = r.chunk().await.unwrap().unwrap();
+    assert_eq!(&first[..], b"first ");
+
+    // Shutdown starts while the response is still being streamed.
+    let stopping = tokio::spawn(g.stop());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the gateway still accepts connections after shutdown began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !stopping.is_finished(),
+        "shutdown waits for the response in flight"
+    );
+
+    tx.send(Bytes::from_static(b"and last")).await.unwrap();
+    drop(tx);
+    let mut rest = Vec::new();
+    while let Some(c) = r.chunk().await.unwrap() {
+        rest.extend_from_slice(&c);
+    }
+    assert_eq!(rest, b"and last");
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown ends once the last response is done")
+        .unwrap();
+}
