@@ -50,7 +50,7 @@ mod upstream;
 pub use body::ProxyBody;
 pub use config::{
     ConfigError, GatewayConfig, GuardSettings, HttpVersion, LoadedConfig, OAuth2Config,
-    RouteConfig, UpstreamConfig,
+    RouteConfig, Threading, UpstreamConfig,
 };
 pub use reload::{GatewayHandle, reload_on_sighup};
 pub use run::{RunOptions, check, run};

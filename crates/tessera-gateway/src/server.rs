@@ -2,7 +2,7 @@
 //! each with hyper, and shut down gracefully (no new connections, in-flight requests finish
 //! within the grace period).
 
-use crate::config::{ConfigError, LoadedConfig};
+use crate::config::{ConfigError, LoadedConfig, Threading};
 use crate::health;
 use crate::metrics::Metrics;
 use crate::oauth2::Credentials;
@@ -53,6 +53,7 @@ pub struct Gateway {
     shared: Arc<Shared>,
     listener: TcpListener,
     admin_listener: Option<TcpListener>,
+    threading: Threading,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -103,6 +104,7 @@ impl Gateway {
             shared,
             listener,
             admin_listener,
+            threading: loaded.config.gateway.threading,
         })
     }
 
@@ -141,14 +143,30 @@ impl Gateway {
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(Duration::from_secs(30)));
         let (exit_tx, exit_rx) = watch::channel(false);
-        let serving = spawn_serving_threads(
-            self.listener,
-            &self.shared,
-            &builder,
-            &graceful,
-            &stop_rx,
-            &exit_rx,
-        )?;
+        let (serving, shared_loop) = match self.threading {
+            Threading::PerCore => {
+                let threads = spawn_serving_threads(
+                    self.listener,
+                    &self.shared,
+                    &builder,
+                    &graceful,
+                    &stop_rx,
+                    &exit_rx,
+                )?;
+                (threads, None)
+            }
+            Threading::Shared => {
+                let proxy_loop = tokio::spawn(accept_loop(
+                    self.listener,
+                    Arc::clone(&self.shared),
+                    builder.clone(),
+                    Arc::clone(&graceful),
+                    stop_rx.clone(),
+                    false,
+                ));
+                (Vec::new(), Some(proxy_loop))
+            }
+        };
         let admin_loop = self.admin_listener.map(|l| {
             tokio::spawn(accept_loop(
                 l,
@@ -166,6 +184,9 @@ impl Gateway {
         for (accepting, thread) in serving {
             let _ = accepting.await;
             threads.push(thread);
+        }
+        if let Some(p) = shared_loop {
+            let _ = p.await;
         }
         if let Some(a) = admin_loop {
             let _ = a.await;
@@ -189,9 +210,14 @@ impl Gateway {
     }
 }
 
-/// How many threads serve the proxy listener: one per core.
-pub(crate) fn serving_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+/// How many threads serve the proxy listener: one per core, or one runtime for all.
+pub(crate) fn serving_threads(threading: Threading) -> usize {
+    match threading {
+        Threading::PerCore => {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }
+        Threading::Shared => 1,
+    }
 }
 
 /// A serving thread: the receiver completes when the thread has stopped taking connections (and
@@ -227,7 +253,7 @@ fn spawn_serving_threads(
 ) -> std::io::Result<Vec<ServingThread>> {
     let mut threads = Vec::new();
     let mut workers = Vec::new();
-    for index in 0..serving_threads() {
+    for index in 0..serving_threads(Threading::PerCore) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

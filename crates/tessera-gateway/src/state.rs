@@ -104,7 +104,7 @@ impl State {
             {
                 Some(c) => c.clone(),
                 None => key
-                    .clients(crate::server::serving_threads())
+                    .clients(crate::server::serving_threads(cfg.gateway.threading))
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
             clients.insert(key, client.clone());

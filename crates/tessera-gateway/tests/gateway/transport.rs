@@ -309,8 +309,23 @@ async fn timeouts_and_unreachable_upstreams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_in_flight_at_shutdown_completes_and_new_connections_are_refused() {
+    in_flight_at_shutdown("per_core").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_shared_threading_too() {
+    in_flight_at_shutdown("shared").await;
+}
+
+async fn in_flight_at_shutdown(threading: &str) {
     let w = world(None).await;
-    let g = gw::start(&w.dir.write_config(&w.config(""))).await;
+    let config = w.config("").replacen(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:0\"\nthreading = \"{threading}\""),
+        1,
+    );
+    assert!(config.contains("threading"));
+    let g = gw::start(&w.dir.write_config(&config)).await;
     let addr = g.addr;
     let http = reqwest::Client::new();
     let (tx, rx) = mpsc::channel::<Bytes>(4);
