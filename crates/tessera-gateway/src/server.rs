@@ -309,23 +309,36 @@ fn spawn_serving_threads(
     Ok(threads)
 }
 
-/// Accepts proxy connections and hands each to the serving thread with the fewest open.
-async fn hand_out(listener: TcpListener, workers: Vec<Worker>, mut stop: watch::Receiver<bool>) {
+/// The next connection (with `TCP_NODELAY` set), or `None` once `stop` changes. Failed accepts
+/// (out of file descriptors and the like) are logged and retried after a pause, not spun on.
+async fn accept_next(
+    listener: &TcpListener,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<(TcpStream, SocketAddr)> {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            _ = stop.changed() => return,
+            _ = stop.changed() => return None,
         };
-        let (stream, peer) = match accepted {
-            Ok(x) => x,
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                return Some((stream, peer));
+            }
             Err(e) => {
-                // Out of file descriptors and the like: do not spin.
                 tracing::warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
             }
+        }
+    }
+}
+
+/// Accepts proxy connections and hands each to the serving thread with the fewest open.
+async fn hand_out(listener: TcpListener, workers: Vec<Worker>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let Some((stream, peer)) = accept_next(&listener, &mut stop).await else {
+            return;
         };
-        let _ = stream.set_nodelay(true);
         let Some(worker) = workers
             .iter()
             .min_by_key(|w| w.open.load(Ordering::Relaxed))
@@ -387,20 +400,9 @@ async fn accept_loop(
     admin: bool,
 ) {
     loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return,
+        let Some((stream, peer)) = accept_next(&listener, &mut stop).await else {
+            return;
         };
-        let (stream, peer) = match accepted {
-            Ok(x) => x,
-            Err(e) => {
-                // Out of file descriptors and the like: do not spin.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
         serve_connection(stream, peer, &shared, &builder, &graceful, admin, || ());
     }
 }
