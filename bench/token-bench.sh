@@ -2,7 +2,10 @@
 # Tokens per second from POST /oauth2/token (client_credentials, client_secret_basic), Tessera next
 # to node-oidc-provider under the same wrk load, in one run, plus the machine's signing ceiling.
 #
-# usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque (default: all)
+# usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque ceiling (default: all)
+#        ceiling: the sign_only example (crates/tessera-server/examples/sign_only.rs), a server that
+#        only signs an ES256 token per request, under the same load: with hyper (Tessera's HTTP
+#        stack) and with a minimal per-core HTTP/1.1 loop. The ceiling for any signed token here.
 # env:   WARMUP=5 DURATION=20 CONNS=32 THREADS=2 (passed to token-load.sh)
 #        PEER=0 to skip node-oidc-provider; PEER_WORKERS=2 (one per core)
 #        PORT=18080 for Tessera
@@ -14,13 +17,14 @@ peer=${TESSERA_PEER_BENCH:-$root/../shared/bench/peer}
 [ -x "$peer/token-load.sh" ] || { echo "need ../shared/bench/peer beside the repository" >&2; exit 1; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
-[ $# -gt 0 ] || set -- es256 rs256 eddsa opaque
+[ $# -gt 0 ] || set -- es256 rs256 eddsa opaque ceiling
 PORT=${PORT:-18080}
 out=$root/bench/out; mkdir -p "$out"
 results=$out/results-$(date +%Y%m%d-%H%M%S).txt
 
 echo "building tessera (release)…" >&2
 (cd "$root" && cargo build --release -q -p tessera)
+case " $* " in *" ceiling "*) (cd "$root" && cargo build --release -q -p tessera-server --example sign_only) ;; esac
 bin=$root/target/release/tessera
 
 data=$(mktemp -d)
@@ -54,6 +58,7 @@ for v in "$@"; do
     rs256) c=$(make_client bench-rs256 jwt RS256) ;;
     eddsa) c=$(make_client bench-eddsa jwt EdDSA) ;;
     opaque) c=$(make_client bench-opaque opaque "") ;;
+    ceiling) continue ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
   id=$(jq -r .client_id <<<"$c"); secret=$(jq -r .client_secret <<<"$c")
@@ -61,6 +66,17 @@ for v in "$@"; do
   SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" "$id" "$secret" core.bench.read
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+case " $* " in *" ceiling "*)
+  for mode in hyper minimal; do
+    "$root/target/release/examples/sign_only" "$mode" "$PORT" > /dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -s -o /dev/null -X POST "$base/" && break; sleep 0.1; done
+    printf 'sign-only %s: ' "$mode"
+    SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" any any core.bench.read
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  done ;;
+esac
 
 if [ "${PEER:-1}" != 0 ]; then
   peer_variants=()
@@ -86,6 +102,9 @@ def sign(alg):
     return float(m.group(1)) if m else None
 rows = [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256", "RS256"), ("eddsa", "jwt:EdDSA", "EdDSA"), ("opaque", "opaque:-", None)]
 print("ratios (same run):")
+for mode in ("hyper", "minimal"):
+    t, s = tps("sign-only " + mode + ":"), sign("ES256")
+    if t and s: print(f"  sign-only {mode} (ceiling): {t} tok/s, {100*t/s:.0f}% of the two-core ES256 signing rate")
 for ours, theirs, alg in rows:
     t, p = tps("tessera " + ours + ":"), tps(theirs + ":")
     line = f"  {ours}: tessera {t} tok/s"

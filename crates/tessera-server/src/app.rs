@@ -5,7 +5,7 @@ use crate::state::SharedState;
 use crate::{admin, health, oauth, pages};
 use axum::Router;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -14,7 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 
 /// Builds the router over `state`.
 pub fn router(state: SharedState) -> Router {
-    let timeout = Duration::from_secs(state.config.http.request_timeout_secs.max(1));
+    let timeout = request_timeout(&state);
     let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
     Router::new()
         .route("/oauth2/token", post(oauth::token::token))
@@ -74,7 +74,29 @@ pub fn router(state: SharedState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(|_| panic_response()))
+}
+
+/// How long a request may take before it is answered [`timeout_response`].
+pub fn request_timeout(state: &SharedState) -> Duration {
+    Duration::from_secs(state.config.http.request_timeout_secs.max(1))
+}
+
+/// The answer to a request that outlived the request timeout: `503`, empty.
+pub fn timeout_response() -> Response {
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// The answer to a request whose handler panicked (a bug): `500` with an RFC 6749 style body.
+pub fn panic_response() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({
+            "error": "server_error",
+            "error_description": "the server failed to answer this request"
+        })),
+    )
+        .into_response()
 }
 
 async fn not_found() -> impl IntoResponse {

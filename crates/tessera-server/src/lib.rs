@@ -25,6 +25,7 @@ pub mod people_config;
 pub mod ratelimit;
 pub mod registry;
 pub mod secret;
+mod serve;
 pub mod setup_file;
 pub mod startup;
 pub mod state;

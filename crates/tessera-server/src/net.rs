@@ -1,6 +1,7 @@
 //! The caller's address.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -21,22 +22,28 @@ impl<S: Send + Sync> FromRequestParts<S> for RemoteAddr {
         let trust = parts
             .extensions
             .get::<TrustForwardedFor>()
-            .is_some_and(|t| t.0);
-        if trust
-            && let Some(ip) = parts
-                .headers
+            .copied()
+            .unwrap_or(TrustForwardedFor(false));
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)), |c| c.0);
+        Ok(Self::resolve(&parts.headers, peer, trust))
+    }
+}
+
+impl RemoteAddr {
+    /// The caller's address for a request from `peer` with `headers`.
+    pub fn resolve(headers: &HeaderMap, peer: SocketAddr, trust: TrustForwardedFor) -> Self {
+        if trust.0
+            && let Some(ip) = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
         {
-            return Ok(Self(ip));
+            return Self(ip);
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(Self(peer))
+        Self(peer.ip())
     }
 }

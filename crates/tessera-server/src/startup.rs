@@ -10,7 +10,7 @@ use crate::ratelimit::FailureLimiter;
 use crate::registry::Registry;
 use crate::state::{AppState, SharedState};
 use crate::store::Store;
-use crate::{app, bootstrap, setup_file, telemetry};
+use crate::{bootstrap, setup_file, telemetry};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -162,28 +162,7 @@ impl Application {
         let state = self.state.clone();
         let tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        let app = app::router(state.clone());
-        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stopped_tx.send(());
-        };
-        let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal);
-        let result = tokio::select! {
-            r = server => r,
-            () = async {
-                let _ = stopped_rx.await;
-                tokio::time::sleep(grace).await;
-            } => {
-                tracing::warn!("grace period over; closing remaining connections");
-                Ok(())
-            }
-        };
+        let result = crate::serve::serve(self.listener, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();
         }

@@ -627,3 +627,88 @@ async fn the_token_handler_future_stays_small() {
     eprintln!("token handler future: {size} bytes");
     assert!(size <= 2048, "the token handler's future is {size} bytes");
 }
+
+/// Five failed attempts for `victim` from the address `forwarded` (sent as `X-Forwarded-For`);
+/// the statuses.
+async fn failures_from(app: &crate::helpers::TestApp, forwarded: &str) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = app
+            .http
+            .post(app.token_url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", forwarded)
+            .header(
+                "authorization",
+                tessera_proto::basic::encode("victim", "guess"),
+            )
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn the_per_address_limit_counts_the_forwarded_address_only_when_trusted() {
+    for trusted in [true, false] {
+        let app = spawn_app_with(|c| {
+            c.http.trust_forwarded_for = trusted;
+            c.rate_limit.failed_auth_per_client_per_minute = 1000;
+            c.rate_limit.failed_auth_per_address_per_minute = 3;
+        })
+        .await;
+        app.register_client(ClientSpec::new("victim")).await;
+        let first = failures_from(&app, "192.0.2.1").await;
+        assert_eq!(first, [401, 401, 401, 429, 429], "trusted: {trusted}");
+        let second = failures_from(&app, "192.0.2.2").await;
+        if trusted {
+            // Another forwarded address has its own allowance.
+            assert_eq!(second, [401, 401, 401, 429, 429]);
+        } else {
+            // The header is ignored: it is the same peer, already over its allowance.
+            assert_eq!(second, [429; 5]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_issued_over_http2_as_over_http1() {
+    let app = spawn_app().await;
+    let secret = app.register_client(ClientSpec::new("h2")).await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = h2
+        .post(app.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", tessera_proto::basic::encode("h2", &secret))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    // Errors too, with the same headers as over HTTP/1.1.
+    let r = h2
+        .post(app.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", tessera_proto::basic::encode("h2", "wrong"))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+}
