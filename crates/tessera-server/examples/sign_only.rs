@@ -53,7 +53,7 @@ fn main() {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(with_hyper(TcpListener::from_std(listener).unwrap(), key)),
+            .block_on(async { with_hyper(TcpListener::from_std(listener).unwrap(), key).await }),
         "minimal" => {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let threads: Vec<_> = (0..cores)
@@ -64,7 +64,9 @@ fn main() {
                             .enable_all()
                             .build()
                             .unwrap()
-                            .block_on(minimal(TcpListener::from_std(listener).unwrap(), key));
+                            .block_on(async {
+                                minimal(TcpListener::from_std(listener).unwrap(), key).await;
+                            });
                     })
                 })
                 .collect();
