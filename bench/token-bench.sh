@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tokens per second from POST /oauth2/token (client_credentials, client_secret_basic), Tessera next
-# to node-oidc-provider under the same wrk load, in one run, plus the machine's signing ceiling.
+# to node-oidc-provider under the same wrk load, variant by variant in one run, each next to the
+# machine's signing rate measured right after it.
 #
 # usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque ceiling (default: all)
 #        ceiling: the sign_only example (crates/tessera-server/examples/sign_only.rs), a server that
@@ -50,20 +51,32 @@ make_client() { # name format alg
     "$base/admin/api/v1/clients"
 }
 
+# The machine's two-core signing rate for one algorithm, measured now.
+signing_rate() { # ALG
+  local name
+  case $1 in ES256) name=ecdsap256 ;; RS256) name=rsa2048 ;; EdDSA) name=ed25519 ;; esac
+  openssl speed -multi 2 -seconds 3 "$name" 2>/dev/null | awk -v alg="$1" '
+    /ecdsa \(nistp256\)/ || /^rsa 2048 bits/ || /EdDSA \(Ed25519\)/ {print "  " alg " sign/s " $(NF-1)}'
+}
+
 {
 echo "# $(date -u +%FT%TZ) $(nproc) cores; load generator on the same machine"
+echo "# per variant, side by side: Tessera, then node-oidc-provider, then openssl speed -multi 2"
 for v in "$@"; do
   case $v in
-    es256) c=$(make_client bench-es256 jwt ES256) ;;
-    rs256) c=$(make_client bench-rs256 jwt RS256) ;;
-    eddsa) c=$(make_client bench-eddsa jwt EdDSA) ;;
-    opaque) c=$(make_client bench-opaque opaque "") ;;
+    es256) c=$(make_client bench-es256 jwt ES256); theirs=jwt:ES256; alg=ES256 ;;
+    rs256) c=$(make_client bench-rs256 jwt RS256); theirs=jwt:RS256; alg=RS256 ;;
+    eddsa) c=$(make_client bench-eddsa jwt EdDSA); theirs=jwt:EdDSA; alg=EdDSA ;;
+    opaque) c=$(make_client bench-opaque opaque ""); theirs=opaque:-; alg= ;;
     ceiling) continue ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
   id=$(jq -r .client_id <<<"$c"); secret=$(jq -r .client_secret <<<"$c")
   printf 'tessera %s: ' "$v"
   SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" "$id" "$secret" core.bench.read
+  # Tessera stays up, idle, while the peer is measured.
+  [ "${PEER:-1}" = 0 ] || WORKERS=${PEER_WORKERS:-2} "$peer/run-peer.sh" "$theirs"
+  [ -z "$alg" ] || signing_rate "$alg"
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 
@@ -75,20 +88,9 @@ case " $* " in *" ceiling "*)
     printf 'sign-only %s: ' "$mode"
     SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" any any core.bench.read
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-  done ;;
+  done
+  signing_rate ES256 | sed 's/ES256 sign/ES256 (ceiling) sign/' ;;
 esac
-
-if [ "${PEER:-1}" != 0 ]; then
-  peer_variants=()
-  for v in "$@"; do case $v in es256) peer_variants+=(jwt:ES256);; rs256) peer_variants+=(jwt:RS256);; eddsa) peer_variants+=(jwt:EdDSA);; opaque) peer_variants+=(opaque:-);; esac; done
-  WORKERS=${PEER_WORKERS:-2} "$peer/run-peer.sh" "${peer_variants[@]}"
-fi
-
-echo "openssl speed -multi 2 (signatures/s on both cores):"
-openssl speed -multi 2 -seconds 3 ecdsap256 rsa2048 ed25519 2>/dev/null | awk '
-  /ecdsa \(nistp256\)/ {print "  ES256 sign/s " $(NF-1)}
-  /^rsa 2048 bits/ {print "  RS256 sign/s " $(NF-1)}
-  /EdDSA \(Ed25519\)/ {print "  EdDSA sign/s " $(NF-1)}'
 } | tee "$results"
 
 python3 - "$results" <<'PY'
@@ -103,7 +105,7 @@ def sign(alg):
 rows = [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256", "RS256"), ("eddsa", "jwt:EdDSA", "EdDSA"), ("opaque", "opaque:-", None)]
 print("ratios (same run):")
 for mode in ("hyper", "minimal"):
-    t, s = tps("sign-only " + mode + ":"), sign("ES256")
+    t, s = tps("sign-only " + mode + ":"), sign(r"ES256 \(ceiling\)")
     if t and s: print(f"  sign-only {mode} (ceiling): {t} tok/s, {100*t/s:.0f}% of the two-core ES256 signing rate")
 for ours, theirs, alg in rows:
     t, p = tps("tessera " + ours + ":"), tps(theirs + ":")
