@@ -5,6 +5,7 @@
 # usage: bench/gateway-bench.sh
 # env:   WARMUP=5 DURATION=15 ROUNDS=2 CONNS=32 THREADS=2   (wrk settings; rounds alternate nginx/gateway)
 #        ACCESS_LOG=1   both proxies write an access log line per request (to a file); 0 turns both off
+#        THREADING=per_core   the gateway's [gateway] threading setting (per_core or shared)
 #        BASE_PORT=18180 (Tessera, upstream, nginx and the gateway use BASE_PORT…BASE_PORT+3)
 #        BUILD_WORKSPACE=dir  build from another checkout or side workspace (binaries in
 #        ${CARGO_TARGET_DIR:-<repo>/target}/release)
@@ -20,6 +21,7 @@ ROUNDS=${ROUNDS:-2}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 ACCESS_LOG=${ACCESS_LOG:-1}
+THREADING=${THREADING:-per_core}
 BASE_PORT=${BASE_PORT:-18180}
 P_AS=$BASE_PORT P_UP=$((BASE_PORT + 1)) P_NGX=$((BASE_PORT + 2)) P_GW=$((BASE_PORT + 3))
 
@@ -119,6 +121,7 @@ wait_for "http://127.0.0.1:$P_NGX/" "nginx"
 cat > "$work/gateway.toml" <<EOF
 [gateway]
 listen = "127.0.0.1:$P_GW"
+threading = "$THREADING"
 
 [log]
 access_log = $gw_log
@@ -157,7 +160,7 @@ measure() { # url seconds
 }
 
 {
-echo "# $(date -u +%FT%TZ) $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s on loopback, access logs: $ACCESS_LOG"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING"
 echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
 measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
 measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
