@@ -1,20 +1,18 @@
-//! The HTTP routes and the middleware around them.
+//! The HTTP routes, and the answers for a request that timed out or panicked.
 
 use crate::net::TrustForwardedFor;
 use crate::state::SharedState;
 use crate::{admin, health, oauth, pages};
 use axum::Router;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::time::Duration;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 
-/// Builds the router over `state`.
+/// Builds the router over `state`. The server wraps it (see `serve`): requests get their
+/// sensitive headers marked, the request timeout and a `500` for a panic there, and
+/// `POST /oauth2/token` is answered before the router (its route here answers other methods).
 pub fn router(state: SharedState) -> Router {
-    let timeout = request_timeout(&state);
     let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
     Router::new()
         .route("/oauth2/token", post(oauth::token::token))
@@ -62,19 +60,10 @@ pub fn router(state: SharedState) -> Router {
         .nest("/admin/api/v1", admin::router())
         .fallback(not_found)
         .with_state(state)
-        // Layers wrap what is above them: the extension is visible to every handler; sensitive
-        // headers are marked before anything could log them; the timeout answers 503 rather than
-        // hang; a panic (a bug) becomes a 500 instead of a dropped connection.
+        // The extension lets `RemoteAddr` know whether to believe `X-Forwarded-For`. What every
+        // request needs besides (sensitive headers, the timeout, panics) is done around the
+        // router, where the token endpoint gets it too: see `serve`.
         .layer(axum::Extension(trust))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            header::COOKIE,
-        ]))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| panic_response()))
 }
 
 /// How long a request may take before it is answered [`timeout_response`].

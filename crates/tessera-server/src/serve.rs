@@ -1,11 +1,11 @@
-//! Serving connections: accept, speak HTTP/1.1 and HTTP/2 with hyper, answer the token endpoint
-//! directly and every other route through the axum router, and shut down gracefully.
+//! Serving connections: accept, speak HTTP/1.1 and HTTP/2 with hyper, do what every request
+//! needs (sensitive headers, the request timeout, panics), answer the token endpoint directly and
+//! every other route through the axum router, and shut down gracefully.
 //!
 //! `POST /oauth2/token` is the request this server exists for, and the one it must answer
-//! fastest. It goes straight from hyper to the handler: no route table, no per-request clone of
-//! the router's layers. The few things those layers do for every route are done here for it
-//! too, with the same results: `Authorization` and `Cookie` marked sensitive, the caller's
-//! address resolved as [`RemoteAddr`] does, `503` after the request timeout, `500` for a panic.
+//! fastest. It goes straight from hyper to the handler: no route table and no tower layers. What
+//! applies to every route is done here, once, for all of them, so the token endpoint gets it
+//! without a copy of its own.
 
 use crate::app;
 use crate::net::{RemoteAddr, TrustForwardedFor};
@@ -103,8 +103,6 @@ struct Connections {
     state: SharedState,
     router: Router,
     builder: auto::Builder<TokioExecutor>,
-    trust: TrustForwardedFor,
-    timeout: Duration,
 }
 
 impl Connections {
@@ -118,8 +116,6 @@ impl Connections {
         builder.http2().timer(TokioTimer::new());
         Self {
             router: app::router(state.clone()),
-            trust: TrustForwardedFor(state.config.http.trust_forwarded_for),
-            timeout: app::request_timeout(&state),
             builder,
             state,
         }
@@ -127,23 +123,10 @@ impl Connections {
 
     /// Serves one connection on its own task, watched by `graceful`.
     fn serve(&self, stream: TcpStream, peer: SocketAddr, graceful: &GracefulShutdown) {
-        let (state, router, trust, timeout) = (
-            self.state.clone(),
-            self.router.clone(),
-            self.trust,
-            self.timeout,
-        );
+        let (state, router) = (self.state.clone(), self.router.clone());
         let service = service_fn(move |req: Request<Incoming>| {
             let (state, router) = (state.clone(), router.clone());
-            async move {
-                if req.method() == Method::POST && req.uri().path() == TOKEN_PATH {
-                    Ok::<_, Infallible>(token(state, req, peer, trust, timeout).await)
-                } else {
-                    let mut req = req.map(Body::new);
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    router.oneshot(req).await
-                }
-            }
+            async move { Ok::<_, Infallible>(respond(state, router, req, peer).await) }
         });
         let conn = self
             .builder
@@ -158,26 +141,40 @@ impl Connections {
     }
 }
 
-/// `POST /oauth2/token`, with what the router's layers would have done around it.
-async fn token(
+/// Answers one request, whatever its route: `Authorization` and `Cookie` marked sensitive before
+/// anything could log them; the token endpoint called directly, every other route through the
+/// router; `503` after the request timeout; `500` for a panic (a bug) rather than a dropped
+/// connection.
+async fn respond(
     state: SharedState,
-    req: Request<Incoming>,
+    router: Router,
+    mut req: Request<Incoming>,
     peer: SocketAddr,
-    trust: TrustForwardedFor,
-    timeout: Duration,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
-    let mut headers = parts.headers;
     for name in [header::AUTHORIZATION, header::COOKIE] {
-        if let header::Entry::Occupied(mut e) = headers.entry(name) {
+        if let header::Entry::Occupied(mut e) = req.headers_mut().entry(name) {
             for v in e.iter_mut() {
                 v.set_sensitive(true);
             }
         }
     }
-    let remote = RemoteAddr::resolve(&headers, peer, trust);
-    let handled = oauth::token::token(State(state), remote, headers, Body::new(body));
-    match tokio::time::timeout(timeout, catch_panic(handled)).await {
+    let timeout = app::request_timeout(&state);
+    let answered = async move {
+        if req.method() == Method::POST && req.uri().path() == TOKEN_PATH {
+            let (parts, body) = req.into_parts();
+            let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
+            let remote = RemoteAddr::resolve(&parts.headers, peer, trust);
+            oauth::token::token(State(state), remote, parts.headers, Body::new(body)).await
+        } else {
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            match router.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, catch_panic(answered)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(())) => app::panic_response(),
         Err(_) => app::timeout_response(),
@@ -193,7 +190,7 @@ async fn catch_panic<T>(fut: impl Future<Output = T>) -> Result<T, ()> {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => {
-                tracing::error!("the token endpoint panicked; answering 500");
+                tracing::error!("a request handler panicked; answering 500");
                 Poll::Ready(Err(()))
             }
         }
