@@ -6,7 +6,8 @@
 # usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque ceiling (default: all)
 #        ceiling: the sign_only example (crates/tessera-server/examples/sign_only.rs), a server that
 #        only signs an ES256 token per request, under the same load: with hyper (Tessera's HTTP
-#        stack) and with a minimal per-core HTTP/1.1 loop. The ceiling for any signed token here.
+#        stack) on a multi-threaded runtime, the same hyper on one runtime per core, and a minimal
+#        per-core HTTP/1.1 loop. The ceiling for any signed token here.
 # env:   WARMUP=5 DURATION=20 CONNS=32 THREADS=2 (passed to token-load.sh)
 #        PEER=0 to skip node-oidc-provider; PEER_WORKERS=2 (one per core)
 #        PORT=18080 for Tessera
@@ -81,7 +82,7 @@ done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 
 case " $* " in *" ceiling "*)
-  for mode in hyper minimal; do
+  for mode in hyper hyper-per-core minimal; do
     "$root/target/release/examples/sign_only" "$mode" "$PORT" > /dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -s -o /dev/null -X POST "$base/" && break; sleep 0.1; done
@@ -104,7 +105,7 @@ def sign(alg):
     return float(m.group(1)) if m else None
 rows = [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256", "RS256"), ("eddsa", "jwt:EdDSA", "EdDSA"), ("opaque", "opaque:-", None)]
 print("ratios (same run):")
-for mode in ("hyper", "minimal"):
+for mode in ("hyper", "hyper-per-core", "minimal"):
     t, s = tps("sign-only " + mode + ":"), sign(r"ES256 \(ceiling\)")
     if t and s: print(f"  sign-only {mode} (ceiling): {t} tok/s, {100*t/s:.0f}% of the two-core ES256 signing rate")
 for ours, theirs, alg in rows:

@@ -19,8 +19,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tessera_serve::{ServingThreads, accept_next};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -142,18 +142,11 @@ impl Gateway {
             .http2()
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(Duration::from_secs(30)));
-        let (exit_tx, exit_rx) = watch::channel(false);
         let (serving, shared_loop) = match self.threading {
             Threading::PerCore => {
-                let threads = spawn_serving_threads(
-                    self.listener,
-                    &self.shared,
-                    &builder,
-                    &graceful,
-                    &stop_rx,
-                    &exit_rx,
-                )?;
-                (threads, None)
+                let threads = start_serving_threads(&self.shared, &builder, &graceful)?;
+                let hand_out = tokio::spawn(hand_out(self.listener, threads, stop_rx.clone()));
+                (Some(hand_out), None)
             }
             Threading::Shared => {
                 let proxy_loop = tokio::spawn(accept_loop(
@@ -164,7 +157,7 @@ impl Gateway {
                     stop_rx.clone(),
                     false,
                 ));
-                (Vec::new(), Some(proxy_loop))
+                (None, Some(proxy_loop))
             }
         };
         let admin_loop = self.admin_listener.map(|l| {
@@ -180,10 +173,14 @@ impl Gateway {
         shutdown.await;
         tracing::info!("shutting down: no new connections; waiting for requests in flight");
         let _ = stop_tx.send(true);
-        let mut threads = Vec::new();
-        for (accepting, thread) in serving {
-            let _ = accepting.await;
-            threads.push(thread);
+        // The serving threads stop taking connections (dropping their share of the tracker);
+        // their connections go on being served until the grace period ends.
+        let mut threads = None;
+        if let Some(hand_out) = serving
+            && let Ok(mut t) = hand_out.await
+        {
+            t.stop_accepting().await;
+            threads = Some(t);
         }
         if let Some(p) = shared_loop {
             let _ = p.await;
@@ -199,13 +196,9 @@ impl Gateway {
                 tracing::warn!(grace_s = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
             }
         }
-        let _ = exit_tx.send(true);
-        let _ = tokio::task::spawn_blocking(move || {
-            for t in threads {
-                let _ = t.join();
-            }
-        })
-        .await;
+        if let Some(t) = threads {
+            t.exit().await;
+        }
         Ok(())
     }
 }
@@ -213,151 +206,46 @@ impl Gateway {
 /// How many threads serve the proxy listener: one per core, or one runtime for all.
 pub(crate) fn serving_threads(threading: Threading) -> usize {
     match threading {
-        Threading::PerCore => {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        }
+        Threading::PerCore => tessera_serve::cores(),
         Threading::Shared => 1,
     }
-}
-
-/// A serving thread: the receiver completes when the thread has stopped taking connections (and
-/// dropped its share of the graceful-shutdown tracker); the handle joins the thread.
-type ServingThread = (
-    tokio::sync::oneshot::Receiver<()>,
-    std::thread::JoinHandle<()>,
-);
-
-/// A connection handed to a serving thread.
-type Handed = (std::net::TcpStream, SocketAddr);
-
-/// Where the acceptor sends a connection: a serving thread's queue and its count of open
-/// connections.
-struct Worker {
-    queue: tokio::sync::mpsc::UnboundedSender<Handed>,
-    open: Arc<AtomicUsize>,
 }
 
 /// Serves the proxy listener on one thread per core, each with its own single-threaded Tokio
 /// runtime, as nginx runs one worker per core: a connection, its requests and the upstream
 /// connections they use (each thread has its own pool, see [`crate::upstream::HttpClients`]) stay
-/// on one thread, so a request never waits for another thread to be woken. One acceptor hands
+/// on one thread, so a request never waits for another thread to be woken. [`hand_out`] gives
 /// each new connection to the thread with the fewest open, so the threads share the load evenly.
-/// After `stop` the acceptor ends; a thread keeps driving its open connections until `exit`.
-fn spawn_serving_threads(
-    listener: TcpListener,
+fn start_serving_threads(
     shared: &Arc<Shared>,
     builder: &auto::Builder<TokioExecutor>,
     graceful: &Arc<GracefulShutdown>,
-    stop: &watch::Receiver<bool>,
-    exit: &watch::Receiver<bool>,
-) -> std::io::Result<Vec<ServingThread>> {
-    let mut threads = Vec::new();
-    let mut workers = Vec::new();
-    for index in 0..serving_threads(Threading::PerCore) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (shared, builder, graceful) =
-            (Arc::clone(shared), builder.clone(), Arc::clone(graceful));
-        let mut exit = exit.clone();
-        let (queue, mut handed) = tokio::sync::mpsc::unbounded_channel::<Handed>();
-        let open = Arc::new(AtomicUsize::new(0));
-        workers.push(Worker {
-            queue,
-            open: Arc::clone(&open),
-        });
-        let (accepting_tx, accepting_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("tessera-gw-{index}"))
-            .spawn(move || {
-                crate::upstream::set_serving_thread(index);
-                rt.block_on(async move {
-                    while let Some((stream, peer)) = handed.recv().await {
-                        match TcpStream::from_std(stream) {
-                            Ok(stream) => {
-                                let open = Arc::clone(&open);
-                                serve_connection(
-                                    stream,
-                                    peer,
-                                    &shared,
-                                    &builder,
-                                    &graceful,
-                                    false,
-                                    move || {
-                                        open.fetch_sub(1, Ordering::Relaxed);
-                                    },
-                                );
-                            }
-                            Err(e) => {
-                                open.fetch_sub(1, Ordering::Relaxed);
-                                tracing::warn!(error = %e, "a connection could not be handed over");
-                            }
-                        }
-                    }
-                    drop(graceful);
-                    drop(accepting_tx);
-                    while !*exit.borrow_and_update() {
-                        if exit.changed().await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            })?;
-        threads.push((accepting_rx, thread));
-    }
-    tokio::spawn(hand_out(listener, workers, stop.clone()));
-    Ok(threads)
+) -> std::io::Result<ServingThreads> {
+    let (shared, builder, graceful) = (Arc::clone(shared), builder.clone(), Arc::clone(graceful));
+    ServingThreads::start(
+        serving_threads(Threading::PerCore),
+        "tessera-gw",
+        crate::upstream::set_serving_thread,
+        move |stream, peer, open| {
+            serve_connection(stream, peer, &shared, &builder, &graceful, false, open);
+        },
+    )
 }
 
-/// The next connection (with `TCP_NODELAY` set), or `None` once `stop` changes. Failed accepts
-/// (out of file descriptors and the like) are logged and retried after a pause, not spun on.
-async fn accept_next(
-    listener: &TcpListener,
-    stop: &mut watch::Receiver<bool>,
-) -> Option<(TcpStream, SocketAddr)> {
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return None,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                return Some((stream, peer));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
+/// Accepts proxy connections until `stop` and hands each to a serving thread; gives the threads
+/// back when it ends.
+async fn hand_out(
+    listener: TcpListener,
+    threads: ServingThreads,
+    mut stop: watch::Receiver<bool>,
+) -> ServingThreads {
+    while let Some((stream, peer)) = accept_next(&listener, &mut stop).await {
+        threads.hand(stream, peer);
     }
+    threads
 }
 
-/// Accepts proxy connections and hands each to the serving thread with the fewest open.
-async fn hand_out(listener: TcpListener, workers: Vec<Worker>, mut stop: watch::Receiver<bool>) {
-    loop {
-        let Some((stream, peer)) = accept_next(&listener, &mut stop).await else {
-            return;
-        };
-        let Some(worker) = workers
-            .iter()
-            .min_by_key(|w| w.open.load(Ordering::Relaxed))
-        else {
-            return;
-        };
-        match stream.into_std() {
-            Ok(stream) => {
-                worker.open.fetch_add(1, Ordering::Relaxed);
-                if worker.queue.send((stream, peer)).is_err() {
-                    worker.open.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "an accepted connection could not be handed over"),
-        }
-    }
-}
-
-/// Serves one connection on the current runtime, watched by `graceful`; `closed` runs when it
+/// Serves one connection on the current runtime, watched by `graceful`; `open` is held until it
 /// ends.
 fn serve_connection(
     stream: TcpStream,
@@ -366,7 +254,7 @@ fn serve_connection(
     builder: &auto::Builder<TokioExecutor>,
     graceful: &GracefulShutdown,
     admin: bool,
-    closed: impl FnOnce() + Send + 'static,
+    open: impl Send + 'static,
 ) {
     let shared = Arc::clone(shared);
     let service = service_fn(move |req| {
@@ -387,7 +275,7 @@ fn serve_connection(
         if let Err(e) = conn.await {
             tracing::debug!(error = %e, %peer, "connection ended with an error");
         }
-        closed();
+        drop(open);
     });
 }
 
@@ -403,6 +291,6 @@ async fn accept_loop(
         let Some((stream, peer)) = accept_next(&listener, &mut stop).await else {
             return;
         };
-        serve_connection(stream, peer, &shared, &builder, &graceful, admin, || ());
+        serve_connection(stream, peer, &shared, &builder, &graceful, admin, ());
     }
 }

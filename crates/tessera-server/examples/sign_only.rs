@@ -4,8 +4,9 @@
 //! on this machine with this load generator: what a token endpoint could reach if all its own
 //! work cost nothing. `bench/ceiling-bench.sh` runs it next to Tessera.
 //!
-//! usage: `sign_only hyper|minimal PORT`
+//! usage: `sign_only hyper|hyper-per-core|minimal PORT`
 //! - `hyper`: hyper's HTTP/1.1 on a multi-threaded Tokio runtime, the stack Tessera serves with.
+//! - `hyper-per-core`: the same hyper, on one current-thread runtime per core.
 //! - `minimal`: one current-thread runtime per core and just enough HTTP/1.1 for keep-alive
 //!   requests with a `Content-Length` body: the least any HTTP server could do per request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -54,7 +55,8 @@ fn main() {
             .build()
             .unwrap()
             .block_on(async { with_hyper(TcpListener::from_std(listener).unwrap(), key).await }),
-        "minimal" => {
+        "minimal" | "hyper-per-core" => {
+            let per_core_hyper = mode == "hyper-per-core";
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let threads: Vec<_> = (0..cores)
                 .map(|_| {
@@ -65,7 +67,12 @@ fn main() {
                             .build()
                             .unwrap()
                             .block_on(async {
-                                minimal(TcpListener::from_std(listener).unwrap(), key).await;
+                                let listener = TcpListener::from_std(listener).unwrap();
+                                if per_core_hyper {
+                                    with_hyper(listener, key).await;
+                                } else {
+                                    minimal(listener, key).await;
+                                }
                             });
                     })
                 })
@@ -74,7 +81,7 @@ fn main() {
                 t.join().unwrap();
             }
         }
-        other => panic!("unknown mode {other}: hyper or minimal"),
+        other => panic!("unknown mode {other}: hyper, hyper-per-core or minimal"),
     }
 }
 

@@ -222,16 +222,18 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         .reload_client(&state.store, &state.keys, &id)
         .await
         .map_err(|e| e.to_string())?;
-    state.audit(AuditEvent {
-        id: 0,
-        at: t,
-        actor: "bootstrap".into(),
-        action: "client.create".into(),
-        target: id,
-        before: None,
-        after: serde_json::to_value(&client).ok(),
-        remote_addr: None,
-    });
+    state
+        .audit_now(AuditEvent {
+            id: 0,
+            at: t,
+            actor: "bootstrap".into(),
+            action: "client.create".into(),
+            target: id,
+            before: None,
+            after: serde_json::to_value(&client).ok(),
+            remote_addr: None,
+        })
+        .await;
     Ok(Some(file))
 }
 

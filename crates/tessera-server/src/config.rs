@@ -381,6 +381,20 @@ pub struct HttpConfig {
     pub shutdown_grace_secs: u64,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run). Default false.
     pub trust_forwarded_for: bool,
+    /// How connections are served. Default `per_core`.
+    pub threading: Threading,
+}
+
+/// How the listener's connections are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Threading {
+    /// One thread per core, each with its own single-threaded runtime; a connection and its
+    /// requests stay on one thread. The most tokens per second.
+    #[default]
+    PerCore,
+    /// Every connection on the one work-stealing runtime that also runs the background tasks.
+    Shared,
 }
 
 impl Default for HttpConfig {
@@ -390,6 +404,7 @@ impl Default for HttpConfig {
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
             trust_forwarded_for: false,
+            threading: Threading::PerCore,
         }
     }
 }
@@ -714,6 +729,11 @@ mod tests {
         // And boolean settings booleans.
         let c = Config::load_from(None, env(&[("TESSERA_HTTP_TRUST_FORWARDED_FOR", "true")]));
         assert!(c.is_ok_and(|c| c.http.trust_forwarded_for));
+        // The threading mode by name; per core unless set, and nothing else accepted.
+        assert_eq!(Config::default().http.threading, Threading::PerCore);
+        let c = Config::load_from(None, env(&[("TESSERA_HTTP_THREADING", "shared")]));
+        assert!(c.is_ok_and(|c| c.http.threading == Threading::Shared));
+        assert!(Config::load_from(None, env(&[("TESSERA_HTTP_THREADING", "many")])).is_err());
         // A number setting given something else is still refused.
         assert!(
             Config::load_from(

@@ -1,5 +1,5 @@
-//! Serving connections: accept, speak HTTP/1.1 and HTTP/2 with hyper, do what every request
-//! needs (sensitive headers, the request timeout, panics), answer the token endpoint directly and
+//! Serving connections: accept, hand each to a serving thread (one per core), speak HTTP/1.1 and
+//! HTTP/2 with hyper, do what every request needs (sensitive headers, the request timeout, panics), answer the token endpoint directly and
 //! every other route through the axum router, and shut down gracefully.
 //!
 //! `POST /oauth2/token` is the request this server exists for, and the one it must answer
@@ -8,13 +8,14 @@
 //! without a copy of its own.
 
 use crate::app;
+use crate::config::Threading;
 use crate::net::{RemoteAddr, TrustForwardedFor};
 use crate::oauth;
 use crate::state::SharedState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{Method, Request, Response, header};
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -25,8 +26,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
+use tessera_serve::{ServingThreads, accept_next};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -39,63 +42,69 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `listener` until `shutdown` completes; then stops accepting, asks open connections to
 /// close after their current request, and waits for them up to `grace`.
+///
+/// With `http.threading = "per_core"` (the default) connections are accepted here and served on
+/// one single-threaded runtime per core ([`ServingThreads`]); with `shared`, on this runtime.
 pub(crate) async fn serve(
     listener: TcpListener,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let conn = Connections::new(state);
-    let (stop_tx, mut stop) = watch::channel(false);
-    // Ends (dropping the listener, so new connections are refused) once `stop` changes, and
-    // hands back the tracker of the connections still open.
-    let accepting = async move {
-        let graceful = GracefulShutdown::new();
-        while let Some((stream, peer)) = accept_next(&listener, &mut stop).await {
-            conn.serve(stream, peer, &graceful);
+    let threading = state.config.http.threading;
+    let conn = Arc::new(Connections::new(state));
+    let graceful = Arc::new(GracefulShutdown::new());
+    let threads = match threading {
+        Threading::PerCore => {
+            let (conn, graceful) = (Arc::clone(&conn), Arc::clone(&graceful));
+            Some(ServingThreads::start(
+                tessera_serve::cores(),
+                "tessera-http",
+                |_| {},
+                move |stream, peer, open| conn.serve(stream, peer, &graceful, open),
+            )?)
         }
-        graceful
+        Threading::Shared => None,
+    };
+    let (stop_tx, mut stop) = watch::channel(false);
+    // Ends (dropping the listener, so new connections are refused) once `stop` changes.
+    let accepting = async move {
+        while let Some((stream, peer)) = accept_next(&listener, &mut stop).await {
+            match &threads {
+                Some(t) => t.hand(stream, peer),
+                None => conn.serve(stream, peer, &graceful, ()),
+            }
+        }
+        (threads, graceful)
     };
     let mut accepting = pin!(accepting);
-    let graceful = tokio::select! {
+    let (mut threads, graceful) = tokio::select! {
         () = shutdown => {
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = stop_tx.send(true);
             accepting.await
         }
-        g = &mut accepting => g,
+        done = &mut accepting => done,
     };
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!("grace period over; closing remaining connections");
+    if let Some(t) = &mut threads {
+        // Every thread drops its handle on the tracker, so it can be taken out of the Arc.
+        t.stop_accepting().await;
+    }
+    match Arc::try_unwrap(graceful) {
+        Ok(graceful) => {
+            tokio::select! {
+                () = graceful.shutdown() => {}
+                () = tokio::time::sleep(grace) => {
+                    tracing::warn!("grace period over; closing remaining connections");
+                }
+            }
         }
+        Err(_) => tracing::error!("connections still being handed out; not waiting for them"),
+    }
+    if let Some(t) = threads {
+        t.exit().await;
     }
     Ok(())
-}
-
-/// The next connection (with `TCP_NODELAY` set), or `None` once `stop` changes. Failed accepts
-/// (out of file descriptors and the like) are logged and retried after a pause, not spun on.
-async fn accept_next(
-    listener: &TcpListener,
-    stop: &mut watch::Receiver<bool>,
-) -> Option<(TcpStream, SocketAddr)> {
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return None,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                return Some((stream, peer));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
 }
 
 /// What every connection is served with.
@@ -121,8 +130,15 @@ impl Connections {
         }
     }
 
-    /// Serves one connection on its own task, watched by `graceful`.
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, graceful: &GracefulShutdown) {
+    /// Serves one connection on its own task on the current runtime, watched by `graceful`;
+    /// `open` is held until the connection ends.
+    fn serve(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        graceful: &GracefulShutdown,
+        open: impl Send + 'static,
+    ) {
         let (state, router) = (self.state.clone(), self.router.clone());
         let service = service_fn(move |req: Request<Incoming>| {
             let (state, router) = (state.clone(), router.clone());
@@ -137,6 +153,7 @@ impl Connections {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
+            drop(open);
         });
     }
 }
@@ -159,6 +176,7 @@ async fn respond(
         }
     }
     let timeout = app::request_timeout(&state);
+    let http1 = req.version() <= Version::HTTP_11;
     let answered = async move {
         if req.method() == Method::POST && req.uri().path() == TOKEN_PATH {
             let (parts, body) = req.into_parts();
@@ -174,11 +192,18 @@ async fn respond(
             }
         }
     };
-    match tokio::time::timeout(timeout, catch_panic(answered)).await {
+    let mut resp = match tokio::time::timeout(timeout, catch_panic(answered)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(())) => app::panic_response(),
         Err(_) => app::timeout_response(),
+    };
+    if http1 && resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the oversized body is never read, so this connection cannot carry another
+        // request; saying so keeps the client from sending its next one on it.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    resp
 }
 
 /// Runs `fut`, turning a panic while it is polled into `Err` (and a log line) rather than a

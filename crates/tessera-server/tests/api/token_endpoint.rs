@@ -332,6 +332,8 @@ async fn request_errors_are_exact() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // The unread rest of the body makes the connection unusable: the client is told so.
+    assert_eq!(r.headers()["connection"], "close");
     // Wrong method.
     let r = app.http.get(app.token_url()).send().await.unwrap();
     assert_eq!(r.status(), 405);
@@ -711,4 +713,26 @@ async fn tokens_are_issued_over_http2_as_over_http1() {
             .unwrap()
             .starts_with("Basic")
     );
+}
+
+/// `http.threading = "shared"` serves every connection on the main runtime: tokens, errors and
+/// the admin API answer as with the default one thread per core.
+#[tokio::test]
+async fn tokens_are_issued_with_connections_on_the_shared_runtime() {
+    let app =
+        spawn_app_with(|c| c.http.threading = tessera_server::config::Threading::Shared).await;
+    let secret = app.register_client(ClientSpec::new("shared")).await;
+    let token = app.cc_token("shared", &secret, &[]).await;
+    let claims = jwt_claims(token["access_token"].as_str().unwrap());
+    assert_eq!(claims["client_id"], "shared");
+    let r = app
+        .form_post(
+            "/oauth2/token",
+            &[("grant_type", "client_credentials")],
+            Some(("shared", "wrong")),
+        )
+        .await;
+    assert_oauth_error(r, 401, "invalid_client").await;
+    assert!(app.admin_token().await.len() > 20);
+    app.stop().await;
 }
