@@ -43,18 +43,22 @@ impl BufferedStderr {
                 let _ = std::thread::Builder::new()
                     .name("tessera-log".into())
                     .spawn(move || {
+                        // Two buffers trade places: the one just written out goes back, emptied
+                        // but with its capacity, so appending a line seldom allocates.
+                        let mut chunk: Vec<u8> = Vec::with_capacity(FLUSH_AT);
                         loop {
-                            let chunk = {
+                            {
                                 let mut buf = s.buf.lock();
                                 if buf.is_empty() {
                                     s.wake.wait_for(&mut buf, FLUSH_EVERY);
                                 }
-                                std::mem::take(&mut *buf)
-                            };
+                                std::mem::swap(&mut *buf, &mut chunk);
+                            }
                             if !chunk.is_empty() {
                                 let mut err = std::io::stderr().lock();
                                 let _ = err.write_all(&chunk);
                                 let _ = err.flush();
+                                chunk.clear();
                             }
                             std::thread::sleep(FLUSH_EVERY / 5);
                         }
@@ -75,18 +79,18 @@ impl BufferedStderr {
     }
 }
 
-/// One log event's writer.
-pub struct LineWriter {
-    shared: Arc<Shared>,
+/// One log event's writer (borrowing the shared buffer: no reference count touched per line).
+pub struct LineWriter<'a> {
+    shared: &'a Shared,
 }
 
-impl std::fmt::Debug for LineWriter {
+impl std::fmt::Debug for LineWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LineWriter")
     }
 }
 
-impl Write for LineWriter {
+impl Write for LineWriter<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let mut buf = self.shared.buf.lock();
         buf.extend_from_slice(data);
@@ -102,11 +106,11 @@ impl Write for LineWriter {
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BufferedStderr {
-    type Writer = LineWriter;
+    type Writer = LineWriter<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
         LineWriter {
-            shared: self.shared.clone(),
+            shared: &self.shared,
         }
     }
 }
