@@ -2,7 +2,7 @@
 //! does nothing else (no client authentication, no form parsing, no registry, no log, no
 //! metrics). Under the same load as the token endpoint it shows the ceiling for any signed token
 //! on this machine with this load generator: what a token endpoint could reach if all its own
-//! work cost nothing. `bench/ceiling-bench.sh` runs it next to Tessera.
+//! work cost nothing. `bench/token-bench.sh ceiling` runs it next to Tessera.
 //!
 //! usage: `sign_only hyper|hyper-per-core|minimal PORT`
 //! - `hyper`: hyper's HTTP/1.1 on a multi-threaded Tokio runtime, the stack Tessera serves with.
