@@ -5,8 +5,11 @@
 //! work cost nothing. `bench/token-bench.sh ceiling` runs it next to Tessera.
 //!
 //! usage: `sign_only hyper|hyper-per-core|minimal PORT`
-//! - `hyper`: hyper's HTTP/1.1 on a multi-threaded Tokio runtime, the stack Tessera serves with.
-//! - `hyper-per-core`: the same hyper, on one current-thread runtime per core.
+//! - `hyper`: hyper's HTTP/1.1 on a multi-threaded Tokio runtime (as Tessera with
+//!   `http.threading = "shared"`).
+//! - `hyper-per-core`: the same hyper, on one current-thread runtime per core (as Tessera by
+//!   default, except that here each thread accepts for itself rather than being handed
+//!   connections).
 //! - `minimal`: one current-thread runtime per core and just enough HTTP/1.1 for keep-alive
 //!   requests with a `Content-Length` body: the least any HTTP server could do per request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
