@@ -1,7 +1,7 @@
 //! Private keys that sign: generated, loaded from PKCS#8, PEM or a private JWK, or an HMAC secret.
 
 use crate::der::{read_integer_sequence, write_integer_sequence};
-use crate::jws::{Header, b64_decode, b64_encode};
+use crate::jws::{Header, append_b64, b64_decode, b64_encode};
 use crate::{Algorithm, JoseError, Jwk, VerifyingKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -310,14 +310,15 @@ impl SigningKey {
         payload: &[u8],
     ) -> Result<String, JoseError> {
         let payload_len = base64::encoded_len(payload.len(), false).unwrap_or(0);
-        let mut out = String::with_capacity(header_b64.len() + payload_len + 100);
-        out.push_str(header_b64);
-        out.push('.');
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(payload, &mut out);
-        let sig = self.sign(out.as_bytes())?;
-        out.push('.');
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&sig, &mut out);
-        Ok(out)
+        let mut out = Vec::with_capacity(header_b64.len() + payload_len + 700);
+        out.extend_from_slice(header_b64.as_bytes());
+        out.push(b'.');
+        append_b64(&mut out, payload);
+        let sig = self.sign(&out)?;
+        out.push(b'.');
+        append_b64(&mut out, &sig);
+        // base64url and the caller's (base64url) header: ASCII, so this never fails.
+        String::from_utf8(out).map_err(|_| JoseError::SigningFailed)
     }
 
     /// The base64url header `{"alg", "typ", "kid"}` this key signs under.

@@ -32,6 +32,10 @@ pub fn form_urlencode(value: &str) -> String {
 
 /// Decodes one form-urlencoded value (`+` is a space, `%XX` a byte; the result must be UTF-8).
 pub fn form_urldecode(value: &str) -> Result<String, BasicError> {
+    if !value.contains(['+', '%']) {
+        // Nothing encoded (the usual generated id and secret): the value as it is.
+        return Ok(value.to_owned());
+    }
     let spaced = value.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()

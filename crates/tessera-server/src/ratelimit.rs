@@ -39,9 +39,15 @@ impl FailureLimiter {
         }
     }
 
+    /// Whether any key is blocked: while none is, [`check`](Self::check) answers `None` for
+    /// every key, so a caller may skip building one.
+    pub fn blocks_any(&self) -> bool {
+        self.blocked_count.load(Ordering::Relaxed) > 0
+    }
+
     /// Seconds to wait when `key` is blocked now.
     pub fn check(&self, key: &str) -> Option<u64> {
-        if self.blocked_count.load(Ordering::Relaxed) == 0 {
+        if !self.blocks_any() {
             return None;
         }
         let now = Instant::now();

@@ -177,12 +177,15 @@ pub async fn authenticate(
         )
     })?;
     let id = presented.client_id().to_owned();
-    let addr = remote.to_string();
-    if let Some(wait) = state
-        .failures_by_client
-        .check(&id)
-        .or_else(|| state.failures_by_address.check(&addr))
-    {
+    // The address as the limiter and the audit log key it: written out only when needed.
+    let addr = || remote.to_string();
+    let by_address = &state.failures_by_address;
+    if let Some(wait) = state.failures_by_client.check(&id).or_else(|| {
+        by_address
+            .blocks_any()
+            .then(|| by_address.check(&addr()))
+            .flatten()
+    }) {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
         return Err(with_log_detail(
             state,
@@ -196,6 +199,7 @@ pub async fn authenticate(
         Err(Failure::Store(e)) => Err(e.into()),
         Err(Failure::Refused { reason, public }) => {
             metrics::counter!("tessera_client_auth_failures_total").increment(1);
+            let addr = addr();
             state.audit(AuditEvent {
                 id: 0,
                 at: now(),
