@@ -203,14 +203,6 @@ impl Gateway {
     }
 }
 
-/// How many threads serve the proxy listener: one per core, or one runtime for all.
-pub(crate) fn serving_threads(threading: Threading) -> usize {
-    match threading {
-        Threading::PerCore => tessera_serve::cores(),
-        Threading::Shared => 1,
-    }
-}
-
 /// Serves the proxy listener on one thread per core, each with its own single-threaded Tokio
 /// runtime, as nginx runs one worker per core: a connection, its requests and the upstream
 /// connections they use (each thread has its own pool, see [`crate::upstream::HttpClients`]) stay
@@ -223,7 +215,7 @@ fn start_serving_threads(
 ) -> std::io::Result<ServingThreads> {
     let (shared, builder, graceful) = (Arc::clone(shared), builder.clone(), Arc::clone(graceful));
     ServingThreads::start(
-        serving_threads(Threading::PerCore),
+        Threading::PerCore.serving_threads(),
         "tessera-gw",
         crate::upstream::set_serving_thread,
         move |stream, peer, open| {

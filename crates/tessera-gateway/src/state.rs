@@ -104,7 +104,7 @@ impl State {
             {
                 Some(c) => c.clone(),
                 None => key
-                    .clients(crate::server::serving_threads(cfg.gateway.threading))
+                    .clients(cfg.gateway.threading.serving_threads())
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
             clients.insert(key, client.clone());

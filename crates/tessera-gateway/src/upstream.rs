@@ -18,7 +18,7 @@ use std::time::Duration;
 /// The pooled client of one transport setting.
 pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 
-/// One pooled client per serving thread (see `server::spawn_serving_threads`): a connection's
+/// One pooled client per serving thread (see `server::start_serving_threads`): a connection's
 /// task runs on the runtime of the thread that opened it, so each thread keeps to its own pool.
 #[derive(Clone)]
 pub(crate) struct HttpClients {

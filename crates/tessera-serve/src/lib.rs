@@ -11,7 +11,9 @@
 //! `bench/README.md`).
 
 mod accept;
+mod threading;
 mod threads;
 
 pub use accept::accept_next;
+pub use threading::Threading;
 pub use threads::{OpenConnection, ServingThreads, cores};

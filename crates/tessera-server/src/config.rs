@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use tessera_jose::Algorithm;
 use tessera_proto::TokenFormat;
+pub use tessera_serve::Threading;
 
 /// All of the server's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -381,20 +382,9 @@ pub struct HttpConfig {
     pub shutdown_grace_secs: u64,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run). Default false.
     pub trust_forwarded_for: bool,
-    /// How connections are served. Default `per_core`.
+    /// How connections are served. Default `per_core`; `shared` is the runtime that also runs
+    /// the background tasks.
     pub threading: Threading,
-}
-
-/// How the listener's connections are served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Threading {
-    /// One thread per core, each with its own single-threaded runtime; a connection and its
-    /// requests stay on one thread. The most tokens per second.
-    #[default]
-    PerCore,
-    /// Every connection on the one work-stealing runtime that also runs the background tasks.
-    Shared,
 }
 
 impl Default for HttpConfig {

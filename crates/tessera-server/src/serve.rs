@@ -58,7 +58,7 @@ pub(crate) async fn serve(
         Threading::PerCore => {
             let (conn, graceful) = (Arc::clone(&conn), Arc::clone(&graceful));
             Some(ServingThreads::start(
-                tessera_serve::cores(),
+                threading.serving_threads(),
                 "tessera-http",
                 |_| {},
                 move |stream, peer, open| conn.serve(stream, peer, &graceful, open),

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tessera_client::config::SecretRef;
+pub use tessera_serve::Threading;
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -88,23 +89,10 @@ pub struct ServerConfig {
     /// How long a client may take to send a request head (default 30 s).
     #[serde(default = "default_header_read_timeout", with = "duration")]
     pub header_read_timeout: Duration,
-    /// How proxy connections are served (default `per_core`). Changing it needs a restart.
+    /// How proxy connections are served (default `per_core`): per core, each serving thread
+    /// has its own upstream pool; `shared` has one pool for all. Changing it needs a restart.
     #[serde(default)]
     pub threading: Threading,
-}
-
-/// How the proxy listener's connections are served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Threading {
-    /// One thread per core, each with its own runtime and upstream pool; each connection stays
-    /// on one thread (as nginx's workers). The most requests per second.
-    #[default]
-    PerCore,
-    /// All connections on one work-stealing runtime with one upstream pool: about 10 % fewer
-    /// requests per second on a busy 2-core machine, but a thread the system deschedules
-    /// cannot hold up the connections it serves.
-    Shared,
 }
 
 impl Default for ServerConfig {
