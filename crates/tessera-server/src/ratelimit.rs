@@ -7,19 +7,22 @@
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use parking_lot::Mutex;
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// A limiter of failures keyed by string (client id, or address).
-pub struct FailureLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
-    blocked: Mutex<HashMap<String, Instant>>,
+/// A limiter of failures keyed by `K`: a client id or user name (`String`, the default), or an
+/// address (`IpAddr`, so that checking one costs no formatting).
+pub struct FailureLimiter<K: Hash + Eq + Clone = String> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    blocked: Mutex<HashMap<K, Instant>>,
     blocked_count: AtomicUsize,
 }
 
-impl std::fmt::Debug for FailureLimiter {
+impl<K: Hash + Eq + Clone> std::fmt::Debug for FailureLimiter<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FailureLimiter")
             .field("blocked", &self.blocked_count.load(Ordering::Relaxed))
@@ -27,7 +30,7 @@ impl std::fmt::Debug for FailureLimiter {
     }
 }
 
-impl FailureLimiter {
+impl<K: Hash + Eq + Clone> FailureLimiter<K> {
     /// Allows `per_minute` failures per key per minute, as a burst that refills evenly.
     pub fn per_minute(per_minute: u32) -> Self {
         let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -39,15 +42,13 @@ impl FailureLimiter {
         }
     }
 
-    /// Whether any key is blocked: while none is, [`check`](Self::check) answers `None` for
-    /// every key, so a caller may skip building one.
-    pub fn blocks_any(&self) -> bool {
-        self.blocked_count.load(Ordering::Relaxed) > 0
-    }
-
     /// Seconds to wait when `key` is blocked now.
-    pub fn check(&self, key: &str) -> Option<u64> {
-        if !self.blocks_any() {
+    pub fn check<Q>(&self, key: &Q) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if self.blocked_count.load(Ordering::Relaxed) == 0 {
             return None;
         }
         let now = Instant::now();
@@ -64,8 +65,12 @@ impl FailureLimiter {
     }
 
     /// Counts a failure for `key`; returns the seconds to wait when this failure used up the allowance.
-    pub fn record_failure(&self, key: &str) -> Option<u64> {
-        match self.limiter.check_key(&key.to_owned()) {
+    pub fn record_failure<Q>(&self, key: &Q) -> Option<u64>
+    where
+        Q: ToOwned<Owned = K> + ?Sized,
+    {
+        let key = key.to_owned();
+        match self.limiter.check_key(&key) {
             Ok(()) => None,
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -73,7 +78,7 @@ impl FailureLimiter {
                 let mut map = self.blocked.lock();
                 let now = Instant::now();
                 map.retain(|_, until| *until > now);
-                map.insert(key.to_owned(), now + wait);
+                map.insert(key, now + wait);
                 self.blocked_count.store(map.len(), Ordering::Relaxed);
                 Some(wait.as_secs().max(1))
             }
@@ -104,5 +109,12 @@ mod tests {
         assert!(l.record_failure("a").is_some());
         assert!(l.check("a").is_some());
         assert_eq!(l.check("b"), None);
+        // Addresses as keys, unformatted.
+        let l: FailureLimiter<std::net::IpAddr> = FailureLimiter::per_minute(1);
+        let a = std::net::IpAddr::from([10, 0, 0, 1]);
+        assert!(l.record_failure(&a).is_none());
+        assert!(l.record_failure(&a).is_some());
+        assert!(l.check(&a).is_some());
+        assert_eq!(l.check(&std::net::IpAddr::from([10, 0, 0, 2])), None);
     }
 }

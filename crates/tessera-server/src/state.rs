@@ -36,7 +36,7 @@ pub struct AppState {
     /// Failed authentications per client id.
     pub failures_by_client: FailureLimiter,
     /// Failed authentications per source address.
-    pub failures_by_address: FailureLimiter,
+    pub failures_by_address: FailureLimiter<std::net::IpAddr>,
     /// JWKS fetched from clients' `jwks_uri`.
     pub remote_jwks: RemoteJwks,
     /// Prometheus exposition.

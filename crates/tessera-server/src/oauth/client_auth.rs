@@ -177,15 +177,11 @@ pub async fn authenticate(
         )
     })?;
     let id = presented.client_id().to_owned();
-    // The address as the limiter and the audit log key it: written out only when needed.
-    let addr = || remote.to_string();
-    let by_address = &state.failures_by_address;
-    if let Some(wait) = state.failures_by_client.check(&id).or_else(|| {
-        by_address
-            .blocks_any()
-            .then(|| by_address.check(&addr()))
-            .flatten()
-    }) {
+    if let Some(wait) = state
+        .failures_by_client
+        .check(&id)
+        .or_else(|| state.failures_by_address.check(&remote))
+    {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
         return Err(with_log_detail(
             state,
@@ -199,7 +195,6 @@ pub async fn authenticate(
         Err(Failure::Store(e)) => Err(e.into()),
         Err(Failure::Refused { reason, public }) => {
             metrics::counter!("tessera_client_auth_failures_total").increment(1);
-            let addr = addr();
             state.audit(AuditEvent {
                 id: 0,
                 at: now(),
@@ -210,10 +205,10 @@ pub async fn authenticate(
                 after: Some(
                     serde_json::json!({ "method": presented.method().as_str(), "reason": reason }),
                 ),
-                remote_addr: Some(addr.clone()),
+                remote_addr: Some(remote.to_string()),
             });
             let a = state.failures_by_client.record_failure(&id);
-            let b = state.failures_by_address.record_failure(&addr);
+            let b = state.failures_by_address.record_failure(&remote);
             let err = match a.or(b) {
                 Some(wait) => OAuthError::rate_limited(wait),
                 None => OAuthError::invalid_client(public),
