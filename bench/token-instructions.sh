@@ -3,7 +3,7 @@
 # so a change to the token path can be judged in one run, without the noise of a load test.
 #
 # usage: bench/token-instructions.sh [REQUESTS]     (default 2000)
-# env:   PORT=18333
+# env:   PORT=18333; KEEP=FILE keeps callgrind's output there (for callgrind_annotate)
 # Starts the release `tessera` under `valgrind --tool=callgrind`, collecting only inside the token
 # handler, creates an ES256 client, sends REQUESTS client-credentials requests (Basic) one after
 # another on one keep-alive connection, and prints the instructions per request, in all and in
@@ -44,6 +44,7 @@ for _ in range(n):
     assert r.status == 200, r.status
 PY
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+[ -n "${KEEP:-}" ] && cp "$d/cg.out" "$KEEP"
 # The admin token request above is one more token request inside the collected region.
 callgrind_annotate --inclusive=yes "$d/cg.out" 2>/dev/null | awk -v n="$((n + 1))" '
   /PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }

@@ -11,6 +11,7 @@
 //! `bench/README.md`).
 
 mod accept;
+pub mod batch;
 mod threading;
 mod threads;
 

@@ -78,6 +78,8 @@ impl ServingThreads {
         for index in 0..count.max(1) {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                // Answers held by `batch::hold` go out when the thread runs out of work.
+                .on_thread_park(crate::batch::release)
                 .build()?;
             let (queue, mut handed) = mpsc::unbounded_channel::<Handed>();
             let open = Arc::new(AtomicUsize::new(0));
@@ -88,6 +90,7 @@ impl ServingThreads {
             let handle = std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || {
+                    crate::batch::enable_on_this_thread();
                     on_start(index);
                     drop(on_start);
                     runtime.block_on(async move {

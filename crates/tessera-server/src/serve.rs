@@ -29,7 +29,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
-use tessera_serve::{ServingThreads, accept_next};
+use tessera_serve::{ServingThreads, accept_next, batch};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -177,8 +177,9 @@ async fn respond(
     }
     let timeout = app::request_timeout(&state);
     let http1 = req.version() <= Version::HTTP_11;
+    let token = req.method() == Method::POST && req.uri().path() == TOKEN_PATH;
     let answered = async move {
-        if req.method() == Method::POST && req.uri().path() == TOKEN_PATH {
+        if token {
             let (parts, body) = req.into_parts();
             let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
             let remote = RemoteAddr::resolve(&parts.headers, peer, trust);
@@ -197,6 +198,11 @@ async fn respond(
         Ok(Err(())) => app::panic_response(),
         Err(_) => app::timeout_response(),
     };
+    if token {
+        // Token answers leave together, once the serving thread has signed every token it can
+        // (see `tessera_serve::batch`): one wake-up of the client for many answers.
+        batch::hold().await;
+    }
     if http1 && resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         // The rest of the oversized body is never read, so this connection cannot carry another
         // request; saying so keeps the client from sending its next one on it.
