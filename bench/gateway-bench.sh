@@ -9,6 +9,7 @@
 #        BASE_PORT=18180 (Tessera, upstream, nginx and the gateway use BASE_PORT…BASE_PORT+3)
 #        BUILD_WORKSPACE=dir  build from another checkout or side workspace (binaries in
 #        ${CARGO_TARGET_DIR:-<repo>/target}/release)
+#        BIN=path  use this tessera binary as it is (no build): to compare two builds alternately
 # The upstream is an nginx server block answering 200 with a small JSON body (no upstream work),
 # so the figures are the proxies' own cost. nginx runs 2 workers (one per core) with keep-alive to
 # the upstream; the gateway pools its upstream connections too. Target: gateway >= 60% of nginx's
@@ -37,10 +38,14 @@ need curl curl
 out=$root/bench/out; mkdir -p "$out"
 results=$out/gateway-$(date +%Y%m%d-%H%M%S).txt
 
-echo "building tessera (release)…" >&2
-(cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera)
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/tessera
+if [ -n "${BIN:-}" ]; then
+  bin=$BIN
+else
+  echo "building tessera (release)…" >&2
+  (cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera)
+  target=${CARGO_TARGET_DIR:-$root/target}
+  bin=$target/release/tessera
+fi
 gateway=("$bin" gateway)
 
 work=$(mktemp -d)
