@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 pub const MAX_HELD: usize = 32;
 
 /// The longest the oldest held answer waits before a newly held one releases them all.
-pub const MAX_WAIT: Duration = Duration::from_millis(2);
+pub const MAX_WAIT: Duration = Duration::from_millis(1);
 
 /// The answers held on one thread.
 #[derive(Default)]

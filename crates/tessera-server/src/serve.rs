@@ -28,7 +28,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tessera_serve::{ServingThreads, accept_next, batch};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -39,6 +39,11 @@ const TOKEN_PATH: &str = "/oauth2/token";
 
 /// How long a client may take to send a request's headers (slow-loris protection).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Token answers that took less than this are held to leave with others (`tessera_serve::batch`);
+/// slower ones (an RSA signature, a database write) cost far more than the wake-up that holding
+/// saves, and go at once.
+const HOLD_IF_FASTER_THAN: Duration = Duration::from_micros(200);
 
 /// Serves `listener` until `shutdown` completes; then stops accepting, asks open connections to
 /// close after their current request, and waits for them up to `grace`.
@@ -175,6 +180,7 @@ async fn respond(
             }
         }
     }
+    let started = Instant::now();
     let timeout = app::request_timeout(&state);
     let http1 = req.version() <= Version::HTTP_11;
     let token = req.method() == Method::POST && req.uri().path() == TOKEN_PATH;
@@ -198,7 +204,7 @@ async fn respond(
         Ok(Err(())) => app::panic_response(),
         Err(_) => app::timeout_response(),
     };
-    if token {
+    if token && started.elapsed() < HOLD_IF_FASTER_THAN {
         // Token answers leave together, once the serving thread has signed every token it can
         // (see `tessera_serve::batch`): one wake-up of the client for many answers.
         batch::hold().await;
