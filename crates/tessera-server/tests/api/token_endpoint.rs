@@ -715,6 +715,73 @@ async fn tokens_are_issued_over_http2_as_over_http1() {
     );
 }
 
+/// Token answers are held on their serving thread to leave together (`tessera_serve::batch`);
+/// every one of them must still leave: 40 requests at once, half multiplexed on one HTTP/2
+/// connection and half over HTTP/1.1 connections, and 5 requests pipelined on one HTTP/1.1
+/// connection, are all answered (a batch never released would time out here).
+#[tokio::test]
+async fn token_requests_at_once_are_all_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let secret = app.register_client(ClientSpec::new("many")).await;
+    let auth = tessera_proto::basic::encode("many", &secret);
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let h1 = reqwest::Client::new();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let client = if i % 2 == 0 { h2.clone() } else { h1.clone() };
+        let (url, auth) = (app.token_url(), auth.clone());
+        set.spawn(async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", auth)
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .unwrap();
+            (r.version(), r.status().as_u16())
+        });
+    }
+    let all = tokio::time::timeout(std::time::Duration::from_secs(30), set.join_all())
+        .await
+        .expect("every answer leaves");
+    assert!(all.iter().all(|(_, status)| *status == 200), "{all:?}");
+    let over_h2 = all
+        .iter()
+        .filter(|(v, _)| *v == reqwest::Version::HTTP_2)
+        .count();
+    assert_eq!(over_h2, 20);
+
+    let body = "grant_type=client_credentials";
+    let one = format!(
+        "POST /oauth2/token HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(one.repeat(5).as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let read_five = async {
+        let mut buf = [0u8; 16384];
+        while String::from_utf8_lossy(&got)
+            .matches("HTTP/1.1 200")
+            .count()
+            < 5
+        {
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed after {got:?}");
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read_five)
+        .await
+        .expect("every pipelined answer leaves");
+}
+
 /// `http.threading = "shared"` serves every connection on the main runtime: tokens, errors and
 /// the admin API answer as with the default one thread per core.
 #[tokio::test]
