@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
 struct Server {
     child: Child,
     addr: String,
@@ -36,14 +38,8 @@ impl Server {
             }
         });
         let line = wait_for(&log, |l| l.starts_with("Tessera is serving"));
-        let addr = line
-            .split(" on http://")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .to_owned();
+        let (_, addr) = support::serving(&line).unwrap();
+        let addr = addr.to_owned();
         Server { child, addr, log }
     }
 

@@ -41,12 +41,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             path.display()
         );
     }
-    eprintln!(
-        "Tessera is serving {} on http://{} (token endpoint {}).",
-        state.issuer,
-        app.local_addr(),
-        state.token_endpoint
-    );
+    let listening = format!("http://{}", app.local_addr());
+    if state.issuer == listening {
+        eprintln!(
+            "Tessera is serving {listening} (token endpoint {}).",
+            state.token_endpoint
+        );
+    } else {
+        eprintln!(
+            "Tessera is serving issuer {} on {listening} (token endpoint {}).",
+            state.issuer, state.token_endpoint
+        );
+    }
     app.run().await?;
     tracing::info!("stopped");
     Ok(())

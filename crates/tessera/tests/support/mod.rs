@@ -33,9 +33,15 @@ impl Run {
 }
 
 /// The issuer and the listening address (`host:port`) of the line `tessera serve` writes once it
-/// serves: `Tessera is serving ISSUER on http://ADDR (token endpoint …).`; `None` for other lines.
+/// serves: `Tessera is serving http://ADDR (token endpoint …).` when the issuer is that address,
+/// else `Tessera is serving issuer ISSUER on http://ADDR (token endpoint …).`; `None` for other
+/// lines.
 pub(crate) fn serving(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix("Tessera is serving ")?;
-    let (issuer, after) = rest.split_once(" on http://")?;
-    Some((issuer, after.split(' ').next()?))
+    if let Some(rest) = rest.strip_prefix("issuer ") {
+        let (issuer, after) = rest.split_once(" on http://")?;
+        return Some((issuer, after.split(' ').next()?));
+    }
+    let url = rest.split(' ').next()?;
+    Some((url, url.strip_prefix("http://")?))
 }
