@@ -14,7 +14,7 @@
 //! [`MAX_WAIT`]: holding never adds more than the time the thread spends on the requests already
 //! in front of it, bounded. On any other thread [`hold`] returns at once.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -26,27 +26,27 @@ pub const MAX_HELD: usize = 32;
 /// The longest the oldest held answer waits before a newly held one releases them all.
 pub const MAX_WAIT: Duration = Duration::from_millis(1);
 
-/// The answers held on one thread.
+/// The answers held on one thread, and whether it holds any.
 #[derive(Default)]
 struct Held {
+    /// Whether this thread releases held answers when it runs out of work (set by the serving
+    /// threads; on any other thread holding would never end, so it does not happen).
+    enabled: bool,
+    /// Counts releases: a held answer goes once the count has moved past the one it saw.
+    releases: u64,
     wakers: Vec<Waker>,
     /// When the oldest held answer was held.
     since: Option<Instant>,
 }
 
 thread_local! {
-    /// Whether this thread releases held answers when it runs out of work (set by the serving
-    /// threads; on any other thread holding would never end, so it does not happen).
-    static ENABLED: Cell<bool> = const { Cell::new(false) };
-    /// Counts releases: a held answer goes once the count has moved past the one it saw.
-    static RELEASES: Cell<u64> = const { Cell::new(0) };
     static HELD: RefCell<Held> = RefCell::new(Held::default());
 }
 
 /// Makes the current thread one that holds answers; it must call [`release`] whenever it is
 /// about to sleep (Tokio's `on_thread_park` on a current-thread runtime).
 pub(crate) fn enable_on_this_thread() {
-    ENABLED.with(|e| e.set(true));
+    HELD.with(|h| h.borrow_mut().enabled = true);
 }
 
 /// Lets every answer held on this thread go.
@@ -54,9 +54,9 @@ pub fn release() {
     let wakers = HELD.with(|h| {
         let mut h = h.borrow_mut();
         h.since = None;
+        h.releases = h.releases.wrapping_add(1);
         std::mem::take(&mut h.wakers)
     });
-    RELEASES.with(|r| r.set(r.get().wrapping_add(1)));
     for w in wakers {
         w.wake();
     }
@@ -80,42 +80,46 @@ impl Future for Hold {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let releases = RELEASES.with(Cell::get);
-        match self.seen {
-            Some(seen) if seen != releases => return Poll::Ready(()),
-            Some(_) => {
+        let seen = self.seen;
+        // Which release this answer now waits for (`None`: it goes), and whether the batch is
+        // full or old enough to be released now, this answer with it.
+        let (waits_for, release_all) = HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(seen) = seen {
+                if seen != h.releases {
+                    return (None, false);
+                }
                 // Polled again before a release (woken by something else): keep waiting.
-                HELD.with(|h| {
-                    let mut h = h.borrow_mut();
-                    if !h.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                        h.wakers.push(cx.waker().clone());
-                    }
-                });
-                return Poll::Pending;
+                if !h.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    h.wakers.push(cx.waker().clone());
+                }
+                return (Some(seen), false);
             }
-            None => {}
-        }
-        if !ENABLED.with(Cell::get) {
-            return Poll::Ready(());
-        }
-        let now = Instant::now();
-        let full = HELD.with(|h| {
-            let h = h.borrow();
-            h.wakers.len() >= MAX_HELD
+            if !h.enabled {
+                return (None, false);
+            }
+            let now = Instant::now();
+            if h.wakers.len() >= MAX_HELD
                 || h.since
                     .is_some_and(|s| now.saturating_duration_since(s) >= MAX_WAIT)
-        });
-        if full {
-            release();
-            return Poll::Ready(());
-        }
-        HELD.with(|h| {
-            let mut h = h.borrow_mut();
+            {
+                return (None, true);
+            }
             h.since.get_or_insert(now);
             h.wakers.push(cx.waker().clone());
+            (Some(h.releases), false)
         });
-        self.seen = Some(releases);
-        Poll::Pending
+        if release_all {
+            // After the borrow above ends: `release` takes the same cell.
+            release();
+        }
+        match waits_for {
+            Some(r) => {
+                self.seen = Some(r);
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
     }
 }
 
