@@ -28,8 +28,8 @@ use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
-use tessera_serve::{ServingThreads, accept_next, batch};
+use std::time::Duration;
+use tessera_serve::{ServingThreads, accept_next};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -39,11 +39,6 @@ const TOKEN_PATH: &str = "/oauth2/token";
 
 /// How long a client may take to send a request's headers (slow-loris protection).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Token answers that took less than this are held to leave with others (`tessera_serve::batch`);
-/// slower ones (an RSA signature, a database write) cost far more than the wake-up that holding
-/// saves, and go at once.
-const HOLD_IF_FASTER_THAN: Duration = Duration::from_micros(200);
 
 /// Serves `listener` until `shutdown` completes; then stops accepting, asks open connections to
 /// close after their current request, and waits for them up to `grace`.
@@ -180,12 +175,10 @@ async fn respond(
             }
         }
     }
-    let started = Instant::now();
     let timeout = app::request_timeout(&state);
     let http1 = req.version() <= Version::HTTP_11;
-    let token = req.method() == Method::POST && req.uri().path() == TOKEN_PATH;
     let answered = async move {
-        if token {
+        if req.method() == Method::POST && req.uri().path() == TOKEN_PATH {
             let (parts, body) = req.into_parts();
             let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
             let remote = RemoteAddr::resolve(&parts.headers, peer, trust);
@@ -204,11 +197,6 @@ async fn respond(
         Ok(Err(())) => app::panic_response(),
         Err(_) => app::timeout_response(),
     };
-    if token && started.elapsed() < HOLD_IF_FASTER_THAN {
-        // Token answers leave together, once the serving thread has signed every token it can
-        // (see `tessera_serve::batch`): one wake-up of the client for many answers.
-        batch::hold().await;
-    }
     if http1 && resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         // The rest of the oversized body is never read, so this connection cannot carry another
         // request; saying so keeps the client from sending its next one on it.
