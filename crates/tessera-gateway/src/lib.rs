@@ -36,7 +36,6 @@ pub mod config;
 mod headers;
 mod health;
 mod inbound;
-pub mod logging;
 pub mod metrics;
 mod oauth2;
 mod proxy;

@@ -10,29 +10,17 @@ use crate::state::State;
 use std::path::Path;
 
 /// What [`run`] does besides serving.
+#[derive(Debug)]
 pub struct RunOptions {
-    /// Install the log subscriber ([`crate::logging::init`]) from the file's `[log]` section;
-    /// false when the caller set up logging itself.
+    /// Install the log subscriber (`tessera_log::init`) from the file's `[log]` section, and
+    /// write out its buffered lines before returning; false when the caller set up logging
+    /// itself.
     pub init_logging: bool,
-    /// Where that subscriber writes; stderr, a line at a time, when `None`.
-    pub log_writer: Option<crate::logging::BoxMakeWriter>,
-}
-
-impl std::fmt::Debug for RunOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions")
-            .field("init_logging", &self.init_logging)
-            .field("log_writer", &self.log_writer.as_ref().map(|_| "custom"))
-            .finish()
-    }
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self {
-            init_logging: true,
-            log_writer: None,
-        }
+        Self { init_logging: true }
     }
 }
 
@@ -41,11 +29,17 @@ impl Default for RunOptions {
 pub async fn run(path: &Path, options: RunOptions) -> anyhow::Result<()> {
     let loaded = GatewayConfig::load(path)?;
     if options.init_logging {
-        match options.log_writer {
-            Some(w) => crate::logging::init_with_writer(&loaded.config.log, w),
-            None => crate::logging::init(&loaded.config.log),
-        }
+        tessera_log::init(&loaded.config.log.level, loaded.config.log.format);
     }
+    let result = serve(path, loaded).await;
+    if options.init_logging {
+        tessera_log::flush();
+    }
+    result
+}
+
+/// Serves the loaded configuration until SIGTERM or SIGINT.
+async fn serve(path: &Path, loaded: crate::config::LoadedConfig) -> anyhow::Result<()> {
     let prometheus = crate::metrics::install_recorder();
     let routes = loaded.config.routes.len();
     let upstreams = loaded.config.upstreams.len();

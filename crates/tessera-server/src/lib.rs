@@ -14,7 +14,6 @@ pub mod fsutil;
 pub mod health;
 pub mod issue;
 pub mod keyring;
-pub mod logwriter;
 pub mod model;
 pub mod net;
 pub mod oauth;

@@ -1,31 +1,7 @@
-//! Logs and metrics set-up.
+//! Metrics set-up (logs: `tessera_log`).
 
-use crate::config::{LogConfig, LogFormat};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
-use tracing_subscriber::EnvFilter;
-
-/// Installs the global log subscriber: text or JSON lines on stderr, filtered by `RUST_LOG` or the
-/// configured level. Calling it twice is harmless.
-pub fn init_logging(cfg: &LogConfig) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&cfg.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    use std::io::IsTerminal as _;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(crate::logwriter::BufferedStderr::global());
-    let _ = match cfg.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
-}
-
-/// Writes out buffered log lines; call before the process exits.
-pub fn flush_logs() {
-    crate::logwriter::BufferedStderr::global().flush_now();
-}
 
 static METRICS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

@@ -22,14 +22,7 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
-    // Log lines (one access line per request) go through the server's buffered stderr: formatted
-    // on the request path, written by a background thread every 50 ms.
-    let log = tessera_server::logwriter::BufferedStderr::global();
-    let options = tessera_gateway::RunOptions {
-        log_writer: Some(tessera_gateway::logging::BoxMakeWriter::new(log.clone())),
-        ..tessera_gateway::RunOptions::default()
-    };
-    let result = tessera_gateway::run(&args.config, options).await;
-    log.flush_now();
-    result
+    // Log lines (one access line per request) are formatted on the request path and written by
+    // a background thread every 50 ms (`tessera_log`); `run` writes out the rest before it returns.
+    tessera_gateway::run(&args.config, tessera_gateway::RunOptions::default()).await
 }

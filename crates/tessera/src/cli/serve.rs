@@ -16,13 +16,13 @@ pub(crate) struct ServeArgs {
 /// Runs the server until SIGTERM or SIGINT.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let result = serve(args).await;
-    tessera_server::telemetry::flush_logs();
+    tessera_log::flush();
     result
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    tessera_server::telemetry::init_logging(&config.log);
+    tessera_log::init(&config.log.level, config.log.format);
     let app = Application::build(config).await?;
     let state = app.state();
     tracing::info!(
