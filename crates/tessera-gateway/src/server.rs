@@ -188,17 +188,7 @@ impl Gateway {
         if let Some(a) = admin_loop {
             let _ = a.await;
         }
-        let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
-        let grace = self.shared.shutdown_grace;
-        tokio::select! {
-            () = graceful.shutdown() => tracing::info!("all connections closed"),
-            () = tokio::time::sleep(grace) => {
-                tracing::warn!(grace_s = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
-            }
-        }
-        if let Some(t) = threads {
-            t.exit().await;
-        }
+        tessera_serve::drain(graceful, self.shared.shutdown_grace, threads).await;
         Ok(())
     }
 }

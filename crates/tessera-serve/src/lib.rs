@@ -8,14 +8,16 @@
 //! no task moves between cores. On a busy two-core machine, a server that only signs a token per
 //! request answered 32–45 % more requests per second this way than on one work-stealing runtime;
 //! Tessera's token endpoint, with more work of its own per request, 3 % more (see
-//! `bench/README.md`). [`batch`] holds answers on a serving thread until it runs out of work, so
+//! `bench/README.md`). [`drain`] ends a graceful shutdown. [`batch`] holds answers on a serving thread until it runs out of work, so
 //! that they leave together and wake their clients once per batch.
 
 mod accept;
 pub mod batch;
+mod drain;
 mod threading;
 mod threads;
 
 pub use accept::accept_next;
+pub use drain::drain;
 pub use threading::Threading;
 pub use threads::{OpenConnection, ServingThreads, cores};

@@ -90,20 +90,7 @@ pub(crate) async fn serve(
         // Every thread drops its handle on the tracker, so it can be taken out of the Arc.
         t.stop_accepting().await;
     }
-    match Arc::try_unwrap(graceful) {
-        Ok(graceful) => {
-            tokio::select! {
-                () = graceful.shutdown() => {}
-                () = tokio::time::sleep(grace) => {
-                    tracing::warn!("grace period over; closing remaining connections");
-                }
-            }
-        }
-        Err(_) => tracing::error!("connections still being handed out; not waiting for them"),
-    }
-    if let Some(t) = threads {
-        t.exit().await;
-    }
+    tessera_serve::drain(graceful, grace, threads).await;
     Ok(())
 }
 
