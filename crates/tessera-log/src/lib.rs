@@ -16,7 +16,7 @@ mod time;
 mod writer;
 
 pub use json::JsonLine;
-pub use text::TextLine;
+pub use text::{TextFields, TextLine};
 pub use writer::BufferedStderr;
 
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,10 @@ pub fn init(level: &str, format: Format) {
             .fmt_fields(JsonFields::new())
             .event_format(JsonLine)
             .try_init(),
-        Format::Text => builder.event_format(TextLine).try_init(),
+        Format::Text => builder
+            .fmt_fields(TextFields)
+            .event_format(TextLine)
+            .try_init(),
     };
 }
 

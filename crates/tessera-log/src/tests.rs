@@ -92,6 +92,7 @@ fn both(json: bool) -> (String, String) {
         let s = tracing_subscriber::fmt()
             .with_writer(ours.clone())
             .with_ansi(false)
+            .fmt_fields(TextFields)
             .event_format(TextLine)
             .finish();
         tracing::subscriber::with_default(s, events);
@@ -169,6 +170,8 @@ fn no_value_can_break_a_line_or_reach_the_terminal() {
         let out = Captured::default();
         let forged = "x\n2026-01-01T00:00:00.000000Z  INFO tessera::token: token issued\u{1b}[2J";
         let log = || {
+            let span = tracing::info_span!("s", display = %forged);
+            let _s = span.enter();
             tracing::info!(target: "t", display = %forged, debug = ?forged, plain = forged, "{forged}");
         };
         if json {
@@ -182,6 +185,7 @@ fn no_value_can_break_a_line_or_reach_the_terminal() {
             let s = tracing_subscriber::fmt()
                 .with_writer(out.clone())
                 .with_ansi(false)
+                .fmt_fields(TextFields)
                 .event_format(TextLine)
                 .finish();
             tracing::subscriber::with_default(s, log);
@@ -194,6 +198,7 @@ fn no_value_can_break_a_line_or_reach_the_terminal() {
             assert_eq!(v["display"], forged);
             assert_eq!(v["plain"], forged);
             assert_eq!(v["message"], forged);
+            assert_eq!(v["span"]["display"], forged);
         }
     }
 }
