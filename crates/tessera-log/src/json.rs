@@ -7,8 +7,8 @@
 //! [`crate::init`] sets up).
 
 use crate::escape;
+use crate::fields::{Fields, Style, error_chain};
 use std::fmt::{self, Write as _};
-use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::fmt::format::Writer;
@@ -37,12 +37,9 @@ where
         w.write_str("\",\"level\":\"")?;
         w.write_str(meta.level().as_str())?;
         w.write_char('"')?;
-        let mut fields = Fields {
-            w: &mut w,
-            result: Ok(()),
-        };
+        let mut fields = Fields::<JsonStyle>::new(&mut w);
         event.record(&mut fields);
-        fields.result?;
+        fields.finish()?;
         w.write_str(",\"target\":")?;
         string(&mut w, meta.target())?;
         if let Some(innermost) = ctx.event_scope().and_then(|mut scope| scope.next()) {
@@ -90,81 +87,39 @@ fn string(w: &mut Writer<'_>, s: &str) -> fmt::Result {
     w.write_char('"')
 }
 
-/// Writes an event's fields as `,"name":value` members.
-struct Fields<'w, 'a> {
-    w: &'w mut Writer<'a>,
-    result: fmt::Result,
-}
+/// Fields in JSON lines: `,"name":value` members; strings, `Debug` values and errors as JSON
+/// strings; floats as numbers (`null` when not finite, which JSON cannot write).
+struct JsonStyle;
 
-impl Fields<'_, '_> {
-    /// Starts a member (`,"name":`); `false` when the field is skipped (metadata of a `log`
-    /// record, already in the line) or an earlier write failed.
-    fn start(&mut self, field: &Field) -> bool {
-        let name = field.name();
-        if self.result.is_err() || name.starts_with("log.") {
-            return false;
-        }
-        let name = name.strip_prefix("r#").unwrap_or(name);
-        self.result = self
-            .w
-            .write_char(',')
-            .and_then(|()| string(self.w, name))
-            .and_then(|()| self.w.write_char(':'));
-        self.result.is_ok()
+impl Style for JsonStyle {
+    fn start(w: &mut Writer<'_>, name: &str, _first: bool) -> fmt::Result {
+        // The line's own members come first, so every field follows a comma.
+        w.write_char(',')?;
+        string(w, name)?;
+        w.write_char(':')
     }
 
-    fn raw(&mut self, field: &Field, text: &str) {
-        if self.start(field) {
-            self.result = self.w.write_str(text);
-        }
+    fn string(w: &mut Writer<'_>, value: &str, _message: bool) -> fmt::Result {
+        string(w, value)
     }
-}
 
-impl Visit for Fields<'_, '_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if self.start(field) {
-            self.result = string(self.w, value);
+    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result {
+        w.write_char('"')?;
+        write!(escape::Json(&mut *w), "{value:?}")?;
+        w.write_char('"')
+    }
+
+    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result {
+        if value.is_finite() {
+            write!(w, "{value}")
+        } else {
+            w.write_str("null")
         }
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.start(field) {
-            self.result = self
-                .w
-                .write_char('"')
-                .and_then(|()| write!(escape::Json(&mut *self.w), "{value:?}"))
-                .and_then(|()| self.w.write_char('"'));
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.raw(field, itoa::Buffer::new().format(value));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.raw(field, itoa::Buffer::new().format(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.raw(field, if value { "true" } else { "false" });
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        if !value.is_finite() {
-            // JSON has no NaN or infinity.
-            self.raw(field, "null");
-        } else if self.start(field) {
-            self.result = write!(self.w, "{value}");
-        }
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if self.start(field) {
-            self.result = self
-                .w
-                .write_char('"')
-                .and_then(|()| crate::write_error_chain(&mut escape::Json(&mut *self.w), value))
-                .and_then(|()| self.w.write_char('"'));
-        }
+    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
+        w.write_char('"')?;
+        error_chain(&mut escape::Json(&mut *w), value)?;
+        w.write_char('"')
     }
 }

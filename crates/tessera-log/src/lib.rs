@@ -10,6 +10,7 @@
 //! terminal.
 
 mod escape;
+mod fields;
 mod json;
 mod text;
 mod time;
@@ -20,8 +21,11 @@ pub use text::{TextFields, TextLine};
 pub use writer::BufferedStderr;
 
 use serde::{Deserialize, Serialize};
+use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The log line format (`log.format` in the server's and the gateway's configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -43,39 +47,32 @@ pub fn init(level: &str, format: Format) {
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal as _;
+    let ansi = std::io::stderr().is_terminal();
+    let _ = dispatch(filter, format, ansi, BufferedStderr::global()).try_init();
+}
+
+/// The subscriber [`init`] installs, writing `format` lines through `writer` (escape sequences
+/// only when `ansi`).
+fn dispatch<W>(filter: EnvFilter, format: Format, ansi: bool, writer: W) -> Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(BufferedStderr::global());
-    let _ = match format {
+        .with_ansi(ansi)
+        .with_writer(writer);
+    match format {
         Format::Json => builder
             .fmt_fields(JsonFields::new())
             .event_format(JsonLine)
-            .try_init(),
-        Format::Text => builder
-            .fmt_fields(TextFields)
-            .event_format(TextLine)
-            .try_init(),
-    };
+            .into(),
+        Format::Text => builder.fmt_fields(TextFields).event_format(TextLine).into(),
+    }
 }
 
 /// Writes out the log lines still buffered; call before the process exits.
 pub fn flush() {
     BufferedStderr::global().flush_now();
-}
-
-/// An error and its sources, `: `-separated.
-fn write_error_chain(
-    w: &mut impl std::fmt::Write,
-    error: &(dyn std::error::Error + 'static),
-) -> std::fmt::Result {
-    write!(w, "{error}")?;
-    let mut source = error.source();
-    while let Some(s) = source {
-        write!(w, ": {s}")?;
-        source = s.source();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -68,19 +68,19 @@ fn events() {
     tracing::warn!(target: "tessera::keys", "a key expires in {} days", 3);
 }
 
+/// The subscriber `init` installs for `format`, every level enabled, writing into `out`.
+fn ours(format: Format, ansi: bool, out: &Captured) -> Dispatch {
+    dispatch(EnvFilter::new("trace"), format, ansi, out.clone())
+}
+
 /// Lines of `events()` through `format` (ours), and through `tracing_subscriber`'s full or JSON
 /// format, each without the time (compared separately).
 fn both(json: bool) -> (String, String) {
-    let ours = Captured::default();
+    let mine = Captured::default();
     let theirs = Captured::default();
+    let format = if json { Format::Json } else { Format::Text };
+    tracing::dispatcher::with_default(&ours(format, false, &mine), events);
     if json {
-        let s = tracing_subscriber::fmt()
-            .with_writer(ours.clone())
-            .with_ansi(false)
-            .fmt_fields(JsonFields::new())
-            .event_format(JsonLine)
-            .finish();
-        tracing::subscriber::with_default(s, events);
         let s = tracing_subscriber::fmt()
             .with_writer(theirs.clone())
             .with_ansi(false)
@@ -90,19 +90,12 @@ fn both(json: bool) -> (String, String) {
         tracing::subscriber::with_default(s, events);
     } else {
         let s = tracing_subscriber::fmt()
-            .with_writer(ours.clone())
-            .with_ansi(false)
-            .fmt_fields(TextFields)
-            .event_format(TextLine)
-            .finish();
-        tracing::subscriber::with_default(s, events);
-        let s = tracing_subscriber::fmt()
             .with_writer(theirs.clone())
             .with_ansi(false)
             .finish();
         tracing::subscriber::with_default(s, events);
     }
-    (ours.text(), theirs.text())
+    (mine.text(), theirs.text())
 }
 
 /// `2026-11-30T18:50:47.123456Z` at the start of `s`, then the rest.
@@ -174,22 +167,10 @@ fn no_value_can_break_a_line_or_reach_the_terminal() {
             let _s = span.enter();
             tracing::info!(target: "t", display = %forged, debug = ?forged, plain = forged, "{forged}");
         };
-        if json {
-            let s = tracing_subscriber::fmt()
-                .with_writer(out.clone())
-                .fmt_fields(JsonFields::new())
-                .event_format(JsonLine)
-                .finish();
-            tracing::subscriber::with_default(s, log);
-        } else {
-            let s = tracing_subscriber::fmt()
-                .with_writer(out.clone())
-                .with_ansi(false)
-                .fmt_fields(TextFields)
-                .event_format(TextLine)
-                .finish();
-            tracing::subscriber::with_default(s, log);
-        }
+        // Text without colours (the level's would be escapes of our own); JSON with them on,
+        // which must change nothing.
+        let format = if json { Format::Json } else { Format::Text };
+        tracing::dispatcher::with_default(&ours(format, json, &out), log);
         let text = out.text();
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
@@ -206,12 +187,9 @@ fn no_value_can_break_a_line_or_reach_the_terminal() {
 #[test]
 fn the_level_is_coloured_only_for_a_terminal() {
     let out = Captured::default();
-    let s = tracing_subscriber::fmt()
-        .with_writer(out.clone())
-        .with_ansi(true)
-        .event_format(TextLine)
-        .finish();
-    tracing::subscriber::with_default(s, || tracing::error!(target: "t", "down"));
+    tracing::dispatcher::with_default(&ours(Format::Text, true, &out), || {
+        tracing::error!(target: "t", "down");
+    });
     assert!(
         out.text().contains(" \u{1b}[31mERROR\u{1b}[0m t: down"),
         "{}",

@@ -8,8 +8,8 @@
 //! sixth of Tessera's own work per token. Every value is escaped so that none can break the line.
 
 use crate::escape;
+use crate::fields::{Fields, Style, error_chain};
 use std::fmt::{self, Write as _};
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::RecordFields;
@@ -58,13 +58,9 @@ where
         }
         w.write_str(meta.target())?;
         w.write_str(": ")?;
-        let mut fields = Fields {
-            w: &mut w,
-            first: true,
-            result: Ok(()),
-        };
+        let mut fields = Fields::<TextStyle>::new(&mut w);
         event.record(&mut fields);
-        fields.result?;
+        fields.finish()?;
         w.write_char('\n')
     }
 }
@@ -76,13 +72,9 @@ pub struct TextFields;
 
 impl<'writer> FormatFields<'writer> for TextFields {
     fn format_fields<R: RecordFields>(&self, mut w: Writer<'writer>, fields: R) -> fmt::Result {
-        let mut visitor = Fields {
-            w: &mut w,
-            first: true,
-            result: Ok(()),
-        };
+        let mut visitor = Fields::<TextStyle>::new(&mut w);
         fields.record(&mut visitor);
-        visitor.result
+        visitor.finish()
     }
 }
 
@@ -102,79 +94,40 @@ fn write_level(w: &mut Writer<'_>, level: Level) -> fmt::Result {
     }
 }
 
-/// Writes an event's fields: the message bare, others as `name=value`, space-separated.
-struct Fields<'w, 'a> {
-    w: &'w mut Writer<'a>,
-    first: bool,
-    result: fmt::Result,
-}
+/// Fields in text lines: the message bare, others as `name=value`, space-separated; strings
+/// quoted; every value escaped.
+struct TextStyle;
 
-impl Fields<'_, '_> {
-    /// Starts a field: `false` when it is to be skipped (metadata of a `log` record, already in
-    /// the line) or an earlier write failed; otherwise writes the separator and `name=` (nothing
-    /// for the message).
-    fn start(&mut self, field: &Field) -> bool {
-        let name = field.name();
-        if self.result.is_err() || name.starts_with("log.") {
-            return false;
+impl Style for TextStyle {
+    fn start(w: &mut Writer<'_>, name: &str, first: bool) -> fmt::Result {
+        if !first {
+            w.write_char(' ')?;
         }
-        if !self.first {
-            self.result = self.w.write_char(' ');
+        if name == "message" {
+            return Ok(());
         }
-        self.first = false;
-        if name != "message" {
-            let name = name.strip_prefix("r#").unwrap_or(name);
-            self.result = self
-                .result
-                .and_then(|()| self.w.write_str(name))
-                .and_then(|()| self.w.write_char('='));
-        }
-        self.result.is_ok()
+        w.write_str(name)?;
+        w.write_char('=')
     }
 
-    fn number(&mut self, field: &Field, text: &str) {
-        if self.start(field) {
-            self.result = self.w.write_str(text);
+    fn string(w: &mut Writer<'_>, value: &str, message: bool) -> fmt::Result {
+        if message {
+            return escape::Text::bare(w).write_str(value);
         }
-    }
-}
-
-impl Visit for Fields<'_, '_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.start(field) {
-            return;
-        }
-        self.result = if field.name() == "message" {
-            escape::Text::bare(&mut *self.w).write_str(value)
-        } else {
-            self.w
-                .write_char('"')
-                .and_then(|()| escape::Text::quoted(&mut *self.w).write_str(value))
-                .and_then(|()| self.w.write_char('"'))
-        };
+        w.write_char('"')?;
+        escape::Text::quoted(w).write_str(value)?;
+        w.write_char('"')
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.start(field) {
-            self.result = write!(escape::Text::bare(&mut *self.w), "{value:?}");
-        }
+    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result {
+        write!(escape::Text::bare(w), "{value:?}")
     }
 
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.number(field, itoa::Buffer::new().format(value));
+    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result {
+        write!(w, "{value:?}")
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.number(field, itoa::Buffer::new().format(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.number(field, if value { "true" } else { "false" });
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if self.start(field) {
-            self.result = crate::write_error_chain(&mut escape::Text::bare(&mut *self.w), value);
-        }
+    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
+        error_chain(&mut escape::Text::bare(w), value)
     }
 }

@@ -1,0 +1,104 @@
+//! Writing the fields of an event or span, for either line format. What is common lives here:
+//! which fields are written (not the metadata of a `log` record, already in the line), their
+//! names without `r#`, integers and booleans as they are, the first write error kept. How a field
+//! starts and how its values are quoted and escaped is the format's [`Style`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::fmt::format::Writer;
+
+/// How one line format writes fields.
+pub(crate) trait Style {
+    /// Writes what comes before a value: the separator (none when `first`) and the name.
+    fn start(w: &mut Writer<'_>, name: &str, first: bool) -> fmt::Result;
+    /// A string value; `message` for the event's message.
+    fn string(w: &mut Writer<'_>, value: &str, message: bool) -> fmt::Result;
+    /// A value recorded by its `Debug` (a `%` value by its `Display`).
+    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result;
+    /// A float.
+    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result;
+    /// An error and its sources.
+    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result;
+}
+
+/// A visitor writing fields in the style `S`; [`Fields::finish`] gives the first error.
+pub(crate) struct Fields<'w, 'a, S> {
+    w: &'w mut Writer<'a>,
+    first: bool,
+    result: fmt::Result,
+    style: PhantomData<S>,
+}
+
+impl<'w, 'a, S: Style> Fields<'w, 'a, S> {
+    /// Writes into `w`, which has no fields yet.
+    pub(crate) fn new(w: &'w mut Writer<'a>) -> Self {
+        Self {
+            w,
+            first: true,
+            result: Ok(()),
+            style: PhantomData,
+        }
+    }
+
+    /// The outcome of every write.
+    pub(crate) fn finish(self) -> fmt::Result {
+        self.result
+    }
+
+    /// Writes one field, its value by `value`, unless it is skipped or a write already failed.
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'a>) -> fmt::Result) {
+        let name = field.name();
+        if self.result.is_err() || name.starts_with("log.") {
+            return;
+        }
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        self.result = S::start(self.w, name, self.first).and_then(|()| value(self.w));
+        self.first = false;
+    }
+}
+
+impl<S: Style> Visit for Fields<'_, '_, S> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let message = field.name() == "message";
+        self.field(field, |w| S::string(w, value, message));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.field(field, |w| S::debug(w, value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.field(field, |w| w.write_str(if value { "true" } else { "false" }));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.field(field, |w| S::float(w, value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.field(field, |w| S::error(w, value));
+    }
+}
+
+/// An error and its sources, `: `-separated.
+pub(crate) fn error_chain(
+    w: &mut impl std::fmt::Write,
+    error: &(dyn std::error::Error + 'static),
+) -> std::fmt::Result {
+    write!(w, "{error}")?;
+    let mut source = error.source();
+    while let Some(s) = source {
+        write!(w, ": {s}")?;
+        source = s.source();
+    }
+    Ok(())
+}
