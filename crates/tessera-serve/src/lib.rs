@@ -8,8 +8,9 @@
 //! no task moves between cores. On a busy two-core machine, a server that only signs a token per
 //! request answered 32–45 % more requests per second this way than on one work-stealing runtime;
 //! Tessera's token endpoint, with more work of its own per request, 3 % more (see
-//! `bench/README.md`). [`drain`] ends a graceful shutdown. [`batch`] holds answers on a serving thread until it runs out of work, so
-//! that they leave together and wake their clients once per batch.
+//! `bench/README.md`). [`batch`] holds answers on a serving thread until it runs out of work, so
+//! that they leave together and wake their clients once per batch. [`drain`] ends a graceful
+//! shutdown.
 
 mod accept;
 pub mod batch;
