@@ -37,9 +37,14 @@ impl Server {
                 l2.lock().unwrap().push(line);
             }
         });
-        let line = wait_for(&log, |l| l.starts_with("Tessera is serving"));
-        let (_, addr) = support::serving(&line).unwrap();
-        let addr = addr.to_owned();
+        // Text logs: the banner; JSON logs (no banner): the start-up event's `listen`.
+        let line = wait_for(&log, |l| {
+            l.starts_with("Tessera is serving") || l.contains(r#""message":"tessera is serving""#)
+        });
+        let addr = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) => v["listen"].as_str().unwrap().to_owned(),
+            Err(_) => support::serving(&line).unwrap().1.to_owned(),
+        };
         Server { child, addr, log }
     }
 
@@ -172,7 +177,16 @@ fn json_logs_one_line_per_token_request() {
     let refused = wait_for(&server.log, |l| l.contains("token request refused"));
     let v: serde_json::Value = serde_json::from_str(&refused).unwrap();
     assert_eq!(v["outcome"], "invalid_client");
-    assert!(!server.all_log().contains("wrong-secret"));
+    let all = server.all_log();
+    assert!(!all.contains("wrong-secret"));
+    // Nothing else on stderr: the human banner is left out, the credential's path is an event.
+    for line in all.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+    assert!(all.contains("bootstrap admin credential written"), "{all}");
 }
 
 #[test]

@@ -23,6 +23,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     tessera_log::init(&config.log.level, config.log.format);
+    // With JSON logs every line on stderr stays JSON: the events above and below say the same.
+    let banner = config.log.format == tessera_log::Format::Text;
     let app = Application::build(config).await?;
     let state = app.state();
     tracing::info!(
@@ -36,6 +38,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             path = %path.display(),
             "bootstrap admin credential written (readable only by its owner); the tessera CLI uses it by default"
         );
+    }
+    if banner {
+        print_banner(&app);
+    }
+    app.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The lines a person reads on stderr once the server serves (text logs only): where the
+/// bootstrap credential went, and where the server and its token endpoint are.
+fn print_banner(app: &Application) {
+    let state = app.state();
+    if let Some(path) = &app.bootstrap_credentials {
         eprintln!(
             "Bootstrap admin credential written to {} (mode 0600).",
             path.display()
@@ -53,7 +69,4 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             state.issuer, state.token_endpoint
         );
     }
-    app.run().await?;
-    tracing::info!("stopped");
-    Ok(())
 }
