@@ -4,6 +4,7 @@ use clap::Args;
 use std::path::PathBuf;
 use tessera_server::config::Config;
 use tessera_server::startup::Application;
+use tessera_server::state::AppState;
 
 /// Arguments of `tessera serve`.
 #[derive(Debug, Args)]
@@ -23,8 +24,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     tessera_log::init(&config.log.level, config.log.format);
-    // With JSON logs every line on stderr stays JSON: the events above and below say the same.
-    let banner = config.log.format == tessera_log::Format::Text;
     let app = Application::build(config).await?;
     let state = app.state();
     tracing::info!(
@@ -39,8 +38,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "bootstrap admin credential written (readable only by its owner); the tessera CLI uses it by default"
         );
     }
-    if banner {
-        print_banner(&app);
+    // With JSON logs every line on stderr stays JSON: the events above say the same.
+    if state.config.log.format == tessera_log::Format::Text {
+        print_banner(&app, &state);
     }
     app.run().await?;
     tracing::info!("stopped");
@@ -49,8 +49,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The lines a person reads on stderr once the server serves (text logs only): where the
 /// bootstrap credential went, and where the server and its token endpoint are.
-fn print_banner(app: &Application) {
-    let state = app.state();
+fn print_banner(app: &Application, state: &AppState) {
     if let Some(path) = &app.bootstrap_credentials {
         eprintln!(
             "Bootstrap admin credential written to {} (mode 0600).",
