@@ -1,5 +1,6 @@
 //! JOSE for Tessera: JWS compact serialization (RFC 7515), JSON Web Keys (RFC 7517, 7518, 8037)
-//! and JWK thumbprints (RFC 7638), on aws-lc-rs.
+//! and JWK thumbprints (RFC 7638), on aws-lc-rs. ES256 signatures use nonces prepared in batches
+//! (see `es256`), with RustCrypto's `p256` for the arithmetic mod the group order.
 //!
 //! The server signs access tokens and verifies client assertions with it, the token client signs
 //! assertions, and the guard verifies access tokens. Keys are parsed once and reused: signing or
@@ -12,6 +13,7 @@
 mod alg;
 mod der;
 mod error;
+mod es256;
 mod jwk;
 mod jws;
 mod signing;

@@ -1,6 +1,7 @@
 //! Private keys that sign: generated, loaded from PKCS#8, PEM or a private JWK, or an HMAC secret.
 
 use crate::der::{read_integer_sequence, write_integer_sequence};
+use crate::es256::Es256Signer;
 use crate::jws::{Header, append_b64, b64_decode, b64_encode};
 use crate::{Algorithm, JoseError, Jwk, VerifyingKey};
 use aws_lc_rs::encoding::AsDer;
@@ -13,7 +14,8 @@ use std::fmt;
 
 enum Inner {
     Rsa(RsaKeyPair),
-    Ec(EcdsaKeyPair),
+    /// ES256 keys also carry the faster signer of `es256`; ES384 keys sign with aws-lc.
+    Ec(EcdsaKeyPair, Option<Es256Signer>),
     Ed(Ed25519KeyPair),
     Hmac(Box<hmac::Key>, Vec<u8>),
 }
@@ -100,7 +102,12 @@ impl SigningKey {
     /// Loads a PKCS#8 private key for `alg`.
     pub fn from_pkcs8_der(alg: Algorithm, der: &[u8]) -> Result<Self, JoseError> {
         let inner = if let Some(ec) = ec_alg(alg) {
-            Inner::Ec(EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?)
+            let kp = EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?;
+            let es256 = match alg {
+                Algorithm::ES256 => Some(Es256Signer::from_key_pair(&kp)?),
+                _ => None,
+            };
+            Inner::Ec(kp, es256)
         } else if alg.is_rsa() {
             Inner::Rsa(RsaKeyPair::from_pkcs8(der).map_err(rejected)?)
         } else if alg == Algorithm::EdDSA {
@@ -246,7 +253,7 @@ impl SigningKey {
                 jwk.n = Some(b64_encode(ints.first()?));
                 jwk.e = Some(b64_encode(ints.get(1)?));
             }
-            Inner::Ec(kp) => {
+            Inner::Ec(kp, _) => {
                 let point = kp.public_key().as_ref();
                 let len = (point.len().checked_sub(1)?) / 2;
                 jwk.crv = Some(
@@ -293,7 +300,8 @@ impl SigningKey {
                     .map_err(|_| JoseError::SigningFailed)?;
                 Ok(sig)
             }
-            Inner::Ec(kp) => kp
+            Inner::Ec(_, Some(es256)) => es256.sign(message).map(|s| s.to_vec()),
+            Inner::Ec(kp, None) => kp
                 .sign(&SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| JoseError::SigningFailed),

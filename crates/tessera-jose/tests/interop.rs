@@ -71,6 +71,25 @@ fn theirs_verify_with_ours() {
     }
 }
 
+/// ES256 signatures come from Tessera's own signer (nonces prepared in batches): across several
+/// batches, each verifies with RustCrypto's ECDSA, which shares no code with aws-lc.
+#[test]
+fn es256_signatures_verify_with_rustcrypto() {
+    use p256::ecdsa::{Signature, VerifyingKey as TheirKey, signature::Verifier as _};
+    let key = SigningKey::generate(Algorithm::ES256).unwrap();
+    let jwk = key.public_jwk().unwrap();
+    let mut sec1 = vec![4u8];
+    sec1.extend(tessera_jose::b64_decode(jwk.x.as_deref().unwrap()).unwrap());
+    sec1.extend(tessera_jose::b64_decode(jwk.y.as_deref().unwrap()).unwrap());
+    let theirs = TheirKey::from_sec1_bytes(&sec1).unwrap();
+    for i in 0..50 {
+        let message = format!("header.payload-{i}");
+        let sig = Signature::from_slice(&key.sign(message.as_bytes()).unwrap()).unwrap();
+        theirs.verify(message.as_bytes(), &sig).unwrap();
+        assert!(theirs.verify(b"another message", &sig).is_err());
+    }
+}
+
 #[test]
 fn hmac_both_ways() {
     let secret = b"0123456789abcdef0123456789abcdef";
