@@ -162,7 +162,7 @@ impl std::fmt::Debug for StoredKey {
 }
 
 /// A stored opaque access token: only its keyed hash identifies it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredToken {
     /// HMAC of the token.
     pub hash: Vec<u8>,

@@ -35,6 +35,34 @@ impl From<TokenRow> for StoredToken {
     }
 }
 
+/// The row counts of SQLite's multi-row token inserts, largest first: a batch is written as a few
+/// statements of these sizes, so that only these few shapes are prepared and cached.
+const SQLITE_INSERT_ROWS: [usize; 4] = [64, 16, 4, 1];
+
+/// `INSERT INTO opaque_tokens … VALUES (…), …` for `rows` rows (one of [`SQLITE_INSERT_ROWS`]).
+fn sqlite_insert(rows: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        SQLITE_INSERT_ROWS
+            .iter()
+            .map(|&n| {
+                let values: Vec<String> = (0..n)
+                    .map(|r| {
+                        let p: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                        format!("({})", p.join(", "))
+                    })
+                    .collect();
+                (n, format!("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES {}", values.join(", ")))
+            })
+            .collect()
+    });
+    // `rows` is always one of the shapes; were it not, an empty statement fails rather than
+    // binding the wrong number of values.
+    all.iter()
+        .find(|(n, _)| *n == rows)
+        .map_or("", |(_, sql)| sql.as_str())
+}
+
 impl Store {
     /// Inserts opaque tokens in one transaction (one commit for many tokens: group commit).
     pub async fn insert_tokens(&self, tokens: &[StoredToken]) -> Result<(), StoreError> {
@@ -60,12 +88,21 @@ impl Store {
                 })
                 .await
             }
+            // A few multi-row statements in one transaction: each statement is one trip to
+            // SQLite's worker thread, which a statement per row paid for every token.
             Db::Sqlite(_) => on_pool!(self, p => async {
                 let mut tx = p.begin_write().await?;
-                for t in tokens {
-                    sqlx::query("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                        .bind(&t.hash).bind(&t.jti).bind(&t.client_id).bind(&t.sub).bind(&t.scope).bind(&t.aud).bind(t.iat).bind(t.exp).bind(t.revoked).bind(&t.extra)
-                        .execute(&mut *tx).await?;
+                let mut rest = tokens;
+                while !rest.is_empty() {
+                    // The largest shape that fits; the last, one row, always does.
+                    let rows = SQLITE_INSERT_ROWS.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
+                    let (chunk, tail) = rest.split_at(rows);
+                    let mut q = sqlx::query(sqlite_insert(rows));
+                    for t in chunk {
+                        q = q.bind(&t.hash).bind(&t.jti).bind(&t.client_id).bind(&t.sub).bind(&t.scope).bind(&t.aud).bind(t.iat).bind(t.exp).bind(t.revoked).bind(&t.extra);
+                    }
+                    q.execute(&mut *tx).await?;
+                    rest = tail;
                 }
                 tx.commit().await?;
                 Ok(())

@@ -258,6 +258,39 @@ async fn keys_tokens_revocations_assertions_leases_and_audit() {
 
 /// Many writers racing on one small pool: SQLite's lost write races (`SQLITE_BUSY_SNAPSHOT`) are
 /// retried by the store, so every operation succeeds on both backends and each rotation is kept.
+/// A batch of opaque tokens is written whole, whatever its size (SQLite writes it as a few
+/// multi-row statements of 64, 16, 4 and 1 rows), every row with its own values; a batch with a
+/// duplicate writes nothing.
+#[tokio::test]
+async fn token_batches_of_any_size_are_stored_whole() {
+    let token = |i: usize| StoredToken {
+        hash: format!("{i:032}").into_bytes(),
+        jti: format!("jti-{i}"),
+        client_id: format!("c{}", i % 3),
+        sub: format!("s{i}"),
+        scope: format!("core.s{i}.read"),
+        aud: format!("[\"https://api/{i}\"]"),
+        iat: i as i64,
+        exp: 10_000 + i as i64,
+        revoked: i % 2 == 0,
+        extra: format!("{{\"n\":{i}}}"),
+    };
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let batch: Vec<StoredToken> = (0..64 + 2 * 16 + 3 * 4 + 1).map(token).collect();
+        store.insert_tokens(&batch).await.unwrap();
+        for t in &batch {
+            let got = store.get_token(&t.hash).await.unwrap();
+            assert_eq!(got.as_ref(), Some(t), "{b}: token {}", t.jti);
+        }
+        // The last row repeats the first hash: the whole batch is refused, none of it stored.
+        let mut bad: Vec<StoredToken> = (1000..1005).map(token).collect();
+        bad.push(batch[0].clone());
+        assert!(store.insert_tokens(&bad).await.is_err(), "{b}");
+        assert_eq!(store.get_token(&bad[0].hash).await.unwrap(), None, "{b}");
+    }
+}
+
 #[tokio::test]
 async fn racing_writers_all_succeed() {
     for (store, _dir) in backends().await {
