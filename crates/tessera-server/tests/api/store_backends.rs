@@ -272,7 +272,7 @@ async fn token_batches_of_any_size_are_stored_whole() {
         aud: format!("[\"https://api/{i}\"]"),
         iat: i as i64,
         exp: 10_000 + i as i64,
-        revoked: i % 2 == 0,
+        revoked: i.is_multiple_of(2),
         extra: format!("{{\"n\":{i}}}"),
     };
     for (store, _dir) in backends().await {
