@@ -317,8 +317,14 @@ async fn json_output_for_scripts() {
             "opaque",
             "--json",
         ])
-        .await
-        .success();
+        .await;
+    // Scopes without default scopes: a note on stderr, the JSON on stdout untouched.
+    assert!(
+        out.stderr.contains("no default scopes") && out.stderr.contains("--default-scope"),
+        "{}",
+        out.stderr
+    );
+    let out = out.success();
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["client_id"], "a/b c%d+é");
     assert_eq!(v["access_token_format"], "opaque");

@@ -57,6 +57,27 @@ enum ClientCommand {
 }
 
 /// The settings `create` and `update` share.
+/// For a client given scopes but no default scopes: what a token request naming no scope gets.
+/// Newcomers expect the client's scopes there (the issue's rule is the default scopes, which
+/// are empty).
+fn no_default_scope_note(created: &Value) -> Option<String> {
+    let empty = |k: &str| {
+        created
+            .get(k)
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    };
+    if empty("allowed_scopes") || !empty("default_scopes") {
+        return None;
+    }
+    Some(format!(
+        "Note: the client has no default scopes, so a token request that names no scope gets a \
+         token without scopes. Ask for them with scope=…, or set defaults with \
+         `tessera client update {} --default-scope SCOPE`.",
+        s(created, "client_id")
+    ))
+}
+
 #[derive(Debug, Args)]
 struct Settings {
     /// A longer description.
@@ -374,6 +395,10 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 body.insert("enabled".into(), json!(false));
             }
             let created = api.post(&["clients"], &Value::Object(body)).await?;
+            // On stderr, so that `--json` output stays one JSON document.
+            if let Some(note) = no_default_scope_note(&created) {
+                eprintln!("{note}");
+            }
             if json_out {
                 print_json(&created);
                 return Ok(());
