@@ -256,8 +256,6 @@ async fn keys_tokens_revocations_assertions_leases_and_audit() {
     }
 }
 
-/// Many writers racing on one small pool: SQLite's lost write races (`SQLITE_BUSY_SNAPSHOT`) are
-/// retried by the store, so every operation succeeds on both backends and each rotation is kept.
 /// A batch of opaque tokens is written whole, whatever its size (SQLite writes it as a few
 /// multi-row statements of 64, 16, 4 and 1 rows), every row with its own values; a batch with a
 /// duplicate writes nothing.
@@ -291,6 +289,8 @@ async fn token_batches_of_any_size_are_stored_whole() {
     }
 }
 
+/// Many writers racing on one small pool: SQLite's lost write races (`SQLITE_BUSY_SNAPSHOT`) are
+/// retried by the store, so every operation succeeds on both backends and each rotation is kept.
 #[tokio::test]
 async fn racing_writers_all_succeed() {
     for (store, _dir) in backends().await {

@@ -56,7 +56,6 @@ enum ClientCommand {
     },
 }
 
-/// The settings `create` and `update` share.
 /// For a client given scopes but no default scopes: what a token request naming no scope gets.
 /// Newcomers expect the client's scopes there (the rule is the default scopes, which
 /// are empty).
@@ -78,6 +77,7 @@ fn no_default_scope_note(created: &Value) -> Option<String> {
     ))
 }
 
+/// The settings `create` and `update` share.
 #[derive(Debug, Args)]
 struct Settings {
     /// A longer description.
