@@ -61,11 +61,9 @@ impl Drop for Es256Signer {
 impl Es256Signer {
     /// The signer for the private scalar `d`, 32 bytes big-endian, in `[1, n)`.
     pub(crate) fn from_be_bytes(d: &[u8]) -> Result<Self, JoseError> {
-        let bytes = field_bytes(d)
-            .ok_or_else(|| JoseError::InvalidKey("a P-256 private key has 32 bytes".into()))?;
-        let d = Option::<Scalar>::from(Scalar::from_repr(bytes))
-            .filter(|d| !bool::from(d.is_zero()))
-            .ok_or_else(|| JoseError::InvalidKey("the P-256 private key is out of range".into()))?;
+        let d = nonzero_scalar(d).ok_or_else(|| {
+            JoseError::InvalidKey("a P-256 private key is 32 bytes, in [1, n)".into())
+        })?;
         Ok(Self { d })
     }
 
@@ -109,6 +107,13 @@ fn digest_scalar(message: &[u8]) -> Scalar {
     let mut bytes = FieldBytes::default();
     bytes.copy_from_slice(d.as_ref());
     Scalar::reduce(&bytes)
+}
+
+/// `b` as a scalar when it is 32 bytes big-endian in `[1, n)` (a private key or a nonce).
+fn nonzero_scalar(b: &[u8]) -> Option<Scalar> {
+    field_bytes(b)
+        .and_then(|b| Option::<Scalar>::from(Scalar::from_repr(b)))
+        .filter(|k| !bool::from(k.is_zero()))
 }
 
 fn field_bytes(b: &[u8]) -> Option<FieldBytes> {
@@ -167,10 +172,7 @@ fn fresh_nonce() -> Result<(Scalar, Scalar), JoseError> {
 
 /// `k` from its 32 bytes and `r` from the uncompressed SEC 1 point `k·G` (`04 || x || y`).
 fn nonce_from_parts(k: &[u8], point: &[u8]) -> Result<(Scalar, Scalar), JoseError> {
-    let k = field_bytes(k)
-        .and_then(|b| Option::<Scalar>::from(Scalar::from_repr(b)))
-        .filter(|k| !bool::from(k.is_zero()))
-        .ok_or(JoseError::SigningFailed)?;
+    let k = nonzero_scalar(k).ok_or(JoseError::SigningFailed)?;
     let x = match point {
         [4, rest @ ..] if rest.len() == 64 => field_bytes(&rest[..32]),
         _ => None,

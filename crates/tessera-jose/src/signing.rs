@@ -14,8 +14,10 @@ use std::fmt;
 
 enum Inner {
     Rsa(RsaKeyPair),
-    /// ES256 keys also carry the faster signer of `es256`; ES384 keys sign with aws-lc.
-    Ec(EcdsaKeyPair, Option<Es256Signer>),
+    /// ES384 (aws-lc signs).
+    Ec(EcdsaKeyPair),
+    /// ES256: `es256` signs; aws-lc's key pair gives the public key.
+    Es256(EcdsaKeyPair, Es256Signer),
     Ed(Ed25519KeyPair),
     Hmac(Box<hmac::Key>, Vec<u8>),
 }
@@ -103,11 +105,13 @@ impl SigningKey {
     pub fn from_pkcs8_der(alg: Algorithm, der: &[u8]) -> Result<Self, JoseError> {
         let inner = if let Some(ec) = ec_alg(alg) {
             let kp = EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?;
-            let es256 = match alg {
-                Algorithm::ES256 => Some(Es256Signer::from_key_pair(&kp)?),
-                _ => None,
-            };
-            Inner::Ec(kp, es256)
+            match alg {
+                Algorithm::ES256 => {
+                    let signer = Es256Signer::from_key_pair(&kp)?;
+                    Inner::Es256(kp, signer)
+                }
+                _ => Inner::Ec(kp),
+            }
         } else if alg.is_rsa() {
             Inner::Rsa(RsaKeyPair::from_pkcs8(der).map_err(rejected)?)
         } else if alg == Algorithm::EdDSA {
@@ -253,7 +257,7 @@ impl SigningKey {
                 jwk.n = Some(b64_encode(ints.first()?));
                 jwk.e = Some(b64_encode(ints.get(1)?));
             }
-            Inner::Ec(kp, _) => {
+            Inner::Ec(kp) | Inner::Es256(kp, _) => {
                 let point = kp.public_key().as_ref();
                 let len = (point.len().checked_sub(1)?) / 2;
                 jwk.crv = Some(
@@ -300,8 +304,8 @@ impl SigningKey {
                     .map_err(|_| JoseError::SigningFailed)?;
                 Ok(sig)
             }
-            Inner::Ec(_, Some(es256)) => es256.sign(message).map(|s| s.to_vec()),
-            Inner::Ec(kp, None) => kp
+            Inner::Es256(_, signer) => signer.sign(message).map(|s| s.to_vec()),
+            Inner::Ec(kp) => kp
                 .sign(&SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| JoseError::SigningFailed),
