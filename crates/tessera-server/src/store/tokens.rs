@@ -39,28 +39,33 @@ impl From<TokenRow> for StoredToken {
 /// statements of these sizes, so that only these few shapes are prepared and cached.
 const SQLITE_INSERT_ROWS: [usize; 4] = [64, 16, 4, 1];
 
-/// `INSERT INTO opaque_tokens … VALUES (…), …` for `rows` rows (one of [`SQLITE_INSERT_ROWS`]).
-fn sqlite_insert(rows: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
+/// The columns each row binds, in the order of the statement.
+const TOKEN_COLUMNS: usize = 10;
+
+/// For `remaining` rows still to write (at least one): the largest shape that fits and its
+/// `INSERT INTO opaque_tokens … VALUES (…), …`.
+fn sqlite_insert(remaining: usize) -> (usize, &'static str) {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         SQLITE_INSERT_ROWS
             .iter()
             .map(|&n| {
                 let values: Vec<String> = (0..n)
                     .map(|r| {
-                        let p: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                        let p: Vec<String> = (1..=TOKEN_COLUMNS).map(|c| format!("${}", r * TOKEN_COLUMNS + c)).collect();
                         format!("({})", p.join(", "))
                     })
                     .collect();
-                (n, format!("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES {}", values.join(", ")))
+                format!("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES {}", values.join(", "))
             })
             .collect()
     });
-    // `rows` is always one of the shapes; were it not, an empty statement fails rather than
-    // binding the wrong number of values.
-    all.iter()
-        .find(|(n, _)| *n == rows)
-        .map_or("", |(_, sql)| sql.as_str())
+    // The last shape, one row, always fits.
+    let i = SQLITE_INSERT_ROWS
+        .iter()
+        .position(|&n| n <= remaining)
+        .unwrap_or(SQLITE_INSERT_ROWS.len() - 1);
+    (SQLITE_INSERT_ROWS[i], all.get(i).map_or("", String::as_str))
 }
 
 impl Store {
@@ -94,10 +99,9 @@ impl Store {
                 let mut tx = p.begin_write().await?;
                 let mut rest = tokens;
                 while !rest.is_empty() {
-                    // The largest shape that fits; the last, one row, always does.
-                    let rows = SQLITE_INSERT_ROWS.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
+                    let (rows, sql) = sqlite_insert(rest.len());
                     let (chunk, tail) = rest.split_at(rows);
-                    let mut q = sqlx::query(sqlite_insert(rows));
+                    let mut q = sqlx::query(sql);
                     for t in chunk {
                         q = q.bind(&t.hash).bind(&t.jti).bind(&t.client_id).bind(&t.sub).bind(&t.scope).bind(&t.aud).bind(t.iat).bind(t.exp).bind(t.revoked).bind(&t.extra);
                     }
