@@ -11,6 +11,7 @@
 # env:   WARMUP=5 DURATION=20 CONNS=32 THREADS=2 (passed to token-load.sh)
 #        PEER=0 to skip node-oidc-provider; PEER_WORKERS=2 (one per core)
 #        PORT=18080 for Tessera
+#        BIN=path  use this tessera binary as it is (no build): to compare two builds alternately
 # Output: one line per server and variant (tokens_per_s p50_ms p99_ms bad cpu_us_per_token
 # rss_peak_mb), the openssl signing rates, and the ratios the targets are stated in.
 set -euo pipefail
@@ -24,10 +25,12 @@ PORT=${PORT:-18080}
 out=$root/bench/out; mkdir -p "$out"
 results=$out/results-$(date +%Y%m%d-%H%M%S).txt
 
-echo "building tessera (release)…" >&2
-(cd "$root" && cargo build --release -q -p tessera)
+if [ -z "${BIN:-}" ]; then
+  echo "building tessera (release)…" >&2
+  (cd "$root" && cargo build --release -q -p tessera)
+fi
 case " $* " in *" ceiling "*) (cd "$root" && cargo build --release -q -p tessera-server --example sign_only) ;; esac
-bin=$root/target/release/tessera
+bin=${BIN:-$root/target/release/tessera}
 
 data=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
