@@ -33,12 +33,19 @@ if ! pg_up; then
   fi
 fi
 pg_up || { echo "PostgreSQL is required at $PGHOST_PORT (trust auth, user postgres) and is not running" >&2; exit 1; }
+pg() { psql -h "${PGHOST_PORT%:*}" -p "${PGHOST_PORT#*:}" -U postgres -qAt "$@" postgres; }
+# Drops the databases test runs make (per run and per test), all but the one named in $1.
+drop_test_databases() {
+  local db
+  for db in $(pg -c "SELECT datname FROM pg_database WHERE datname LIKE 'tessera\_t\_%' OR (datname LIKE 'tessera\_run\_%' AND datname <> '${1:-}')"); do
+    pg -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
 run_db=tessera_run_$$
-psql -h "${PGHOST_PORT%:*}" -p "${PGHOST_PORT#*:}" -U postgres -qAt -c "CREATE DATABASE $run_db" postgres >/dev/null
-# Databases of earlier runs, and the per-test ones they made, are dropped.
-for old in $(psql -h "${PGHOST_PORT%:*}" -p "${PGHOST_PORT#*:}" -U postgres -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE 'tessera\_t\_%' OR (datname LIKE 'tessera\_run\_%' AND datname <> '$run_db')" postgres); do
-  psql -h "${PGHOST_PORT%:*}" -p "${PGHOST_PORT#*:}" -U postgres -qAt -c "DROP DATABASE IF EXISTS $old" postgres >/dev/null 2>&1 || true
-done
+pg -c "CREATE DATABASE $run_db" >/dev/null
+# Databases left by an earlier run that was killed are dropped now; this run's, when it ends.
+drop_test_databases "$run_db"
+trap drop_test_databases EXIT
 export TESSERA_TEST_POSTGRES_URL=postgres://postgres@$PGHOST_PORT/$run_db
 
 say "cargo fmt --check"
