@@ -1,5 +1,6 @@
 //! Whole-table reads and raw inserts for moving an installation between databases.
 
+use super::tokens::{TokenRow, token_columns};
 use super::{Store, StoreError, on_pool};
 use crate::model::{StoredSecret, StoredToken};
 
@@ -14,27 +15,13 @@ pub struct RevokedJwt {
     pub exp: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    hash: Vec<u8>,
-    jti: String,
-    client_id: String,
-    sub: String,
-    scope: String,
-    aud: String,
-    iat: i64,
-    exp: i64,
-    revoked: bool,
-    extra: String,
-}
-
 impl Store {
     /// Every unexpired opaque token.
     pub async fn all_tokens(&self, now: i64) -> Result<Vec<StoredToken>, StoreError> {
         on_pool!(self, p => async {
-            let rows: Vec<TokenRow> = sqlx::query_as("SELECT hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra FROM opaque_tokens WHERE exp > $1 ORDER BY iat")
+            let rows: Vec<TokenRow> = sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM opaque_tokens WHERE exp > $1 ORDER BY iat"))
                 .bind(now).fetch_all(p).await?;
-            Ok(rows.into_iter().map(|r| StoredToken { hash: r.hash, jti: r.jti, client_id: r.client_id, sub: r.sub, scope: r.scope, aud: r.aud, iat: r.iat, exp: r.exp, revoked: r.revoked, extra: r.extra }).collect())
+            Ok(rows.into_iter().map(StoredToken::from).collect())
         })
     }
 

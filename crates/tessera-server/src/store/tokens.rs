@@ -4,8 +4,17 @@ use super::BeginWrite as _;
 use super::{Db, Store, StoreError, on_pool};
 use crate::model::StoredToken;
 
+/// The columns of `opaque_tokens`, in the order every statement here binds or reads them.
+macro_rules! token_columns {
+    () => {
+        "hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra"
+    };
+}
+pub(crate) use token_columns;
+
+/// A row of `opaque_tokens` as read back.
 #[derive(sqlx::FromRow)]
-struct TokenRow {
+pub(super) struct TokenRow {
     hash: Vec<u8>,
     jti: String,
     client_id: String,
@@ -39,24 +48,31 @@ impl From<TokenRow> for StoredToken {
 /// statements of these sizes, so that only these few shapes are prepared and cached.
 const SQLITE_INSERT_ROWS: [usize; 4] = [64, 16, 4, 1];
 
-/// The columns each row binds, in the order of the statement.
-const TOKEN_COLUMNS: usize = 10;
-
 /// For `remaining` rows still to write (at least one): the largest shape that fits and its
 /// `INSERT INTO opaque_tokens … VALUES (…), …`.
 fn sqlite_insert(remaining: usize) -> (usize, &'static str) {
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
+        let columns = token_columns!().split(", ").count();
         SQLITE_INSERT_ROWS
             .iter()
             .map(|&n| {
                 let values: Vec<String> = (0..n)
                     .map(|r| {
-                        let p: Vec<String> = (1..=TOKEN_COLUMNS).map(|c| format!("${}", r * TOKEN_COLUMNS + c)).collect();
+                        let p: Vec<String> = (1..=columns)
+                            .map(|c| format!("${}", r * columns + c))
+                            .collect();
                         format!("({})", p.join(", "))
                     })
                     .collect();
-                format!("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) VALUES {}", values.join(", "))
+                format!(
+                    concat!(
+                        "INSERT INTO opaque_tokens (",
+                        token_columns!(),
+                        ") VALUES {}"
+                    ),
+                    values.join(", ")
+                )
             })
             .collect()
     });
@@ -74,19 +90,20 @@ impl Store {
         match &self.db {
             // One statement for the whole batch: one round trip and one commit, whatever its size.
             Db::Postgres(p) => {
-                let col = |f: fn(&StoredToken) -> String| tokens.iter().map(f).collect::<Vec<_>>();
-                let hashes: Vec<Vec<u8>> = tokens.iter().map(|t| t.hash.clone()).collect();
-                let jtis = col(|t| t.jti.clone());
-                let clients = col(|t| t.client_id.clone());
-                let subs = col(|t| t.sub.clone());
-                let scopes = col(|t| t.scope.clone());
-                let auds = col(|t| t.aud.clone());
-                let extras = col(|t| t.extra.clone());
+                // Columns borrowed from the tokens: nothing is copied to bind them.
+                let col = |f: fn(&StoredToken) -> &str| tokens.iter().map(f).collect::<Vec<_>>();
+                let hashes: Vec<&[u8]> = tokens.iter().map(|t| t.hash.as_slice()).collect();
+                let jtis = col(|t| &t.jti);
+                let clients = col(|t| &t.client_id);
+                let subs = col(|t| &t.sub);
+                let scopes = col(|t| &t.scope);
+                let auds = col(|t| &t.aud);
+                let extras = col(|t| &t.extra);
                 let iats: Vec<i64> = tokens.iter().map(|t| t.iat).collect();
                 let exps: Vec<i64> = tokens.iter().map(|t| t.exp).collect();
                 let revoked: Vec<bool> = tokens.iter().map(|t| t.revoked).collect();
                 self.timed(async {
-                    sqlx::query("INSERT INTO opaque_tokens (hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra) SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::bool[], $10::text[])")
+                    sqlx::query(concat!("INSERT INTO opaque_tokens (", token_columns!(), ") SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::bool[], $10::text[])"))
                         .bind(&hashes).bind(&jtis).bind(&clients).bind(&subs).bind(&scopes).bind(&auds).bind(&iats).bind(&exps).bind(&revoked).bind(&extras)
                         .execute(p).await?;
                     Ok(())
@@ -117,7 +134,7 @@ impl Store {
     /// The opaque token with this hash, if stored.
     pub async fn get_token(&self, hash: &[u8]) -> Result<Option<StoredToken>, StoreError> {
         on_pool!(self, p => async {
-            let row: Option<TokenRow> = sqlx::query_as("SELECT hash, jti, client_id, sub, scope, aud, iat, exp, revoked, extra FROM opaque_tokens WHERE hash = $1")
+            let row: Option<TokenRow> = sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM opaque_tokens WHERE hash = $1"))
                 .bind(hash).fetch_optional(p).await?;
             Ok(row.map(StoredToken::from))
         })
