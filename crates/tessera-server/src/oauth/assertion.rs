@@ -241,7 +241,7 @@ pub async fn check_shared_claims(
     }
     if exp > now + cfg.assertion_max_lifetime_secs as i64 + skew {
         return Err(AssertionError::from(format!(
-            "the {name}'s exp is {} s ahead; at most {} s is accepted (check the signer's clock)",
+            "the {name}'s exp is {} s ahead; at most {} s is accepted: sign it to expire sooner (or check the signer's clock)",
             exp - now,
             cfg.assertion_max_lifetime_secs
         )));
