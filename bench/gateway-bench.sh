@@ -10,6 +10,9 @@
 #        BUILD_WORKSPACE=dir  build from another checkout or side workspace (binaries in
 #        ${CARGO_TARGET_DIR:-<repo>/target}/release)
 #        BIN=path  use this tessera binary as it is (no build): to compare two builds alternately
+#        LOADGEN=wrk   the load generator: wrk (p99 from its histogram) or h2load (nghttp2's, HTTP/1.1,
+#                      p99 computed from its per-request log); both drive THREADS threads and CONNS
+#                      connections in a closed loop
 # The upstream is an nginx server block answering 200 with a small JSON body (no upstream work),
 # so the figures are the proxies' own cost. nginx runs 2 workers (one per core) with keep-alive to
 # the upstream; the gateway pools its upstream connections too. Target: gateway >= 60% of nginx's
@@ -31,7 +34,12 @@ need() { # command package
   echo "installing $2 (Debian)…" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
-need wrk wrk
+LOADGEN=${LOADGEN:-wrk}
+case $LOADGEN in
+  wrk) need wrk wrk ;;
+  h2load) need h2load nghttp2-client ;;
+  *) echo "LOADGEN must be wrk or h2load" >&2; exit 2 ;;
+esac
 need nginx nginx
 need curl curl
 
@@ -153,29 +161,49 @@ gw_pid=$!
 wait_for "http://127.0.0.1:$P_GW/readyz" "the gateway"
 curl -sf "http://127.0.0.1:$P_GW/items" | grep -q '"ok":true' || { echo "the gateway does not proxy" >&2; exit 1; }
 
-# wrk output → "rps p99_ms errors"
+# One closed-loop run → "rps p99_ms in_flight errors". in_flight is requests/s × mean latency, which
+# Little's law makes equal to CONNS in a closed loop: a figure well above it means the load
+# generator's latencies are not the time its requests spent in the system (seen with wrk on this
+# 2-core VM, for nginx as well as the gateway, in the rounds where its p99 jumps).
 measure() { # url seconds
-  local o rps p99 non2xx sock
+  if [ "$LOADGEN" = h2load ]; then measure_h2load "$@"; else measure_wrk "$@"; fi
+}
+# h2load: requests/s from its summary; p99 from its per-request log (start, status, microseconds).
+measure_h2load() { # url seconds
+  local o rps failed p99 non2xx mean
+  rm -f "$work/h2load.log"
+  o=$(h2load --h1 -t"$THREADS" -c"$CONNS" -D "$2" --log-file="$work/h2load.log" "$1" 2>&1)
+  rps=$(awk '/^finished in/ {print $4}' <<<"$o")
+  failed=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$o")
+  p99=$(awk '{ print $3 }' "$work/h2load.log" | sort -n |
+    awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] / 1000 }')
+  non2xx=$(awk '$2 < 200 || $2 > 399 { bad++ } END { print bad + 0 }' "$work/h2load.log")
+  mean=$(awk '{ s += $3 } END { if (NR) printf "%.6f", s / NR / 1e6; else print 0 }' "$work/h2load.log")
+  echo "${rps:-0} ${p99:-0} $(awk -v r="${rps:-0}" -v m="$mean" 'BEGIN {printf "%.1f", r * m}') $((${failed:-0} + ${non2xx:-0}))"
+}
+measure_wrk() { # url seconds
+  local o rps p99 non2xx sock mean
   o=$(wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency "$1")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$o")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$o")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$o"); non2xx=${non2xx:-0}
   sock=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' <<<"$o"); sock=${sock:-0}
-  echo "$rps $p99 $((non2xx + sock))"
+  mean=$(awk '$1 == "Latency" && !m {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1e6} else if (v ~ /ms$/) {sub(/ms$/,"",v); v=v/1e3} else if (v ~ /s$/) {sub(/s$/,"",v)}; print v; m=1}' <<<"$o")
+  echo "$rps $p99 $(awk -v r="$rps" -v m="${mean:-0}" 'BEGIN {printf "%.1f", r * m}') $((non2xx + sock))"
 }
 
 {
-echo "# $(date -u +%FT%TZ) $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $LOADGEN with $THREADS threads, $CONNS connections, ${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING"
 echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
 measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
 measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
-printf '%-7s %-8s %12s %9s %7s\n' round proxy requests/s p99_ms errors
+printf '%-7s %-8s %12s %9s %9s %7s\n' round proxy requests/s p99_ms in_flight errors
 sum_ratio=0; worst_dp99=-1000; errors=0
 for r in $(seq "$ROUNDS"); do
-  read -r n_rps n_p99 n_err < <(measure "http://127.0.0.1:$P_NGX/items" "$DURATION")
-  printf '%-7s %-8s %12.0f %9.2f %7d\n' "$r" nginx "$n_rps" "$n_p99" "$n_err"
-  read -r g_rps g_p99 g_err < <(measure "http://127.0.0.1:$P_GW/items" "$DURATION")
-  printf '%-7s %-8s %12.0f %9.2f %7d\n' "$r" gateway "$g_rps" "$g_p99" "$g_err"
+  read -r n_rps n_p99 n_inf n_err < <(measure "http://127.0.0.1:$P_NGX/items" "$DURATION")
+  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" nginx "$n_rps" "$n_p99" "$n_inf" "$n_err"
+  read -r g_rps g_p99 g_inf g_err < <(measure "http://127.0.0.1:$P_GW/items" "$DURATION")
+  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" gateway "$g_rps" "$g_p99" "$g_inf" "$g_err"
   ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN {printf "%.3f", g / n}')
   dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN {printf "%.2f", g - n}')
   echo "        round $r: gateway/nginx requests/s = $ratio, p99 gateway - nginx = ${dp99} ms"
