@@ -10,6 +10,9 @@
 #        BUILD_WORKSPACE=dir  build from another checkout or side workspace (binaries in
 #        ${CARGO_TARGET_DIR:-<repo>/target}/release)
 #        BIN=path  use this tessera binary as it is (no build): to compare two builds alternately
+#        UPSTREAM=shared   the upstream's server block in the reference nginx itself (its workers serve
+#                      both roles); separate: an nginx of its own (2 workers), so that a request
+#                      through either proxy crosses the same three processes
 #        LOADGEN=wrk   the load generator: wrk (p99 from its histogram) or h2load (nghttp2's, HTTP/1.1,
 #                      p99 computed from its per-request log); both drive THREADS threads and CONNS
 #                      connections in a closed loop
@@ -26,6 +29,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 ACCESS_LOG=${ACCESS_LOG:-1}
 THREADING=${THREADING:-per_core}
+UPSTREAM=${UPSTREAM:-shared}
 BASE_PORT=${BASE_PORT:-18180}
 P_AS=$BASE_PORT P_UP=$((BASE_PORT + 1)) P_NGX=$((BASE_PORT + 2)) P_GW=$((BASE_PORT + 3))
 
@@ -61,6 +65,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -f "$work/upstream.pid" ] && kill "$(cat "$work/upstream.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -93,24 +98,30 @@ TESSERA_LISTEN=127.0.0.1:$P_AS TESSERA_DATA_DIR=$work/data TESSERA_SETUP_FILE=$w
 pids+=($!)
 wait_for "http://127.0.0.1:$P_AS/readyz" "tessera serve"
 
-# nginx: the upstream (port P_UP) and the reference proxy (port P_NGX).
+# nginx: the upstream (port P_UP) and the reference proxy (port P_NGX), in one nginx or two.
 if [ "$ACCESS_LOG" = 1 ]; then ngx_log="access_log $work/nginx-access.log;"; else ngx_log="access_log off;"; fi
-cat > "$work/nginx.conf" <<EOF
-user root;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 8192; }
+upstream_server="server {
+    listen 127.0.0.1:$P_UP;
+    access_log off;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '{\"ok\":true,\"items\":[1,2,3]}'; }
+  }"
+ngx_head() { # name
+  printf 'user root;\nworker_processes 2;\npid %s/%s.pid;\nerror_log %s/%s-error.log warn;\n' "$work" "$1" "$work" "$1"
+  printf 'events { worker_connections 8192; }\n'
+}
+if [ "$UPSTREAM" = separate ]; then
+  { ngx_head upstream; printf 'http {\n  client_body_temp_path %s/upstream-body;\n  %s\n}\n' "$work" "$upstream_server"; } > "$work/upstream.conf"
+  nginx -c "$work/upstream.conf" -p "$work"
+  wait_for "http://127.0.0.1:$P_UP/" "the nginx upstream"
+  upstream_server=""
+fi
+{ ngx_head nginx; cat <<EOF; } > "$work/nginx.conf"
 http {
   client_body_temp_path $work/nginx-body;
   proxy_temp_path $work/nginx-proxy;
   upstream api { server 127.0.0.1:$P_UP; keepalive 128; }
-  server {
-    listen 127.0.0.1:$P_UP;
-    access_log off;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '{"ok":true,"items":[1,2,3]}'; }
-  }
+  $upstream_server
   server {
     listen 127.0.0.1:$P_NGX;
     $ngx_log
@@ -193,7 +204,7 @@ measure_wrk() { # url seconds
 }
 
 {
-echo "# $(date -u +%FT%TZ) $(nproc) cores, $LOADGEN with $THREADS threads, $CONNS connections, ${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $LOADGEN with $THREADS threads, $CONNS connections, ${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING, upstream: $UPSTREAM"
 echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
 measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
 measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
