@@ -175,7 +175,9 @@ curl -sf "http://127.0.0.1:$P_GW/items" | grep -q '"ok":true' || { echo "the gat
 # One closed-loop run → "rps p99_ms in_flight errors". in_flight is requests/s × mean latency, which
 # Little's law makes equal to CONNS in a closed loop: a figure well above it means the load
 # generator's latencies are not the time its requests spent in the system (seen with wrk on this
-# 2-core VM, for nginx as well as the gateway, in the rounds where its p99 jumps).
+# 2-core VM, for nginx as well as the gateway, in the rounds where its p99 jumps). cpu_us is the
+# proxy's CPU time per request (user + system, all its threads; for nginx its worker processes,
+# which with UPSTREAM=shared also serve the upstream's side of its requests).
 measure() { # url seconds
   if [ "$LOADGEN" = h2load ]; then measure_h2load "$@"; else measure_wrk "$@"; fi
 }
@@ -203,18 +205,33 @@ measure_wrk() { # url seconds
   echo "$rps $p99 $(awk -v r="$rps" -v m="${mean:-0}" 'BEGIN {printf "%.1f", r * m}') $((non2xx + sock))"
 }
 
+# CPU time (user + system, in clock ticks) of the given processes and their threads.
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+hz=$(getconf CLK_TCK)
+ngx_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
+# One measured round of a proxy → "rps p99_ms in_flight errors cpu_us_per_request"
+measure_round() { # url pids…
+  local url=$1 before after rps rest
+  shift
+  before=$(ticks "$@")
+  read -r rps rest < <(measure "$url" "$DURATION")
+  after=$(ticks "$@")
+  echo "$rps $rest $(awk -v d=$((after - before)) -v hz="$hz" -v r="$rps" -v s="$DURATION" 'BEGIN {printf "%.1f", (r > 0) ? d / hz * 1e6 / (r * s) : 0}')"
+}
+
 {
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $LOADGEN with $THREADS threads, $CONNS connections, ${DURATION}s on loopback, access logs: $ACCESS_LOG, gateway threading: $THREADING, upstream: $UPSTREAM"
 echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
 measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
 measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
-printf '%-7s %-8s %12s %9s %9s %7s\n' round proxy requests/s p99_ms in_flight errors
+printf '%-7s %-8s %12s %9s %9s %7s %7s\n' round proxy requests/s p99_ms in_flight errors cpu_us
 sum_ratio=0; worst_dp99=-1000; errors=0
 for r in $(seq "$ROUNDS"); do
-  read -r n_rps n_p99 n_inf n_err < <(measure "http://127.0.0.1:$P_NGX/items" "$DURATION")
-  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" nginx "$n_rps" "$n_p99" "$n_inf" "$n_err"
-  read -r g_rps g_p99 g_inf g_err < <(measure "http://127.0.0.1:$P_GW/items" "$DURATION")
-  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" gateway "$g_rps" "$g_p99" "$g_inf" "$g_err"
+  # shellcheck disable=SC2086 # one pid per word
+  read -r n_rps n_p99 n_inf n_err n_cpu < <(measure_round "http://127.0.0.1:$P_NGX/items" $ngx_workers)
+  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d %7.1f\n' "$r" nginx "$n_rps" "$n_p99" "$n_inf" "$n_err" "$n_cpu"
+  read -r g_rps g_p99 g_inf g_err g_cpu < <(measure_round "http://127.0.0.1:$P_GW/items" "$gw_pid")
+  printf '%-7s %-8s %12.0f %9.2f %9.1f %7d %7.1f\n' "$r" gateway "$g_rps" "$g_p99" "$g_inf" "$g_err" "$g_cpu"
   ratio=$(awk -v g="$g_rps" -v n="$n_rps" 'BEGIN {printf "%.3f", g / n}')
   dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN {printf "%.2f", g - n}')
   echo "        round $r: gateway/nginx requests/s = $ratio, p99 gateway - nginx = ${dp99} ms"
