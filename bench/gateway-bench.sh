@@ -181,28 +181,36 @@ curl -sf "http://127.0.0.1:$P_GW/items" | grep -q '"ok":true' || { echo "the gat
 measure() { # url seconds
   if [ "$LOADGEN" = h2load ]; then measure_h2load "$@"; else measure_wrk "$@"; fi
 }
-# h2load: requests/s from its summary; p99 from its per-request log (start, status, microseconds).
+# in_flight from requests/s and a mean latency in ms.
+in_flight() { awk -v r="${1:-0}" -v m="${2:-0}" 'BEGIN {printf "%.1f", r * m / 1000}'; }
+# h2load: requests/s from its summary; p99, mean and non-2xx answers from its per-request log
+# (start, status, microseconds), read once sorted by duration.
 measure_h2load() { # url seconds
-  local o rps failed p99 non2xx mean
+  local o rps failed p99 mean non2xx
   rm -f "$work/h2load.log"
   o=$(h2load --h1 -t"$THREADS" -c"$CONNS" -D "$2" --log-file="$work/h2load.log" "$1" 2>&1)
   rps=$(awk '/^finished in/ {print $4}' <<<"$o")
   failed=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$o")
-  p99=$(awk '{ print $3 }' "$work/h2load.log" | sort -n |
-    awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] / 1000 }')
-  non2xx=$(awk '$2 < 200 || $2 > 399 { bad++ } END { print bad + 0 }' "$work/h2load.log")
-  mean=$(awk '{ s += $3 } END { if (NR) printf "%.6f", s / NR / 1e6; else print 0 }' "$work/h2load.log")
-  echo "${rps:-0} ${p99:-0} $(awk -v r="${rps:-0}" -v m="$mean" 'BEGIN {printf "%.1f", r * m}') $((${failed:-0} + ${non2xx:-0}))"
+  read -r p99 mean non2xx < <(sort -n -k3 "$work/h2load.log" | awk '
+    { v[NR] = $3; sum += $3; if ($2 < 200 || $2 > 399) bad++ }
+    END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f %.4f %d\n", v[i] / 1000, NR ? sum / NR / 1000 : 0, bad }')
+  echo "${rps:-0} ${p99:-0} $(in_flight "$rps" "$mean") $((${failed:-0} + ${non2xx:-0}))"
 }
+# wrk: requests/s, mean ("Latency" line) and p99 ("99%" line) from its report, in ms.
 measure_wrk() { # url seconds
-  local o rps p99 non2xx sock mean
+  local o rps p99 mean non2xx sock
   o=$(wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency "$1")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$o")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$o")
+  read -r mean p99 < <(awk '
+    function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+                     if (v ~ /ms$/) return substr(v, 1, length(v) - 2)
+                     return substr(v, 1, length(v) - 1) * 1000 }
+    $1 == "Latency" && mean == "" { mean = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    END { print mean + 0, p99 + 0 }' <<<"$o")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$o"); non2xx=${non2xx:-0}
   sock=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' <<<"$o"); sock=${sock:-0}
-  mean=$(awk '$1 == "Latency" && !m {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1e6} else if (v ~ /ms$/) {sub(/ms$/,"",v); v=v/1e3} else if (v ~ /s$/) {sub(/s$/,"",v)}; print v; m=1}' <<<"$o")
-  echo "$rps $p99 $(awk -v r="$rps" -v m="${mean:-0}" 'BEGIN {printf "%.1f", r * m}') $((non2xx + sock))"
+  echo "$rps $p99 $(in_flight "$rps" "$mean") $((non2xx + sock))"
 }
 
 # CPU time (user + system, in clock ticks) of the given processes and their threads.
