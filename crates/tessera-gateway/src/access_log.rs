@@ -5,7 +5,6 @@
 //! are not logged, and a refusal reason comes from the guard, whose messages never echo a token.
 
 use http::Method;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// The longest path logged; longer ones are cut (with `…`).
@@ -29,7 +28,7 @@ pub(crate) struct Access<'a> {
     /// Replays after a `401`.
     pub(crate) retries: u32,
     /// The client's address.
-    pub(crate) client: IpAddr,
+    pub(crate) client: &'a str,
     /// Why the gateway answered itself, if it did.
     pub(crate) reason: Option<&'a str>,
 }
@@ -47,7 +46,7 @@ pub(crate) fn record(a: &Access<'_>) {
         duration_ms,
         upstream = a.upstream,
         retries = a.retries,
-        client = %a.client,
+        client = a.client,
         reason = a.reason.unwrap_or("-"),
         "request"
     );

@@ -3,7 +3,7 @@
 //! request came from.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use std::net::IpAddr;
+use std::net::SocketAddr;
 
 /// `X-Forwarded-For`.
 pub(crate) static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -13,38 +13,66 @@ pub(crate) static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-for
 pub(crate) static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
+/// Whether `name` is a hop-by-hop header that is always removed: `Connection`, `Keep-Alive`,
+/// `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade` or any `Proxy-*` header.
+fn always_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == KEEP_ALIVE
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::TRANSFER_ENCODING
+        || name == header::UPGRADE
+        || name.as_str().starts_with("proxy-")
+}
+
 /// Removes the hop-by-hop headers: `Connection` and every header it names, `Keep-Alive`, every
 /// `Proxy-*` header, `TE`, `Trailer`, `Transfer-Encoding` and `Upgrade` (RFC 9110 §7.6.1,
 /// RFC 9112 §9.6). HTTP/2 forbids them anyway (RFC 9113 §8.2.2).
+///
+/// Most messages carry none, or only `Connection: keep-alive`: one pass over the names finds
+/// that out, and nothing is allocated unless `Connection` names other headers.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if headers.contains_key(header::CONNECTION) {
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-            .collect();
-        for name in named {
-            headers.remove(&name);
-        }
-        headers.remove(header::CONNECTION);
+    if !headers.keys().any(always_hop_by_hop) {
+        return;
     }
-    headers.remove(&KEEP_ALIVE);
-    headers.remove(header::TE);
-    headers.remove(header::TRAILER);
-    headers.remove(header::TRANSFER_ENCODING);
-    headers.remove(header::UPGRADE);
-    // `Proxy-Authorization`, `Proxy-Authenticate`, `Proxy-Connection` and any other `Proxy-*`.
-    if headers.keys().any(|k| k.as_str().starts_with("proxy-")) {
-        let proxy: Vec<HeaderName> = headers
-            .keys()
-            .filter(|k| k.as_str().starts_with("proxy-"))
-            .cloned()
-            .collect();
-        for name in proxy {
-            headers.remove(&name);
-        }
+    // The headers `Connection` names, other than the options that name no header of their own
+    // (`close`) or one removed below anyway (`keep-alive`).
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.eq_ignore_ascii_case("close") && !t.eq_ignore_ascii_case("keep-alive"))
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(&name);
+    }
+    while let Some(name) = headers.keys().find(|k| always_hop_by_hop(k)).cloned() {
+        headers.remove(&name);
+    }
+}
+
+/// The client's address as an `X-Forwarded-For` entry, formatted once per connection rather
+/// than once per request.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAddr {
+    /// The address, as text.
+    ip: HeaderValue,
+}
+
+impl ClientAddr {
+    /// The client at `addr` (its port is left out).
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        let ip = HeaderValue::try_from(addr.ip().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        Self { ip }
+    }
+
+    /// The address, as text (an IP address is always ASCII).
+    pub(crate) fn ip(&self) -> &str {
+        self.ip.to_str().unwrap_or("unknown")
     }
 }
 
@@ -57,11 +85,10 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
 ///   a value a proxy in front set.
 pub(crate) fn set_forwarded(
     headers: &mut HeaderMap,
-    client: IpAddr,
+    client: &ClientAddr,
     inbound_host: Option<HeaderValue>,
     trust: bool,
 ) {
-    let ip = client.to_string();
     let xff = if headers.contains_key(&X_FORWARDED_FOR) {
         let mut joined = String::new();
         for v in headers.get_all(&X_FORWARDED_FOR).iter() {
@@ -73,12 +100,12 @@ pub(crate) fn set_forwarded(
                 }
             }
         }
-        joined.push_str(&ip);
-        joined
+        joined.push_str(client.ip());
+        HeaderValue::try_from(joined).ok()
     } else {
-        ip
+        Some(client.ip.clone())
     };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+    if let Some(v) = xff {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
     if !(trust && headers.contains_key(&X_FORWARDED_PROTO)) {
@@ -119,8 +146,22 @@ mod tests {
         h.insert("x-kept", HeaderValue::from_static("ok"));
         h.insert("content-type", HeaderValue::from_static("text/plain"));
         strip_hop_by_hop(&mut h);
-        let left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
-        assert_eq!(left, ["x-kept", "content-type"]);
+        let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-kept"]);
+
+        // The usual answer of an HTTP/1.1 upstream, and a message with none.
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("keep-alive"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("close", HeaderValue::from_static("x"));
+        h.insert("content-length", HeaderValue::from_static("2"));
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["close", "content-length"]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 2);
     }
 
     #[test]
@@ -132,7 +173,7 @@ mod tests {
         h.insert("x-forwarded-host", HeaderValue::from_static("evil.example"));
         set_forwarded(
             &mut h,
-            "127.0.0.1".parse().unwrap(),
+            &ClientAddr::new("127.0.0.1:5000".parse().unwrap()),
             Some(HeaderValue::from_static("gw.example:8081")),
             false,
         );
@@ -144,7 +185,7 @@ mod tests {
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         set_forwarded(
             &mut h,
-            "::1".parse().unwrap(),
+            &ClientAddr::new("[::1]:5000".parse().unwrap()),
             Some(HeaderValue::from_static("gw")),
             true,
         );

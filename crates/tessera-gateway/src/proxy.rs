@@ -4,7 +4,7 @@
 
 use crate::access_log::{self, Access};
 use crate::body::{Inbound, ProxyBody};
-use crate::headers::{set_forwarded, strip_hop_by_hop};
+use crate::headers::{ClientAddr, set_forwarded, strip_hop_by_hop};
 use crate::metrics::UpstreamError;
 use crate::oauth2::wants_new_token;
 use crate::routes::Entry;
@@ -14,7 +14,6 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tessera_guard::RejectionKind;
@@ -30,7 +29,7 @@ struct Outcome {
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-    client: SocketAddr,
+    client: &ClientAddr,
 ) -> Response<ProxyBody> {
     let start = Instant::now();
     if !shared.admin_separate
@@ -100,7 +99,7 @@ async fn forward(
     entry: &Entry<Route>,
     mut parts: http::request::Parts,
     body: Incoming,
-    client: SocketAddr,
+    client: &ClientAddr,
     out: &mut Outcome,
 ) -> Response<ProxyBody> {
     let route = &entry.value;
@@ -145,9 +144,12 @@ async fn forward(
     strip_hop_by_hop(&mut headers);
     // The client set `Host` for us; the upstream's comes from its URL. `Expect` was answered by
     // this hop.
-    headers.remove(header::HOST);
+    match &upstream.host_header {
+        Some(h) => headers.insert(header::HOST, h.clone()),
+        None => headers.remove(header::HOST),
+    };
     headers.remove(header::EXPECT);
-    set_forwarded(&mut headers, client.ip(), host, state.trust_forwarded);
+    set_forwarded(&mut headers, client, host, state.trust_forwarded);
     let auth = upstream.auth.as_deref();
     if auth.is_some() {
         headers.remove(header::AUTHORIZATION);

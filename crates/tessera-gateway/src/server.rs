@@ -3,6 +3,7 @@
 //! within the grace period).
 
 use crate::config::{ConfigError, LoadedConfig, Threading};
+use crate::headers::ClientAddr;
 use crate::health;
 use crate::metrics::Metrics;
 use crate::oauth2::Credentials;
@@ -239,13 +240,15 @@ fn serve_connection(
     open: impl Send + 'static,
 ) {
     let shared = Arc::clone(shared);
+    let client = Arc::new(ClientAddr::new(peer));
     let service = service_fn(move |req| {
         let shared = Arc::clone(&shared);
+        let client = Arc::clone(&client);
         async move {
             if admin {
                 Ok::<_, Infallible>(health::admin(&shared, &req))
             } else {
-                Ok::<_, Infallible>(proxy::handle(shared, req, peer).await)
+                Ok::<_, Infallible>(proxy::handle(shared, req, &client).await)
             }
         }
     });

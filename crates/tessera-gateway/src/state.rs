@@ -3,13 +3,14 @@
 //! previous one had (HTTP clients and their pools, guards and their keys; cached tokens are kept
 //! by the shared token cache), so a reload drops neither connections nor tokens.
 
-use crate::config::{ConfigError, LoadedConfig};
+use crate::config::{ConfigError, HttpVersion, LoadedConfig};
 use crate::inbound::{GuardPool, InboundGuard};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::oauth2::{Credentials, TokenInjector};
 use crate::routes::RouteTable;
 use crate::upstream::{HttpClients, Target, TransportKey};
 use arc_swap::ArcSwap;
+use http::HeaderValue;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,11 @@ pub(crate) struct Upstream {
     pub(crate) name: Arc<str>,
     /// Where requests go.
     pub(crate) target: Target,
+    /// The `Host` header requests to it carry when they are sure to go over HTTP/1.1 (plain
+    /// `http` unless `http_version` is `http2`, or `http_version = "http1"`); over HTTP/2 the
+    /// URI's authority says it, and over TLS with ALPN the pooled client sets it once the
+    /// protocol is known. Set here once rather than formatted by the client on every request.
+    pub(crate) host_header: Option<HeaderValue>,
     /// The pooled clients, one per serving thread.
     pub(crate) clients: HttpClients,
     /// Until the response head.
@@ -116,11 +122,18 @@ impl State {
                 )),
                 None => None,
             };
+            let http1 = match u.http_version {
+                HttpVersion::Http1 => true,
+                HttpVersion::Http2 => false,
+                HttpVersion::Auto => !u.url.starts_with("https://"),
+            };
+            let host_header = if http1 { target.host_header() } else { None };
             upstreams.insert(
                 name.clone(),
                 Arc::new(Upstream {
                     name: Arc::from(name.as_str()),
                     target,
+                    host_header,
                     clients: client,
                     request_timeout: u.request_timeout,
                     auth,

@@ -4,8 +4,8 @@
 
 use crate::body::ProxyBody;
 use crate::config::{HttpVersion, UpstreamConfig};
-use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderValue, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -186,6 +186,21 @@ impl Target {
         })
     }
 
+    /// The `Host` header naming this upstream: its host, and its port unless it is the scheme's
+    /// default (RFC 9110 §7.2), as hyper's pooled client would write it.
+    pub(crate) fn host_header(&self) -> Option<HeaderValue> {
+        let default_port = if self.scheme == Scheme::HTTPS {
+            443
+        } else {
+            80
+        };
+        let host = self.authority.host();
+        match self.authority.port_u16() {
+            Some(p) if p != default_port => HeaderValue::try_from(format!("{host}:{p}")).ok(),
+            _ => HeaderValue::from_str(host).ok(),
+        }
+    }
+
     /// The upstream URI of a request whose path (after any prefix stripping) is `path`.
     pub(crate) fn uri(&self, path: &str, query: Option<&str>) -> Result<Uri, http::Error> {
         let mut pq = String::with_capacity(
@@ -222,5 +237,15 @@ mod tests {
             t.uri("/", None).unwrap().to_string(),
             "https://api.example/"
         );
+    }
+
+    #[test]
+    fn the_host_header_leaves_out_a_default_port() {
+        let host = |url: &str| Target::parse(url).unwrap().host_header().unwrap();
+        assert_eq!(host("http://127.0.0.1:9000/v1/"), "127.0.0.1:9000");
+        assert_eq!(host("http://api.example:80"), "api.example");
+        assert_eq!(host("https://api.example:443/x"), "api.example");
+        assert_eq!(host("https://api.example:80"), "api.example:80");
+        assert_eq!(host("http://[::1]:8080"), "[::1]:8080");
     }
 }
