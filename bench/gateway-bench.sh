@@ -16,6 +16,12 @@
 #        LOADGEN=wrk   the load generator: wrk (p99 from its histogram) or h2load (nghttp2's, HTTP/1.1,
 #                      p99 computed from its per-request log); both drive THREADS threads and CONNS
 #                      connections in a closed loop
+#        EQUAL_LOAD=0.5  (h2load only; 0 turns it off) after each round's closed-loop runs, both
+#                      proxies are run again at the same offered rate, this fraction of nginx's
+#                      requests/s in that round (h2load --rps, spread over the connections), and
+#                      their p99s compared there: the latency each adds at one load, rather than at
+#                      each one's own saturation, where a closed loop's p99 mostly restates its
+#                      throughput (Little's law: mean latency = CONNS / requests/s)
 # The upstream is an nginx server block answering 200 with a small JSON body (no upstream work),
 # so the figures are the proxies' own cost. nginx runs 2 workers (one per core) with keep-alive to
 # the upstream; the gateway pools its upstream connections too. Target: gateway >= 60% of nginx's
@@ -39,8 +45,9 @@ need() { # command package
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
 LOADGEN=${LOADGEN:-wrk}
+EQUAL_LOAD=${EQUAL_LOAD:-0.5}
 case $LOADGEN in
-  wrk) need wrk wrk ;;
+  wrk) need wrk wrk; EQUAL_LOAD=0 ;;
   h2load) need h2load nghttp2-client ;;
   *) echo "LOADGEN must be wrk or h2load" >&2; exit 2 ;;
 esac
@@ -185,10 +192,10 @@ measure() { # url seconds
 in_flight() { awk -v r="${1:-0}" -v m="${2:-0}" 'BEGIN {printf "%.1f", r * m / 1000}'; }
 # h2load: requests/s from its summary; p99, mean and non-2xx answers from its per-request log
 # (start, status, microseconds), read once sorted by duration.
-measure_h2load() { # url seconds
+measure_h2load() { # url seconds [requests/s per connection]
   local o rps failed p99 mean non2xx
   rm -f "$work/h2load.log"
-  o=$(h2load --h1 -t"$THREADS" -c"$CONNS" -D "$2" --log-file="$work/h2load.log" "$1" 2>&1)
+  o=$(h2load --h1 -t"$THREADS" -c"$CONNS" -D "$2" ${3:+--rps="$3"} --log-file="$work/h2load.log" "$1" 2>&1)
   rps=$(awk '/^finished in/ {print $4}' <<<"$o")
   failed=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$o")
   read -r p99 mean non2xx < <(sort -n -k3 "$work/h2load.log" | awk '
@@ -233,7 +240,7 @@ echo "# gateway: ${gateway[*]##*/}; nginx $(nginx -v 2>&1 | sed 's/.*\///')"
 measure "http://127.0.0.1:$P_NGX/items" "$WARMUP" >/dev/null
 measure "http://127.0.0.1:$P_GW/items" "$WARMUP" >/dev/null
 printf '%-7s %-8s %12s %9s %9s %7s %7s\n' round proxy requests/s p99_ms in_flight errors cpu_us
-sum_ratio=0; worst_dp99=-1000; errors=0
+sum_ratio=0; worst_dp99=-1000; worst_eq_dp99=-1000; errors=0
 for r in $(seq "$ROUNDS"); do
   # shellcheck disable=SC2086 # one pid per word
   read -r n_rps n_p99 n_inf n_err n_cpu < <(measure_round "http://127.0.0.1:$P_NGX/items" $ngx_workers)
@@ -246,9 +253,21 @@ for r in $(seq "$ROUNDS"); do
   sum_ratio=$(awk -v s="$sum_ratio" -v x="$ratio" 'BEGIN {print s + x}')
   worst_dp99=$(awk -v w="$worst_dp99" -v x="$dp99" 'BEGIN {print (x > w) ? x : w}')
   errors=$((errors + n_err + g_err))
+  if [ "$EQUAL_LOAD" != 0 ]; then
+    per_conn=$(awk -v r="$n_rps" -v f="$EQUAL_LOAD" -v c="$CONNS" 'BEGIN {printf "%d", r * f / c}')
+    read -r n_rps n_p99 n_inf n_err < <(measure_h2load "http://127.0.0.1:$P_NGX/items" "$DURATION" "$per_conn")
+    printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" nginx= "$n_rps" "$n_p99" "$n_inf" "$n_err"
+    read -r g_rps g_p99 g_inf g_err < <(measure_h2load "http://127.0.0.1:$P_GW/items" "$DURATION" "$per_conn")
+    printf '%-7s %-8s %12.0f %9.2f %9.1f %7d\n' "$r" gateway= "$g_rps" "$g_p99" "$g_inf" "$g_err"
+    dp99=$(awk -v g="$g_p99" -v n="$n_p99" 'BEGIN {printf "%.2f", g - n}')
+    echo "        round $r at an equal offered load ($((per_conn * CONNS)) requests/s): p99 gateway - nginx = ${dp99} ms"
+    worst_eq_dp99=$(awk -v w="$worst_eq_dp99" -v x="$dp99" 'BEGIN {print (x > w) ? x : w}')
+    errors=$((errors + n_err + g_err))
+  fi
 done
 mean=$(awk -v s="$sum_ratio" -v n="$ROUNDS" 'BEGIN {printf "%.3f", s / n}')
 tokens=$(curl -sf "http://127.0.0.1:$P_GW/metrics" | awk '/^tessera_gateway_token_fetches_total\{route="api",outcome="ok"\}/ {print $2}')
 echo "summary: gateway/nginx requests/s = $mean (target >= 0.60); worst p99 difference = ${worst_dp99} ms (target <= 1.00); errors = $errors (target 0); tokens fetched by the gateway = ${tokens:-?}"
+[ "$EQUAL_LOAD" = 0 ] || echo "summary at an equal offered load ($EQUAL_LOAD of nginx's requests/s): worst p99 difference = ${worst_eq_dp99} ms (target <= 1.00)"
 } | tee "$results"
 echo "results: $results" >&2
