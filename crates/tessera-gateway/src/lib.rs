@@ -38,6 +38,7 @@ mod health;
 mod inbound;
 pub mod metrics;
 mod oauth2;
+mod pool;
 mod proxy;
 mod reload;
 mod routes;

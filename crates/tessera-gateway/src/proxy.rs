@@ -202,11 +202,7 @@ async fn forward(
             headers.clone()
         };
 
-        let sent = tokio::time::timeout(
-            upstream.request_timeout,
-            upstream.clients.current().request(req),
-        )
-        .await;
+        let sent = tokio::time::timeout(upstream.request_timeout, upstream.clients.send(req)).await;
         let resp = match sent {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => {
@@ -254,11 +250,10 @@ async fn forward(
 }
 
 /// The upstream's answer as it goes back: hop-by-hop headers removed, body streamed.
-fn downstream(resp: Response<Incoming>) -> Response<ProxyBody> {
-    let (mut head, body) = resp.into_parts();
-    strip_hop_by_hop(&mut head.headers);
-    head.version = Version::HTTP_11;
-    Response::from_parts(head, ProxyBody::Stream(body))
+fn downstream(mut resp: Response<ProxyBody>) -> Response<ProxyBody> {
+    strip_hop_by_hop(resp.headers_mut());
+    *resp.version_mut() = Version::HTTP_11;
+    resp
 }
 
 /// An answer of the gateway itself: a small JSON document in the shape of OAuth errors.

@@ -4,8 +4,9 @@
 
 use crate::body::ProxyBody;
 use crate::config::{HttpVersion, UpstreamConfig};
+use crate::pool::{Http1Pool, SendError};
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{HeaderValue, Uri};
+use http::{HeaderValue, Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,10 +21,14 @@ pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 
 /// One pooled client per serving thread (see `server::start_serving_threads`): a connection's
 /// task runs on the runtime of the thread that opened it, so each thread keeps to its own pool.
+/// Plain-`http` HTTP/1.1 transports use the gateway's own pools ([`Http1Pool`]); TLS and HTTP/2
+/// use hyper-util's pooled client.
 #[derive(Clone)]
 pub(crate) struct HttpClients {
     first: HttpClient,
     others: Arc<[HttpClient]>,
+    /// One per serving thread, for plain-`http` HTTP/1.1 transports.
+    http1: Option<Arc<[Arc<Http1Pool>]>>,
 }
 
 thread_local! {
@@ -37,12 +42,23 @@ pub(crate) fn set_serving_thread(index: usize) {
 }
 
 impl HttpClients {
-    /// The client of the current thread.
-    pub(crate) fn current(&self) -> &HttpClient {
-        match SERVING_THREAD.with(std::cell::Cell::get) {
+    /// Sends `req` (its URI absolute) with the current thread's client or pool.
+    pub(crate) async fn send(
+        &self,
+        req: Request<ProxyBody>,
+    ) -> Result<Response<ProxyBody>, SendError> {
+        let thread = SERVING_THREAD.with(std::cell::Cell::get);
+        if let Some(pools) = &self.http1
+            && let Some(pool) = pools.get(thread).or_else(|| pools.first())
+        {
+            return pool.send(req).await;
+        }
+        let client = match thread {
             0 => &self.first,
             i => self.others.get(i - 1).unwrap_or(&self.first),
-        }
+        };
+        let resp = client.request(req).await?;
+        Ok(resp.map(ProxyBody::Stream))
     }
 }
 
@@ -75,24 +91,37 @@ impl TransportKey {
         })
     }
 
-    /// Builds a client for each of `threads` serving threads.
+    /// Builds a client (and, for plain `http` over HTTP/1.1, a pool) for each of `threads`
+    /// serving threads.
     pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
+        let plain_http1 = !self.tls && self.version != HttpVersion::Http2;
         Ok(HttpClients {
             first: self.client()?,
             others: (1..threads)
                 .map(|_| self.client())
                 .collect::<Result<Vec<_>, _>>()?
                 .into(),
+            http1: plain_http1.then(|| {
+                (0..threads.max(1))
+                    .map(|_| Http1Pool::new(self.connector(), self.pool_idle_timeout))
+                    .collect()
+            }),
         })
     }
 
-    /// Builds the client.
-    fn client(&self) -> Result<HttpClient, String> {
+    /// The TCP connector: no Nagle delay, the connect timeout, TCP keep-alive.
+    fn connector(&self) -> HttpConnector {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_keepalive(Some(Duration::from_secs(60)));
+        http
+    }
+
+    /// Builds the client.
+    fn client(&self) -> Result<HttpClient, String> {
+        let http = self.connector();
         let tls = self.tls_config()?;
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)

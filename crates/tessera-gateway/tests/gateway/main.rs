@@ -14,6 +14,7 @@ mod client_auth;
 mod e2e;
 mod guard_vs_tessera;
 mod gw;
+mod pool;
 mod reload;
 mod tessera;
 mod transport;
