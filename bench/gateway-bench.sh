@@ -39,11 +39,8 @@ UPSTREAM=${UPSTREAM:-shared}
 BASE_PORT=${BASE_PORT:-18180}
 P_AS=$BASE_PORT P_UP=$((BASE_PORT + 1)) P_NGX=$((BASE_PORT + 2)) P_GW=$((BASE_PORT + 3))
 
-need() { # command package
-  command -v "$1" >/dev/null && return
-  echo "installing $2 (Debian)…" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
+# shellcheck source=bench/gateway-lib.sh
+. "$root/bench/gateway-lib.sh"
 LOADGEN=${LOADGEN:-wrk}
 EQUAL_LOAD=${EQUAL_LOAD:-0.5}
 case $LOADGEN in
@@ -57,122 +54,28 @@ need curl curl
 out=$root/bench/out; mkdir -p "$out"
 results=$out/gateway-$(date +%Y%m%d-%H%M%S).txt
 
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  echo "building tessera (release)…" >&2
-  (cd "${BUILD_WORKSPACE:-$root}" && cargo build --release -q -p tessera)
-  target=${CARGO_TARGET_DIR:-$root/target}
-  bin=$target/release/tessera
-fi
+find_bin
 gateway=("$bin" gateway)
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  [ -f "$work/upstream.pid" ] && kill "$(cat "$work/upstream.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_for() { # url what
-  for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "$2 did not come up; logs in $work" >&2; exit 1
-}
+setup_work
 
 # Tessera, with the gateway's client from a setup file.
-secret="tsec_bench_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-printf '%s\n' "$secret" > "$work/gw.secret"
-chmod 600 "$work/gw.secret"
-cat > "$work/setup.toml" <<EOF
-[[scopes]]
-name = "bench.api.read"
-description = "benchmark upstream"
-
-[[clients]]
-client_id = "gateway-bench"
-name = "Gateway benchmark"
-grant_types = ["client_credentials"]
-allowed_scopes = ["bench.api.read"]
-default_scopes = ["bench.api.read"]
-audiences = ["https://upstream.bench.example/"]
-secret_file = "$work/gw.secret"
-EOF
-TESSERA_LISTEN=127.0.0.1:$P_AS TESSERA_DATA_DIR=$work/data TESSERA_SETUP_FILE=$work/setup.toml \
-  "$bin" serve > "$work/tessera.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:$P_AS/readyz" "tessera serve"
+start_tessera
 
 # nginx: the upstream (port P_UP) and the reference proxy (port P_NGX), in one nginx or two.
 if [ "$ACCESS_LOG" = 1 ]; then ngx_log="access_log $work/nginx-access.log;"; else ngx_log="access_log off;"; fi
-upstream_server="server {
-    listen 127.0.0.1:$P_UP;
-    access_log off;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '{\"ok\":true,\"items\":[1,2,3]}'; }
-  }"
-ngx_head() { # name
-  printf 'user root;\nworker_processes 2;\npid %s/%s.pid;\nerror_log %s/%s-error.log warn;\n' "$work" "$1" "$work" "$1"
-  printf 'events { worker_connections 8192; }\n'
-}
+upstream_block=$(upstream_server)
 if [ "$UPSTREAM" = separate ]; then
-  { ngx_head upstream; printf 'http {\n  client_body_temp_path %s/upstream-body;\n  %s\n}\n' "$work" "$upstream_server"; } > "$work/upstream.conf"
-  nginx -c "$work/upstream.conf" -p "$work"
-  wait_for "http://127.0.0.1:$P_UP/" "the nginx upstream"
-  upstream_server=""
+  start_upstream 2
+  upstream_block=""
 fi
-{ ngx_head nginx; cat <<EOF; } > "$work/nginx.conf"
-http {
-  client_body_temp_path $work/nginx-body;
-  proxy_temp_path $work/nginx-proxy;
-  upstream api { server 127.0.0.1:$P_UP; keepalive 128; }
-  $upstream_server
-  server {
-    listen 127.0.0.1:$P_NGX;
-    $ngx_log
-    keepalive_requests 1000000;
-    location / {
-      proxy_pass http://api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header Authorization "Bearer static-token-for-parity";
-    }
-  }
-}
-EOF
+{ ngx_head nginx 2; ngx_proxy_http "$ngx_log" "$upstream_block"; } > "$work/nginx.conf"
 nginx -c "$work/nginx.conf" -p "$work"
 wait_for "http://127.0.0.1:$P_NGX/" "nginx"
 
 # The gateway: the same upstream, with a token from Tessera on every request.
 [ "$ACCESS_LOG" = 1 ] && gw_log=true || gw_log=false
-cat > "$work/gateway.toml" <<EOF
-[gateway]
-listen = "127.0.0.1:$P_GW"
-threading = "$THREADING"
-
-[log]
-access_log = $gw_log
-level = "info"
-
-[upstreams.api]
-url = "http://127.0.0.1:$P_UP"
-
-[upstreams.api.oauth2]
-token_endpoint = "http://127.0.0.1:$P_AS/oauth2/token"
-client_id = "gateway-bench"
-client_secret = { file = "$work/gw.secret" }
-scope = "bench.api.read"
-audience = "https://upstream.bench.example/"
-
-[[routes]]
-name = "api"
-path_prefix = "/"
-upstream = "api"
-EOF
+gateway_toml "$gw_log" "threading = \"$THREADING\""
 "${gateway[@]}" --config "$work/gateway.toml" > "$work/gateway.out" 2> "$work/gateway.log" &
 pids+=($!)
 gw_pid=$!
