@@ -3,7 +3,7 @@
 //! previous one had (HTTP clients and their pools, guards and their keys; cached tokens are kept
 //! by the shared token cache), so a reload drops neither connections nor tokens.
 
-use crate::config::{ConfigError, HttpVersion, LoadedConfig};
+use crate::config::{ConfigError, LoadedConfig};
 use crate::inbound::{GuardPool, InboundGuard};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::oauth2::{Credentials, TokenInjector};
@@ -113,21 +113,21 @@ impl State {
                     .clients(cfg.gateway.threading.serving_threads())
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
+            let always_http1 = key.always_http1();
             clients.insert(key, client.clone());
             let target = Target::parse(&u.url)
                 .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?;
+            let host_header = if always_http1 {
+                target.host_header()
+            } else {
+                None
+            };
             let auth = match &u.oauth2 {
                 Some(o) => Some(Arc::new(
                     TokenInjector::build(name, o, loaded.private, credentials).map_err(invalid)?,
                 )),
                 None => None,
             };
-            let http1 = match u.http_version {
-                HttpVersion::Http1 => true,
-                HttpVersion::Http2 => false,
-                HttpVersion::Auto => !u.url.starts_with("https://"),
-            };
-            let host_header = if http1 { target.host_header() } else { None };
             upstreams.insert(
                 name.clone(),
                 Arc::new(Upstream {

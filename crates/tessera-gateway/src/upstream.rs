@@ -25,9 +25,9 @@ pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 /// use hyper-util's pooled client.
 #[derive(Clone)]
 pub(crate) struct HttpClients {
-    first: HttpClient,
-    others: Arc<[HttpClient]>,
-    /// One per serving thread, for plain-`http` HTTP/1.1 transports.
+    /// hyper-util's client, one per serving thread.
+    clients: Arc<[HttpClient]>,
+    /// The gateway's own pools, one per serving thread, for plain-`http` HTTP/1.1 transports.
     http1: Option<Arc<[Arc<Http1Pool>]>>,
 }
 
@@ -41,21 +41,23 @@ pub(crate) fn set_serving_thread(index: usize) {
     SERVING_THREAD.with(|c| c.set(index));
 }
 
+/// The current serving thread's item of `per_thread` (the first on any other thread).
+fn this_threads<T>(per_thread: &[T]) -> Option<&T> {
+    let thread = SERVING_THREAD.with(std::cell::Cell::get);
+    per_thread.get(thread).or_else(|| per_thread.first())
+}
+
 impl HttpClients {
-    /// Sends `req` (its URI absolute) with the current thread's client or pool.
+    /// Sends `req` (its URI absolute) with the current thread's pool or client.
     pub(crate) async fn send(
         &self,
         req: Request<ProxyBody>,
     ) -> Result<Response<ProxyBody>, SendError> {
-        let thread = SERVING_THREAD.with(std::cell::Cell::get);
-        if let Some(pools) = &self.http1
-            && let Some(pool) = pools.get(thread).or_else(|| pools.first())
-        {
+        if let Some(pool) = self.http1.as_deref().and_then(this_threads) {
             return pool.send(req).await;
         }
-        let client = match thread {
-            0 => &self.first,
-            i => self.others.get(i - 1).unwrap_or(&self.first),
+        let Some(client) = this_threads(&self.clients) else {
+            return Err(SendError::Connect("no HTTP client was built".into()));
         };
         let resp = client.request(req).await?;
         Ok(resp.map(ProxyBody::Stream))
@@ -91,18 +93,27 @@ impl TransportKey {
         })
     }
 
+    /// Whether requests over this transport always go over HTTP/1.1: `http_version = "http1"`, or
+    /// `auto` over plain `http` (no ALPN to pick HTTP/2 there).
+    pub(crate) fn always_http1(&self) -> bool {
+        match self.version {
+            HttpVersion::Http1 => true,
+            HttpVersion::Http2 => false,
+            HttpVersion::Auto => !self.tls,
+        }
+    }
+
     /// Builds a client (and, for plain `http` over HTTP/1.1, a pool) for each of `threads`
     /// serving threads.
     pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
-        let plain_http1 = !self.tls && self.version != HttpVersion::Http2;
+        let threads = threads.max(1);
         Ok(HttpClients {
-            first: self.client()?,
-            others: (1..threads)
+            clients: (0..threads)
                 .map(|_| self.client())
                 .collect::<Result<Vec<_>, _>>()?
                 .into(),
-            http1: plain_http1.then(|| {
-                (0..threads.max(1))
+            http1: (!self.tls && self.always_http1()).then(|| {
+                (0..threads)
                     .map(|_| Http1Pool::new(self.connector(), self.pool_idle_timeout))
                     .collect()
             }),
