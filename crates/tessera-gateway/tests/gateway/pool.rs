@@ -1,15 +1,21 @@
 //! The gateway's own pool of HTTP/1.1 connections to plain-`http` upstreams, against an upstream
 //! written on raw TCP that counts its connections: a connection is reused, closed once idle for
 //! `pool_idle_timeout`, never reused after the upstream said `Connection: close`, and never
-//! picked once the upstream has closed it.
+//! picked once the upstream has closed it; a request the upstream closed its connection on is
+//! sent again on a new one when its method is idempotent and it has no body.
 
 use crate::gw::{self, ConfigDir};
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// When the upstream ends a connection.
 #[derive(Clone, Copy, PartialEq)]
@@ -20,6 +26,9 @@ enum Closing {
     Announced,
     /// After each answer, without a word (as a server whose keep-alive timeout is short).
     Silently,
+    /// On a connection's second request, which it reads and leaves unanswered: as a server
+    /// whose keep-alive timeout ran out just as the request arrived.
+    OnReuse,
 }
 
 /// An upstream answering every request with `200 ok`, counting connections.
@@ -43,6 +52,7 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
+                let mut served = 0;
                 while let Ok(n) = s.read(&mut chunk).await {
                     if n == 0 {
                         break;
@@ -52,13 +62,22 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
                     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
                         continue;
                     };
+                    let head_only = buf.starts_with(b"HEAD ");
                     buf.drain(..end + 4);
-                    let answer: &[u8] = if closing == Closing::Announced {
+                    served += 1;
+                    if closing == Closing::OnReuse && served == 2 {
+                        break;
+                    }
+                    let mut answer: &[u8] = if closing == Closing::Announced {
                         b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
                     } else {
                         b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
                     };
-                    if s.write_all(answer).await.is_err() || closing != Closing::Never {
+                    if head_only {
+                        answer = &answer[..answer.len() - 2];
+                    }
+                    let keep = matches!(closing, Closing::Never | Closing::OnReuse);
+                    if s.write_all(answer).await.is_err() || !keep {
                         break;
                     }
                 }
@@ -74,7 +93,7 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
     }
 }
 
-fn config(dir: &ConfigDir, upstream: SocketAddr) -> std::path::PathBuf {
+fn config(dir: &ConfigDir, upstream: SocketAddr, pool_idle_timeout: &str) -> std::path::PathBuf {
     dir.write_config(&format!(
         r#"
 [gateway]
@@ -82,7 +101,7 @@ listen = "127.0.0.1:0"
 
 [upstreams.raw]
 url = "http://{upstream}"
-pool_idle_timeout = "300ms"
+pool_idle_timeout = "{pool_idle_timeout}"
 
 [[routes]]
 name = "raw"
@@ -92,10 +111,38 @@ upstream = "raw"
     ))
 }
 
-async fn get_ok(http: &reqwest::Client, url: &str) {
-    let r = http.get(url).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.unwrap(), "ok");
+/// One HTTP/1.1 connection to the gateway: every request on it is served by the same thread, and
+/// so by the same pool.
+struct OneConnection(SendRequest<Full<Bytes>>);
+
+impl OneConnection {
+    async fn open(gateway: SocketAddr) -> Self {
+        let io = TokioIo::new(TcpStream::connect(gateway).await.unwrap());
+        let (sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(connection);
+        Self(sender)
+    }
+
+    /// Sends `method /x` with `body`; the answer's status and body.
+    async fn send(&mut self, method: Method, body: &'static str) -> (StatusCode, Bytes) {
+        self.0.ready().await.unwrap();
+        let req = Request::builder()
+            .method(method)
+            .uri("/x")
+            .header(http::header::HOST, "gateway")
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap();
+        let resp = self.0.send_request(req).await.unwrap();
+        let status = resp.status();
+        (status, resp.into_body().collect().await.unwrap().to_bytes())
+    }
+
+    /// Sends `GET /x` and checks the upstream's answer came back.
+    async fn get_ok(&mut self) {
+        let (status, body) = self.send(Method::GET, "").await;
+        assert_eq!(status, 200);
+        assert_eq!(body, "ok");
+    }
 }
 
 /// Polls `f` until it holds, for at most 10 s.
@@ -111,19 +158,20 @@ async fn eventually(what: &str, f: impl Fn() -> bool) {
 async fn a_connection_is_reused_then_closed_once_idle_for_the_pool_idle_timeout() {
     let up = raw_upstream(Closing::Never).await;
     let dir = ConfigDir::new();
-    let g = gw::start(&config(&dir, up.addr)).await;
-    // One client connection: its requests are served by one thread, which keeps one upstream
-    // connection.
-    let http = reqwest::Client::new();
-    for _ in 0..20 {
-        get_ok(&http, &g.url("/x")).await;
+    // Long enough that no pause of a loaded machine between two requests reaches it.
+    let g = gw::start(&config(&dir, up.addr, "1s")).await;
+    // Each request is sent the moment the answer before it has been read, when hyper may not
+    // yet have seen that the upstream connection is free again.
+    let mut client = OneConnection::open(g.addr).await;
+    for _ in 0..200 {
+        client.get_ok().await;
     }
     assert_eq!(up.accepted.load(Ordering::SeqCst), 1);
     eventually("the idle connection closed", || {
         up.open.load(Ordering::SeqCst) == 0
     })
     .await;
-    get_ok(&http, &g.url("/x")).await;
+    client.get_ok().await;
     assert_eq!(up.accepted.load(Ordering::SeqCst), 2);
     g.stop().await;
 }
@@ -133,10 +181,10 @@ async fn a_connection_the_upstream_closes_is_not_reused() {
     for closing in [Closing::Announced, Closing::Silently] {
         let up = raw_upstream(closing).await;
         let dir = ConfigDir::new();
-        let g = gw::start(&config(&dir, up.addr)).await;
-        let http = reqwest::Client::new();
+        let g = gw::start(&config(&dir, up.addr, "300ms")).await;
+        let mut client = OneConnection::open(g.addr).await;
         for n in 1..=5 {
-            get_ok(&http, &g.url("/x")).await;
+            client.get_ok().await;
             assert_eq!(up.accepted.load(Ordering::SeqCst), n);
             // The upstream has closed its end before the next request is sent.
             eventually("the upstream closed", || {
@@ -146,4 +194,39 @@ async fn a_connection_the_upstream_closes_is_not_reused() {
         }
         g.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_request_without_a_body_is_sent_again_when_the_upstream_closes_on_it() {
+    let up = raw_upstream(Closing::OnReuse).await;
+    let dir = ConfigDir::new();
+    let g = gw::start(&config(&dir, up.addr, "10s")).await;
+    let mut client = OneConnection::open(g.addr).await;
+    client.get_ok().await;
+    // Each of these goes out on the kept connection, which the upstream closes unanswered; the
+    // gateway sends it again on a new connection, the one the next request reuses. The gateway
+    // keeps a request to send again only on a connection idle long enough for an upstream's
+    // keep-alive timeout to be running out (100 ms), so each waits that long first.
+    let idle = || tokio::time::sleep(Duration::from_millis(150));
+    for (n, method) in [Method::GET, Method::HEAD, Method::DELETE, Method::OPTIONS]
+        .into_iter()
+        .enumerate()
+    {
+        idle().await;
+        let (status, _) = client.send(method.clone(), "").await;
+        assert_eq!(status, 200, "{method}");
+        assert_eq!(up.accepted.load(Ordering::SeqCst), n + 2, "{method}");
+    }
+    // Not a request whose method is not idempotent, nor one with a body: the upstream may have
+    // acted on it, or its body is gone.
+    for (method, body) in [(Method::POST, ""), (Method::PUT, "x")] {
+        let before = up.accepted.load(Ordering::SeqCst);
+        idle().await;
+        let (status, _) = client.send(method.clone(), body).await;
+        assert_eq!(status, 502, "{method}");
+        // The next request goes out on a new connection, answered there.
+        client.get_ok().await;
+        assert_eq!(up.accepted.load(Ordering::SeqCst), before + 1, "{method}");
+    }
+    g.stop().await;
 }
