@@ -3,36 +3,35 @@
 //! names without `r#`, integers and booleans as they are, the first write error kept. How a field
 //! starts and how its values are quoted and escaped is the format's [`Style`].
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::marker::PhantomData;
 use tracing::field::{Field, Visit};
-use tracing_subscriber::fmt::format::Writer;
 
 /// How one line format writes fields.
 pub(crate) trait Style {
     /// Writes what comes before a value: the separator (none when `first`) and the name.
-    fn start(w: &mut Writer<'_>, name: &str, first: bool) -> fmt::Result;
+    fn start(w: &mut impl Write, name: &str, first: bool) -> fmt::Result;
     /// A string value; `message` for the event's message.
-    fn string(w: &mut Writer<'_>, value: &str, message: bool) -> fmt::Result;
+    fn string(w: &mut impl Write, value: &str, message: bool) -> fmt::Result;
     /// A value recorded by its `Debug` (a `%` value by its `Display`).
-    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result;
+    fn debug(w: &mut impl Write, value: &dyn fmt::Debug) -> fmt::Result;
     /// A float.
-    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result;
+    fn float(w: &mut impl Write, value: f64) -> fmt::Result;
     /// An error and its sources.
-    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result;
+    fn error(w: &mut impl Write, value: &(dyn std::error::Error + 'static)) -> fmt::Result;
 }
 
-/// A visitor writing fields in the style `S`; [`Fields::finish`] gives the first error.
-pub(crate) struct Fields<'w, 'a, S> {
-    w: &'w mut Writer<'a>,
+/// A visitor writing fields in the style `S` into `W`; [`Fields::finish`] gives the first error.
+pub(crate) struct Fields<'w, W, S> {
+    w: &'w mut W,
     first: bool,
     result: fmt::Result,
     style: PhantomData<S>,
 }
 
-impl<'w, 'a, S: Style> Fields<'w, 'a, S> {
+impl<'w, W: Write, S: Style> Fields<'w, W, S> {
     /// Writes into `w`, which has no fields yet.
-    pub(crate) fn new(w: &'w mut Writer<'a>) -> Self {
+    pub(crate) fn new(w: &'w mut W) -> Self {
         Self {
             w,
             first: true,
@@ -47,7 +46,7 @@ impl<'w, 'a, S: Style> Fields<'w, 'a, S> {
     }
 
     /// Writes one field, its value by `value`, unless it is skipped or a write already failed.
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'a>) -> fmt::Result) {
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
         let name = field.name();
         if self.result.is_err() || name.starts_with("log.") {
             return;
@@ -58,7 +57,7 @@ impl<'w, 'a, S: Style> Fields<'w, 'a, S> {
     }
 }
 
-impl<S: Style> Visit for Fields<'_, '_, S> {
+impl<W: Write, S: Style> Visit for Fields<'_, W, S> {
     fn record_str(&mut self, field: &Field, value: &str) {
         let message = field.name() == "message";
         self.field(field, |w| S::string(w, value, message));

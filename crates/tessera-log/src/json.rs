@@ -8,7 +8,7 @@
 
 use crate::escape;
 use crate::fields::{Fields, Style, error_chain};
-use std::fmt::{self, Write as _};
+use std::fmt::{self, Write};
 use tracing::{Event, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::fmt::format::Writer;
@@ -32,35 +32,38 @@ where
     ) -> fmt::Result {
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        w.write_str("{\"timestamp\":\"")?;
-        crate::time::write_now(&mut w)?;
-        w.write_str("\",\"level\":\"")?;
-        w.write_str(meta.level().as_str())?;
-        w.write_char('"')?;
-        let mut fields = Fields::<JsonStyle>::new(&mut w);
-        event.record(&mut fields);
-        fields.finish()?;
-        w.write_str(",\"target\":")?;
-        string(&mut w, meta.target())?;
-        if let Some(innermost) = ctx.event_scope().and_then(|mut scope| scope.next()) {
-            w.write_str(",\"span\":")?;
-            write_span::<S, N>(&mut w, &innermost)?;
-            w.write_str(",\"spans\":[")?;
-            let outermost_first = ctx.event_scope().into_iter().flat_map(|s| s.from_root());
-            for (i, span) in outermost_first.enumerate() {
-                if i > 0 {
-                    w.write_char(',')?;
+        crate::line::buffered(&mut w, |w| {
+            w.push_str("{\"timestamp\":\"");
+            crate::time::write_now(w)?;
+            w.push_str("\",\"level\":\"");
+            w.push_str(meta.level().as_str());
+            w.push('"');
+            let mut fields = Fields::<_, JsonStyle>::new(w);
+            event.record(&mut fields);
+            fields.finish()?;
+            w.push_str(",\"target\":");
+            string(w, meta.target())?;
+            if let Some(innermost) = ctx.event_scope().and_then(|mut scope| scope.next()) {
+                w.push_str(",\"span\":");
+                write_span::<S, N>(w, &innermost)?;
+                w.push_str(",\"spans\":[");
+                let outermost_first = ctx.event_scope().into_iter().flat_map(|s| s.from_root());
+                for (i, span) in outermost_first.enumerate() {
+                    if i > 0 {
+                        w.push(',');
+                    }
+                    write_span::<S, N>(w, &span)?;
                 }
-                write_span::<S, N>(&mut w, &span)?;
+                w.push(']');
             }
-            w.write_char(']')?;
-        }
-        w.write_str("}\n")
+            w.push_str("}\n");
+            Ok(())
+        })
     }
 }
 
 /// `{"name":…, fields…}` for a span whose fields were recorded as a JSON object.
-fn write_span<S, N>(w: &mut Writer<'_>, span: &SpanRef<'_, S>) -> fmt::Result
+fn write_span<S, N>(w: &mut String, span: &SpanRef<'_, S>) -> fmt::Result
 where
     S: for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -81,7 +84,7 @@ where
 }
 
 /// A JSON string.
-fn string(w: &mut Writer<'_>, s: &str) -> fmt::Result {
+fn string(w: &mut impl Write, s: &str) -> fmt::Result {
     w.write_char('"')?;
     escape::Json(&mut *w).write_str(s)?;
     w.write_char('"')
@@ -92,24 +95,24 @@ fn string(w: &mut Writer<'_>, s: &str) -> fmt::Result {
 struct JsonStyle;
 
 impl Style for JsonStyle {
-    fn start(w: &mut Writer<'_>, name: &str, _first: bool) -> fmt::Result {
+    fn start(w: &mut impl Write, name: &str, _first: bool) -> fmt::Result {
         // The line's own members come first, so every field follows a comma.
         w.write_char(',')?;
         string(w, name)?;
         w.write_char(':')
     }
 
-    fn string(w: &mut Writer<'_>, value: &str, _message: bool) -> fmt::Result {
+    fn string(w: &mut impl Write, value: &str, _message: bool) -> fmt::Result {
         string(w, value)
     }
 
-    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result {
+    fn debug(w: &mut impl Write, value: &dyn fmt::Debug) -> fmt::Result {
         w.write_char('"')?;
         write!(escape::Json(&mut *w), "{value:?}")?;
         w.write_char('"')
     }
 
-    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result {
+    fn float(w: &mut impl Write, value: f64) -> fmt::Result {
         if value.is_finite() {
             write!(w, "{value}")
         } else {
@@ -117,7 +120,7 @@ impl Style for JsonStyle {
         }
     }
 
-    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
+    fn error(w: &mut impl Write, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
         w.write_char('"')?;
         error_chain(&mut escape::Json(&mut *w), value)?;
         w.write_char('"')

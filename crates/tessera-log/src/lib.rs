@@ -12,6 +12,7 @@
 mod escape;
 mod fields;
 mod json;
+mod line;
 mod text;
 mod time;
 mod writer;

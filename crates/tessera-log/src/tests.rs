@@ -196,3 +196,36 @@ fn the_level_is_coloured_only_for_a_terminal() {
         out.text()
     );
 }
+
+/// A value whose `Debug` logs an event of its own, while its line is being written.
+struct Chatty;
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tracing::info!(target: "inner", "from inside");
+        f.write_str("chatty")
+    }
+}
+
+#[test]
+fn a_value_that_logs_while_its_line_is_written_leaves_whole_lines() {
+    for format in [Format::Text, Format::Json] {
+        let out = Captured::default();
+        tracing::dispatcher::with_default(&ours(format, false, &out), || {
+            tracing::info!(target: "outer", value = ?Chatty, "outside");
+            tracing::info!(target: "after", "next");
+        });
+        // `tracing` drops the event logged inside another's dispatch; the lines around it are
+        // whole, and the next line starts afresh.
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].contains("outside") && lines[0].contains("chatty"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("next") && !lines[1].contains("chatty"),
+            "{text}"
+        );
+    }
+}

@@ -9,7 +9,7 @@
 
 use crate::escape;
 use crate::fields::{Fields, Style, error_chain};
-use std::fmt::{self, Write as _};
+use std::fmt::{self, Write};
 use tracing::{Event, Level, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::RecordFields;
@@ -34,34 +34,38 @@ where
     ) -> fmt::Result {
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        crate::time::write_now(&mut w)?;
-        w.write_char(' ')?;
-        write_level(&mut w, *meta.level())?;
-        w.write_char(' ')?;
-        if let Some(scope) = ctx.event_scope() {
-            let mut any = false;
-            for span in scope.from_root() {
-                w.write_str(span.metadata().name())?;
-                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
-                    && !fields.is_empty()
-                {
-                    w.write_char('{')?;
-                    w.write_str(fields)?;
-                    w.write_char('}')?;
+        let ansi = w.has_ansi_escapes();
+        crate::line::buffered(&mut w, |w| {
+            crate::time::write_now(w)?;
+            w.push(' ');
+            write_level(w, *meta.level(), ansi)?;
+            w.push(' ');
+            if let Some(scope) = ctx.event_scope() {
+                let mut any = false;
+                for span in scope.from_root() {
+                    w.push_str(span.metadata().name());
+                    if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
+                        && !fields.is_empty()
+                    {
+                        w.push('{');
+                        w.push_str(fields);
+                        w.push('}');
+                    }
+                    w.push(':');
+                    any = true;
                 }
-                w.write_char(':')?;
-                any = true;
+                if any {
+                    w.push(' ');
+                }
             }
-            if any {
-                w.write_char(' ')?;
-            }
-        }
-        w.write_str(meta.target())?;
-        w.write_str(": ")?;
-        let mut fields = Fields::<TextStyle>::new(&mut w);
-        event.record(&mut fields);
-        fields.finish()?;
-        w.write_char('\n')
+            w.push_str(meta.target());
+            w.push_str(": ");
+            let mut fields = Fields::<_, TextStyle>::new(w);
+            event.record(&mut fields);
+            fields.finish()?;
+            w.push('\n');
+            Ok(())
+        })
     }
 }
 
@@ -72,14 +76,14 @@ pub struct TextFields;
 
 impl<'writer> FormatFields<'writer> for TextFields {
     fn format_fields<R: RecordFields>(&self, mut w: Writer<'writer>, fields: R) -> fmt::Result {
-        let mut visitor = Fields::<TextStyle>::new(&mut w);
+        let mut visitor = Fields::<_, TextStyle>::new(&mut w);
         fields.record(&mut visitor);
         visitor.finish()
     }
 }
 
-/// The level, five characters wide as `tracing_subscriber` writes it, coloured on a terminal.
-fn write_level(w: &mut Writer<'_>, level: Level) -> fmt::Result {
+/// The level, five characters wide as `tracing_subscriber` writes it, coloured when `ansi`.
+fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
     let (text, colour) = match level {
         Level::ERROR => ("ERROR", "31"),
         Level::WARN => (" WARN", "33"),
@@ -87,10 +91,11 @@ fn write_level(w: &mut Writer<'_>, level: Level) -> fmt::Result {
         Level::DEBUG => ("DEBUG", "34"),
         Level::TRACE => ("TRACE", "35"),
     };
-    if w.has_ansi_escapes() {
+    if ansi {
         write!(w, "\x1b[{colour}m{text}\x1b[0m")
     } else {
-        w.write_str(text)
+        w.push_str(text);
+        Ok(())
     }
 }
 
@@ -99,7 +104,7 @@ fn write_level(w: &mut Writer<'_>, level: Level) -> fmt::Result {
 struct TextStyle;
 
 impl Style for TextStyle {
-    fn start(w: &mut Writer<'_>, name: &str, first: bool) -> fmt::Result {
+    fn start(w: &mut impl Write, name: &str, first: bool) -> fmt::Result {
         if !first {
             w.write_char(' ')?;
         }
@@ -110,7 +115,7 @@ impl Style for TextStyle {
         w.write_char('=')
     }
 
-    fn string(w: &mut Writer<'_>, value: &str, message: bool) -> fmt::Result {
+    fn string(w: &mut impl Write, value: &str, message: bool) -> fmt::Result {
         if message {
             return escape::Text::bare(w).write_str(value);
         }
@@ -119,15 +124,15 @@ impl Style for TextStyle {
         w.write_char('"')
     }
 
-    fn debug(w: &mut Writer<'_>, value: &dyn fmt::Debug) -> fmt::Result {
+    fn debug(w: &mut impl Write, value: &dyn fmt::Debug) -> fmt::Result {
         write!(escape::Text::bare(w), "{value:?}")
     }
 
-    fn float(w: &mut Writer<'_>, value: f64) -> fmt::Result {
+    fn float(w: &mut impl Write, value: f64) -> fmt::Result {
         write!(w, "{value:?}")
     }
 
-    fn error(w: &mut Writer<'_>, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
+    fn error(w: &mut impl Write, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
         error_chain(&mut escape::Text::bare(w), value)
     }
 }
