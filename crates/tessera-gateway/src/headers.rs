@@ -32,7 +32,23 @@ fn always_hop_by_hop(name: &HeaderName) -> bool {
 /// Most messages carry none, or only `Connection: keep-alive`: one pass over the names finds
 /// that out, and nothing is allocated unless `Connection` names other headers.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if !headers.keys().any(always_hop_by_hop) {
+    let mut hop = headers.keys().filter(|k| always_hop_by_hop(k));
+    let only_connection = match (hop.next(), hop.next()) {
+        (None, _) => return,
+        (Some(first), None) => first == header::CONNECTION,
+        _ => false,
+    };
+    let names_no_header = |v: &HeaderValue| {
+        let v = v.as_bytes();
+        v.eq_ignore_ascii_case(b"keep-alive") || v.eq_ignore_ascii_case(b"close")
+    };
+    if only_connection
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .all(names_no_header)
+    {
+        headers.remove(header::CONNECTION);
         return;
     }
     // The headers `Connection` names, other than the options that name no header of their own
@@ -162,6 +178,27 @@ mod tests {
         assert_eq!(left, ["close", "content-length"]);
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 2);
+
+        // `Connection` the only hop-by-hop header: removed alone when it names no header, with
+        // what it names otherwise.
+        for (values, left) in [
+            (&["keep-alive"][..], &["close", "x-hop"][..]),
+            (&["Close"][..], &["close", "x-hop"][..]),
+            (&["keep-alive", "x-hop"][..], &["close"][..]),
+            (&["Keep-Alive, X-Hop"][..], &["close"][..]),
+            (&["close", "close"][..], &["close", "x-hop"][..]),
+        ] {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("connection", HeaderValue::from_static(v));
+            }
+            h.insert("x-hop", HeaderValue::from_static("1"));
+            h.insert("close", HeaderValue::from_static("x"));
+            strip_hop_by_hop(&mut h);
+            let mut kept: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+            kept.sort_unstable();
+            assert_eq!(kept, left, "{values:?}");
+        }
     }
 
     #[test]
