@@ -1,6 +1,7 @@
-//! The way to an upstream: its base URL, and a pooled HTTP client (hyper-util's legacy client)
-//! speaking HTTP/1.1, HTTP/2 with prior knowledge (h2c) or HTTP/2 negotiated by ALPN over TLS
-//! (rustls, with the system's roots or only those of a CA file).
+//! The way to an upstream: its base URL, and pooled connections: the gateway's own pool
+//! ([`Http1Pool`]) for HTTP/1.1 over plain `http`, hyper-util's legacy client for HTTP/2 with
+//! prior knowledge (h2c) and for TLS (rustls, with the system's roots or only those of a CA file;
+//! HTTP/2 or HTTP/1.1 as ALPN decides).
 
 use crate::body::ProxyBody;
 use crate::config::{HttpVersion, UpstreamConfig};
@@ -19,16 +20,14 @@ use std::time::Duration;
 /// The pooled client of one transport setting.
 pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 
-/// One pooled client per serving thread (see `server::start_serving_threads`): a connection's
-/// task runs on the runtime of the thread that opened it, so each thread keeps to its own pool.
-/// Plain-`http` HTTP/1.1 transports use the gateway's own pools ([`Http1Pool`]); TLS and HTTP/2
-/// use hyper-util's pooled client.
+/// One pool per serving thread (see `server::start_serving_threads`): a connection's task runs
+/// on the runtime of the thread that opened it, so each thread keeps to its own pool.
 #[derive(Clone)]
-pub(crate) struct HttpClients {
-    /// hyper-util's client, one per serving thread.
-    clients: Arc<[HttpClient]>,
-    /// The gateway's own pools, one per serving thread, for plain-`http` HTTP/1.1 transports.
-    http1: Option<Arc<[Arc<Http1Pool>]>>,
+pub(crate) enum HttpClients {
+    /// The gateway's own pools, for plain-`http` HTTP/1.1 transports.
+    Http1(Arc<[Arc<Http1Pool>]>),
+    /// hyper-util's pooled client, for TLS and HTTP/2.
+    HyperUtil(Arc<[HttpClient]>),
 }
 
 thread_local! {
@@ -53,14 +52,14 @@ impl HttpClients {
         &self,
         req: Request<ProxyBody>,
     ) -> Result<Response<ProxyBody>, SendError> {
-        if let Some(pool) = self.http1.as_deref().and_then(this_threads) {
-            return pool.send(req).await;
+        let none = || SendError::Connect("no HTTP client was built".into());
+        match self {
+            Self::Http1(pools) => this_threads(pools).ok_or_else(none)?.send(req).await,
+            Self::HyperUtil(clients) => {
+                let client = this_threads(clients).ok_or_else(none)?;
+                Ok(client.request(req).await?.map(ProxyBody::Stream))
+            }
         }
-        let Some(client) = this_threads(&self.clients) else {
-            return Err(SendError::Connect("no HTTP client was built".into()));
-        };
-        let resp = client.request(req).await?;
-        Ok(resp.map(ProxyBody::Stream))
     }
 }
 
@@ -103,21 +102,23 @@ impl TransportKey {
         }
     }
 
-    /// Builds a client (and, for plain `http` over HTTP/1.1, a pool) for each of `threads`
-    /// serving threads.
+    /// Builds a pool for each of `threads` serving threads: the gateway's own for plain `http`
+    /// over HTTP/1.1, hyper-util's client otherwise.
     pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
         let threads = threads.max(1);
-        Ok(HttpClients {
-            clients: (0..threads)
+        if !self.tls && self.always_http1() {
+            return Ok(HttpClients::Http1(
+                (0..threads)
+                    .map(|_| Http1Pool::new(self.connector(), self.pool_idle_timeout))
+                    .collect(),
+            ));
+        }
+        Ok(HttpClients::HyperUtil(
+            (0..threads)
                 .map(|_| self.client())
                 .collect::<Result<Vec<_>, _>>()?
                 .into(),
-            http1: (!self.tls && self.always_http1()).then(|| {
-                (0..threads)
-                    .map(|_| Http1Pool::new(self.connector(), self.pool_idle_timeout))
-                    .collect()
-            }),
-        })
+        ))
     }
 
     /// The TCP connector: no Nagle delay, the connect timeout, TCP keep-alive.
