@@ -25,6 +25,12 @@ fn always_hop_by_hop(name: &HeaderName) -> bool {
         || name.as_str().starts_with("proxy-")
 }
 
+/// Whether a `Connection` option names no header to remove beside `Connection` itself: `close`
+/// names none of its own, `keep-alive` one removed anyway.
+fn names_no_header(option: &[u8]) -> bool {
+    option.eq_ignore_ascii_case(b"close") || option.eq_ignore_ascii_case(b"keep-alive")
+}
+
 /// Removes the hop-by-hop headers: `Connection` and every header it names, `Keep-Alive`, every
 /// `Proxy-*` header, `TE`, `Trailer`, `Transfer-Encoding` and `Upgrade` (RFC 9110 §7.6.1,
 /// RFC 9112 §9.6). HTTP/2 forbids them anyway (RFC 9113 §8.2.2).
@@ -38,28 +44,22 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
         (Some(first), None) => first == header::CONNECTION,
         _ => false,
     };
-    let names_no_header = |v: &HeaderValue| {
-        let v = v.as_bytes();
-        v.eq_ignore_ascii_case(b"keep-alive") || v.eq_ignore_ascii_case(b"close")
-    };
     if only_connection
         && headers
             .get_all(header::CONNECTION)
             .iter()
-            .all(names_no_header)
+            .all(|v| names_no_header(v.as_bytes()))
     {
         headers.remove(header::CONNECTION);
         return;
     }
-    // The headers `Connection` names, other than the options that name no header of their own
-    // (`close`) or one removed below anyway (`keep-alive`).
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter(|t| !t.eq_ignore_ascii_case("close") && !t.eq_ignore_ascii_case("keep-alive"))
+        .filter(|t| !names_no_header(t.as_bytes()))
         .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
         .collect();
     for name in named {
