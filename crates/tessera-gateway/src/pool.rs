@@ -313,10 +313,11 @@ impl std::fmt::Debug for PooledBody {
 }
 
 impl PooledBody {
-    /// Gives the connection back at the body's end, at once: hyper may not have polled the
-    /// connection since, but the next request checked out on it waits until it has (so a
-    /// client that sends its next request the moment it has the answer finds it). A body
-    /// dropped before its end leaves the connection to hyper, which closes it.
+    /// Gives the connection back at the body's end (`ended`), at once: hyper may not have
+    /// polled the connection since, but the next request checked out on it waits until it has
+    /// (so a client that sends its next request the moment it has the answer finds it). A body
+    /// dropped before its end gives the connection back only if hyper had already read the whole
+    /// answer off it; otherwise hyper closes it.
     fn give_back(&mut self, ended: bool) {
         let Some(lease) = self.lease.take() else {
             return;

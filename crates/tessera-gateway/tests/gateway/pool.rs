@@ -5,6 +5,7 @@
 //! sent again on a new one when its method is idempotent and it has no body.
 
 use crate::gw::{self, ConfigDir};
+use crate::tessera::eventually;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
@@ -13,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -145,32 +146,39 @@ impl OneConnection {
     }
 }
 
-/// Polls `f` until it holds, for at most 10 s.
-async fn eventually(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < deadline, "{what}: not within 10 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits until the upstream has no connection open.
+async fn all_closed(up: &RawUpstream, what: &str) {
+    eventually(what, Duration::from_secs(10), || async {
+        (up.open.load(Ordering::SeqCst) == 0).then_some(())
+    })
+    .await;
+}
+
+/// An upstream closing as `closing` says, a gateway in front of it keeping idle connections for
+/// `pool_idle_timeout`, and one client connection to the gateway.
+async fn start(
+    closing: Closing,
+    pool_idle_timeout: &str,
+) -> (RawUpstream, ConfigDir, gw::InProcess, OneConnection) {
+    let up = raw_upstream(closing).await;
+    let dir = ConfigDir::new();
+    let g = gw::start(&config(&dir, up.addr, pool_idle_timeout)).await;
+    let client = OneConnection::open(g.addr).await;
+    (up, dir, g, client)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_is_reused_then_closed_once_idle_for_the_pool_idle_timeout() {
-    let up = raw_upstream(Closing::Never).await;
-    let dir = ConfigDir::new();
-    // Long enough that no pause of a loaded machine between two requests reaches it.
-    let g = gw::start(&config(&dir, up.addr, "1s")).await;
+    // An idle timeout long enough that no pause of a loaded machine between two requests reaches
+    // it.
+    let (up, _dir, g, mut client) = start(Closing::Never, "1s").await;
     // Each request is sent the moment the answer before it has been read, when hyper may not
     // yet have seen that the upstream connection is free again.
-    let mut client = OneConnection::open(g.addr).await;
     for _ in 0..200 {
         client.get_ok().await;
     }
     assert_eq!(up.accepted.load(Ordering::SeqCst), 1);
-    eventually("the idle connection closed", || {
-        up.open.load(Ordering::SeqCst) == 0
-    })
-    .await;
+    all_closed(&up, "the idle connection closed").await;
     client.get_ok().await;
     assert_eq!(up.accepted.load(Ordering::SeqCst), 2);
     g.stop().await;
@@ -179,18 +187,12 @@ async fn a_connection_is_reused_then_closed_once_idle_for_the_pool_idle_timeout(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_the_upstream_closes_is_not_reused() {
     for closing in [Closing::Announced, Closing::Silently] {
-        let up = raw_upstream(closing).await;
-        let dir = ConfigDir::new();
-        let g = gw::start(&config(&dir, up.addr, "300ms")).await;
-        let mut client = OneConnection::open(g.addr).await;
+        let (up, _dir, g, mut client) = start(closing, "300ms").await;
         for n in 1..=5 {
             client.get_ok().await;
             assert_eq!(up.accepted.load(Ordering::SeqCst), n);
             // The upstream has closed its end before the next request is sent.
-            eventually("the upstream closed", || {
-                up.open.load(Ordering::SeqCst) == 0
-            })
-            .await;
+            all_closed(&up, "the upstream closed").await;
         }
         g.stop().await;
     }
@@ -198,10 +200,7 @@ async fn a_connection_the_upstream_closes_is_not_reused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idempotent_request_without_a_body_is_sent_again_when_the_upstream_closes_on_it() {
-    let up = raw_upstream(Closing::OnReuse).await;
-    let dir = ConfigDir::new();
-    let g = gw::start(&config(&dir, up.addr, "10s")).await;
-    let mut client = OneConnection::open(g.addr).await;
+    let (up, _dir, g, mut client) = start(Closing::OnReuse, "10s").await;
     client.get_ok().await;
     // Each of these goes out on the kept connection, which the upstream closes unanswered; the
     // gateway sends it again on a new connection, the one the next request reuses. The gateway
