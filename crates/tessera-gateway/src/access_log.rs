@@ -33,21 +33,44 @@ pub(crate) struct Access<'a> {
     pub(crate) reason: Option<&'a str>,
 }
 
-/// Writes the line.
+/// The access log's target.
+const TARGET: &str = "tessera_gateway::access";
+
+/// Writes the line: straight into the log when the process logs through `tessera_log::init`'s
+/// subscriber (one line per request, so it skips `tracing`'s dispatch), else through `tracing`.
 pub(crate) fn record(a: &Access<'_>) {
+    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
+        return;
+    }
     let path = cut(a.path);
-    let duration_ms = (a.took.as_secs_f64() * 1e6).round() / 1e3;
+    let micros = u64::try_from(a.took.as_micros()).unwrap_or(u64::MAX);
+    let reason = a.reason.unwrap_or("-");
+    use tessera_log::direct::{self, Value};
+    let fields = [
+        ("route", Value::Str(a.route)),
+        ("method", Value::Str(a.method.as_str())),
+        ("path", Value::Str(path)),
+        ("status", Value::U64(a.status.into())),
+        ("duration_ms", Value::Thousandths(micros)),
+        ("upstream", Value::Str(a.upstream)),
+        ("retries", Value::U64(a.retries.into())),
+        ("client", Value::Str(a.client)),
+        ("reason", Value::Str(reason)),
+    ];
+    if direct::write(tracing::Level::INFO, TARGET, "request", &fields) {
+        return;
+    }
     tracing::info!(
-        target: "tessera_gateway::access",
+        target: TARGET,
         route = a.route,
         method = a.method.as_str(),
         path = path,
         status = a.status,
-        duration_ms,
+        duration_ms = micros as f64 / 1e3,
         upstream = a.upstream,
         retries = a.retries,
         client = a.client,
-        reason = a.reason.unwrap_or("-"),
+        reason = reason,
         "request"
     );
 }

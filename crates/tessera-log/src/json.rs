@@ -84,7 +84,7 @@ where
 }
 
 /// A JSON string.
-fn string(w: &mut impl Write, s: &str) -> fmt::Result {
+pub(crate) fn string(w: &mut impl Write, s: &str) -> fmt::Result {
     w.write_char('"')?;
     escape::Json(&mut *w).write_str(s)?;
     w.write_char('"')

@@ -9,6 +9,7 @@
 //! escaped, so a value can neither end its line and forge another nor send escape sequences to a
 //! terminal.
 
+pub mod direct;
 mod escape;
 mod fields;
 mod json;
@@ -49,7 +50,12 @@ pub fn init(level: &str, format: Format) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal as _;
     let ansi = std::io::stderr().is_terminal();
-    let _ = dispatch(filter, format, ansi, BufferedStderr::global()).try_init();
+    if dispatch(filter, format, ansi, BufferedStderr::global())
+        .try_init()
+        .is_ok()
+    {
+        direct::installed(format, ansi);
+    }
 }
 
 /// The subscriber [`init`] installs, writing `format` lines through `writer` (escape sequences

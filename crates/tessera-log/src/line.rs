@@ -20,10 +20,18 @@ pub(crate) fn buffered(
     out: &mut Writer<'_>,
     write: impl FnOnce(&mut String) -> fmt::Result,
 ) -> fmt::Result {
+    with_buffer(write, |line| out.write_str(line))
+}
+
+/// Has `write` make the line in this thread's buffer, then hands it whole to `then`.
+pub(crate) fn with_buffer(
+    write: impl FnOnce(&mut String) -> fmt::Result,
+    then: impl FnOnce(&str) -> fmt::Result,
+) -> fmt::Result {
     LINE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut line) => {
             line.clear();
-            let written = write(&mut line).and_then(|()| out.write_str(&line));
+            let written = write(&mut line).and_then(|()| then(&line));
             if line.capacity() > KEPT_CAPACITY {
                 *line = String::with_capacity(512);
             }
@@ -33,7 +41,7 @@ pub(crate) fn buffered(
         Err(_) => {
             let mut line = String::new();
             write(&mut line)?;
-            out.write_str(&line)
+            then(&line)
         }
     })
 }

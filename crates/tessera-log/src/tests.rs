@@ -229,3 +229,85 @@ fn a_value_that_logs_while_its_line_is_written_leaves_whole_lines() {
         );
     }
 }
+
+/// A line written directly and the same event through the subscriber, with the time cut off.
+fn direct_and_traced(
+    format: Format,
+    ansi: bool,
+    message: &str,
+    texts: [&str; 2],
+    count: u64,
+    thousandths: u64,
+) -> (String, String) {
+    use direct::Value;
+    let mut mine = String::new();
+    direct::write_line(
+        &mut mine,
+        format,
+        ansi,
+        tracing::Level::INFO,
+        "tessera_gateway::access",
+        message,
+        &[
+            ("route", Value::Str(texts[0])),
+            ("status", Value::U64(count)),
+            ("duration_ms", Value::Thousandths(thousandths)),
+            ("path", Value::Str(texts[1])),
+        ],
+    )
+    .unwrap();
+    let traced = Captured::default();
+    tracing::dispatcher::with_default(&ours(format, ansi, &traced), || {
+        tracing::info!(
+            target: "tessera_gateway::access",
+            route = texts[0],
+            status = count,
+            duration_ms = thousandths as f64 / 1e3,
+            path = texts[1],
+            "{message}"
+        );
+    });
+    let cut = |line: &str| match format {
+        Format::Text => after_time(line).to_owned(),
+        Format::Json => {
+            let at = line.find("\",\"level\"").unwrap();
+            after_time(&line[14..at]).to_owned() + &line[at..]
+        }
+    };
+    (cut(&mine), cut(&traced.text()))
+}
+
+#[test]
+fn direct_lines_are_the_lines_the_subscriber_writes() {
+    for format in [Format::Text, Format::Json] {
+        for ansi in [false, true] {
+            for (n, ms) in [
+                (0, 0),
+                (7, 7),
+                (10, 10),
+                (200, 100),
+                (404, 1840),
+                (502, 12_000),
+                (u64::MAX, 123_456_789),
+            ] {
+                let texts = ["api", "/a \"b\"\\\n\u{1b}[2J\u{202e}é"];
+                let (mine, traced) = direct_and_traced(format, ansi, "request", texts, n, ms);
+                assert_eq!(mine, traced, "{format:?} {ms}");
+                assert!(mine.ends_with('\n') && mine.lines().count() == 1, "{mine}");
+            }
+            let (mine, traced) = direct_and_traced(format, ansi, "forged\nline", ["", "-"], 1, 1);
+            assert_eq!(mine, traced);
+        }
+    }
+}
+
+#[test]
+fn nothing_is_written_directly_without_inits_subscriber() {
+    // No test installs the process's subscriber: the caller is told to log through `tracing`.
+    assert!(!direct::write(
+        tracing::Level::INFO,
+        "t",
+        "m",
+        &[("a", direct::Value::U64(1))]
+    ));
+}

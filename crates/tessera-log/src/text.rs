@@ -83,7 +83,7 @@ impl<'writer> FormatFields<'writer> for TextFields {
 }
 
 /// The level, five characters wide as `tracing_subscriber` writes it, coloured when `ansi`.
-fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
+pub(crate) fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
     let (text, colour) = match level {
         Level::ERROR => ("ERROR", "31"),
         Level::WARN => (" WARN", "33"),

@@ -16,6 +16,16 @@ struct Shared {
     wake: Condvar,
 }
 
+impl Shared {
+    fn append(&self, data: &[u8]) {
+        let mut buf = self.buf.lock();
+        buf.extend_from_slice(data);
+        if buf.len() >= FLUSH_AT {
+            self.wake.notify_one();
+        }
+    }
+}
+
 /// A `MakeWriter` for `tracing_subscriber` writing to stderr through the shared buffer.
 #[derive(Clone)]
 pub struct BufferedStderr {
@@ -33,39 +43,51 @@ static WRITER: OnceLock<BufferedStderr> = OnceLock::new();
 impl BufferedStderr {
     /// The process-wide writer, starting its flushing thread on first use.
     pub fn global() -> Self {
-        WRITER
-            .get_or_init(|| {
-                let shared = Arc::new(Shared {
-                    buf: Mutex::new(Vec::with_capacity(FLUSH_AT)),
-                    wake: Condvar::new(),
-                });
-                let s = shared.clone();
-                let _ = std::thread::Builder::new()
-                    .name("tessera-log".into())
-                    .spawn(move || {
-                        // Two buffers trade places: the one just written out goes back, emptied
-                        // but with its capacity, so appending a line seldom allocates.
-                        let mut chunk: Vec<u8> = Vec::with_capacity(FLUSH_AT);
-                        loop {
-                            {
-                                let mut buf = s.buf.lock();
-                                if buf.is_empty() {
-                                    s.wake.wait_for(&mut buf, FLUSH_EVERY);
-                                }
-                                std::mem::swap(&mut *buf, &mut chunk);
-                            }
-                            if !chunk.is_empty() {
-                                let mut err = std::io::stderr().lock();
-                                let _ = err.write_all(&chunk);
-                                let _ = err.flush();
-                                chunk.clear();
-                            }
-                            std::thread::sleep(FLUSH_EVERY / 5);
+        Self::global_ref().clone()
+    }
+
+    /// Starts the flushing thread.
+    fn start() -> Self {
+        let shared = Arc::new(Shared {
+            buf: Mutex::new(Vec::with_capacity(FLUSH_AT)),
+            wake: Condvar::new(),
+        });
+        let s = shared.clone();
+        let _ = std::thread::Builder::new()
+            .name("tessera-log".into())
+            .spawn(move || {
+                // Two buffers trade places: the one just written out goes back, emptied
+                // but with its capacity, so appending a line seldom allocates.
+                let mut chunk: Vec<u8> = Vec::with_capacity(FLUSH_AT);
+                loop {
+                    {
+                        let mut buf = s.buf.lock();
+                        if buf.is_empty() {
+                            s.wake.wait_for(&mut buf, FLUSH_EVERY);
                         }
-                    });
-                Self { shared }
-            })
-            .clone()
+                        std::mem::swap(&mut *buf, &mut chunk);
+                    }
+                    if !chunk.is_empty() {
+                        let mut err = std::io::stderr().lock();
+                        let _ = err.write_all(&chunk);
+                        let _ = err.flush();
+                        chunk.clear();
+                    }
+                    std::thread::sleep(FLUSH_EVERY / 5);
+                }
+            });
+        Self { shared }
+    }
+
+    /// The process-wide writer, borrowed (no reference count touched): for lines written per
+    /// request.
+    pub(crate) fn global_ref() -> &'static Self {
+        WRITER.get_or_init(Self::start)
+    }
+
+    /// Appends bytes (whole lines) to what the background thread writes out.
+    pub(crate) fn append(&self, data: &[u8]) {
+        self.shared.append(data);
     }
 
     /// Writes out whatever is buffered (at shutdown).
@@ -92,11 +114,7 @@ impl std::fmt::Debug for LineWriter<'_> {
 
 impl Write for LineWriter<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let mut buf = self.shared.buf.lock();
-        buf.extend_from_slice(data);
-        if buf.len() >= FLUSH_AT {
-            self.shared.wake.notify_one();
-        }
+        self.shared.append(data);
         Ok(data.len())
     }
 
