@@ -2,7 +2,7 @@
 //! `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` tell the upstream where the
 //! request came from.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use std::net::SocketAddr;
 
 /// `X-Forwarded-For`.
@@ -105,24 +105,26 @@ pub(crate) fn set_forwarded(
     inbound_host: Option<HeaderValue>,
     trust: bool,
 ) {
-    let xff = if headers.contains_key(&X_FORWARDED_FOR) {
-        let mut joined = String::new();
-        for v in headers.get_all(&X_FORWARDED_FOR).iter() {
-            if let Ok(s) = v.to_str() {
-                let s = s.trim();
-                if !s.is_empty() {
-                    joined.push_str(s);
-                    joined.push_str(", ");
+    match headers.entry(&X_FORWARDED_FOR) {
+        Entry::Vacant(e) => {
+            e.insert(client.ip.clone());
+        }
+        Entry::Occupied(mut e) => {
+            let mut joined = String::new();
+            for v in e.iter() {
+                if let Ok(s) = v.to_str() {
+                    let s = s.trim();
+                    if !s.is_empty() {
+                        joined.push_str(s);
+                        joined.push_str(", ");
+                    }
                 }
             }
+            joined.push_str(client.ip());
+            if let Ok(v) = HeaderValue::try_from(joined) {
+                e.insert(v);
+            }
         }
-        joined.push_str(client.ip());
-        HeaderValue::try_from(joined).ok()
-    } else {
-        Some(client.ip.clone())
-    };
-    if let Some(v) = xff {
-        headers.insert(X_FORWARDED_FOR.clone(), v);
     }
     if !(trust && headers.contains_key(&X_FORWARDED_PROTO)) {
         headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));

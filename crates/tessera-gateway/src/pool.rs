@@ -159,7 +159,12 @@ impl Http1Pool {
             .take_while(|i| now.saturating_duration_since(i.since) >= self.idle_timeout)
             .count();
         idle.drain(..expired);
-        while let Some(at) = idle.iter().rposition(|i| i.authority == *authority) {
+        // The same bytes first: an upstream's URIs all carry the authority of its URL as
+        // written, and `Authority`'s own comparison ignores case, a byte at a time.
+        let same = |i: &Idle| {
+            i.authority.as_str() == authority.as_str() || i.authority == *authority
+        };
+        while let Some(at) = idle.iter().rposition(same) {
             let found = idle.remove(at);
             if !found.sender.is_closed() {
                 return Some((found.sender, now.saturating_duration_since(found.since)));
