@@ -161,9 +161,8 @@ impl Http1Pool {
         idle.drain(..expired);
         // The same bytes first: an upstream's URIs all carry the authority of its URL as
         // written, and `Authority`'s own comparison ignores case, a byte at a time.
-        let same = |i: &Idle| {
-            i.authority.as_str() == authority.as_str() || i.authority == *authority
-        };
+        let same =
+            |i: &Idle| i.authority.as_str() == authority.as_str() || i.authority == *authority;
         while let Some(at) = idle.iter().rposition(same) {
             let found = idle.remove(at);
             if !found.sender.is_closed() {

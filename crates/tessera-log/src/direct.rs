@@ -5,6 +5,8 @@
 //! through `f64` formatting: for the access line, about three quarters of its cost
 //! (`bench/gateway-instructions.sh`).
 //!
+//! The token endpoint's success line uses them too.
+//!
 //! The caller asks `tracing::enabled!` first (the installed filter decides, as for any event),
 //! then [`write`]; when the process's subscriber is not [`init`]'s (a program embedding a Tessera
 //! crate with its own), [`write`] writes nothing and says so, and the caller logs the event
@@ -32,6 +34,9 @@ pub(crate) fn installed(format: Format, ansi: bool) {
 pub enum Value<'a> {
     /// A string, quoted and escaped as the line's format does a `&str` field.
     Str(&'a str),
+    /// A string as a field recorded with `%` (its `Display`) is: unquoted in text (still
+    /// escaped), a JSON string in JSON.
+    Shown(&'a str),
     /// An integer.
     U64(u64),
     /// A number of thousandths, written as the decimal a field of the `f64` `n / 1000` would be
@@ -87,6 +92,7 @@ pub(crate) fn write_line(
                         escape::Text::quoted(&mut *w).write_str(s)?;
                         w.push('"');
                     }
+                    Value::Shown(s) => escape::Text::bare(&mut *w).write_str(s)?,
                     Value::U64(n) => w.push_str(itoa::Buffer::new().format(n)),
                     Value::Thousandths(n) => thousandths(w, n, ".0"),
                 }
@@ -105,7 +111,7 @@ pub(crate) fn write_line(
                 crate::json::string(w, name)?;
                 w.push(':');
                 match *value {
-                    Value::Str(s) => crate::json::string(w, s)?,
+                    Value::Str(s) | Value::Shown(s) => crate::json::string(w, s)?,
                     Value::U64(n) => w.push_str(itoa::Buffer::new().format(n)),
                     Value::Thousandths(n) => thousandths(w, n, ""),
                 }

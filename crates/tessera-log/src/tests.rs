@@ -253,6 +253,7 @@ fn direct_and_traced(
             ("status", Value::U64(count)),
             ("duration_ms", Value::Thousandths(thousandths)),
             ("path", Value::Str(texts[1])),
+            ("client", Value::Shown(texts[1])),
         ],
     )
     .unwrap();
@@ -264,6 +265,7 @@ fn direct_and_traced(
             status = count,
             duration_ms = thousandths as f64 / 1e3,
             path = texts[1],
+            client = %texts[1],
             "{message}"
         );
     });
