@@ -1,11 +1,9 @@
-//! Lines written straight into the log by their caller, for an event on a hot path (the
-//! gateway's access line, one per proxied request). The line is the one the subscriber [`init`]
-//! installs would write for an event with the same target, message and fields outside any span,
-//! but it skips `tracing`'s dispatch and field visitor, and writes its decimal without going
-//! through `f64` formatting: for the access line, about three quarters of its cost
-//! (`bench/gateway-instructions.sh`).
-//!
-//! The token endpoint's success line uses them too.
+//! Lines written straight into the log by their caller, for an event on a hot path: the
+//! gateway's access line (one per proxied request) and the token endpoint's success line. The
+//! line is the one the subscriber [`init`] installs would write for an event with the same target,
+//! message and fields outside any span, but it skips `tracing`'s dispatch and field visitor, and
+//! writes its decimal without going through `f64` formatting: the access line went from 4.45k to
+//! 2.55k instructions (`bench/gateway-instructions.sh`).
 //!
 //! The caller asks `tracing::enabled!` first (the installed filter decides, as for any event),
 //! then [`write`]; when the process's subscriber is not [`init`]'s (a program embedding a Tessera
