@@ -13,8 +13,10 @@
 //! [`init`]: crate::init
 
 use crate::Format;
-use crate::escape;
-use std::fmt::{self, Write};
+use crate::fields::Style;
+use crate::json::JsonStyle;
+use crate::text::TextStyle;
+use std::fmt;
 use std::sync::OnceLock;
 use tracing::Level;
 
@@ -73,68 +75,38 @@ pub(crate) fn write_line(
 ) -> fmt::Result {
     match format {
         Format::Text => {
-            crate::time::write_now(w)?;
-            w.push(' ');
-            crate::text::write_level(w, level, ansi)?;
-            w.push(' ');
+            crate::text::head(w, level, ansi)?;
             w.push_str(target);
             w.push_str(": ");
-            escape::Text::bare(&mut *w).write_str(message)?;
-            for (name, value) in fields {
-                w.push(' ');
-                w.push_str(name);
-                w.push('=');
-                match *value {
-                    Value::Str(s) => {
-                        w.push('"');
-                        escape::Text::quoted(&mut *w).write_str(s)?;
-                        w.push('"');
-                    }
-                    Value::Shown(s) => escape::Text::bare(&mut *w).write_str(s)?,
-                    Value::U64(n) => w.push_str(itoa::Buffer::new().format(n)),
-                    Value::Thousandths(n) => thousandths(w, n, ".0"),
-                }
-            }
+            write_fields::<TextStyle>(w, message, fields)?;
             w.push('\n');
         }
         Format::Json => {
-            w.push_str("{\"timestamp\":\"");
-            crate::time::write_now(w)?;
-            w.push_str("\",\"level\":\"");
-            w.push_str(level.as_str());
-            w.push_str("\",\"message\":");
-            crate::json::string(w, message)?;
-            for (name, value) in fields {
-                w.push(',');
-                crate::json::string(w, name)?;
-                w.push(':');
-                match *value {
-                    Value::Str(s) | Value::Shown(s) => crate::json::string(w, s)?,
-                    Value::U64(n) => w.push_str(itoa::Buffer::new().format(n)),
-                    Value::Thousandths(n) => thousandths(w, n, ""),
-                }
-            }
-            w.push_str(",\"target\":");
-            crate::json::string(w, target)?;
+            crate::json::head(w, level)?;
+            write_fields::<JsonStyle>(w, message, fields)?;
+            crate::json::target(w, target)?;
             w.push_str("}\n");
         }
     }
     Ok(())
 }
 
-/// `n / 1000` in decimal, without trailing zeros; `whole` after a whole number.
-fn thousandths(w: &mut String, n: u64, whole: &str) {
-    w.push_str(itoa::Buffer::new().format(n / 1000));
-    let mut frac = n % 1000;
-    if frac == 0 {
-        w.push_str(whole);
-        return;
+/// The message, then the fields, in the style of the line's format.
+fn write_fields<S: Style>(
+    w: &mut String,
+    message: &str,
+    fields: &[(&str, Value<'_>)],
+) -> fmt::Result {
+    S::start(w, "message", true)?;
+    S::string(w, message, true)?;
+    for (name, value) in fields {
+        S::start(w, name, false)?;
+        match *value {
+            Value::Str(s) => S::string(w, s, false)?,
+            Value::Shown(s) => S::shown(w, s)?,
+            Value::U64(n) => w.push_str(itoa::Buffer::new().format(n)),
+            Value::Thousandths(n) => S::thousandths(w, n)?,
+        }
     }
-    w.push('.');
-    let mut place = 100;
-    while frac != 0 {
-        w.push(char::from_digit((frac / place) as u32, 10).unwrap_or('0'));
-        frac %= place;
-        place /= 10;
-    }
+    Ok(())
 }

@@ -15,8 +15,13 @@ pub(crate) trait Style {
     fn string(w: &mut impl Write, value: &str, message: bool) -> fmt::Result;
     /// A value recorded by its `Debug` (a `%` value by its `Display`).
     fn debug(w: &mut impl Write, value: &dyn fmt::Debug) -> fmt::Result;
+    /// A string recorded by its `Display` (`%`).
+    fn shown(w: &mut impl Write, value: &str) -> fmt::Result;
     /// A float.
     fn float(w: &mut impl Write, value: f64) -> fmt::Result;
+    /// `n / 1000`, written as [`Style::float`] writes the `f64` `n / 1000` (`1.84`, `0.007`),
+    /// without going through float formatting.
+    fn thousandths(w: &mut impl Write, n: u64) -> fmt::Result;
     /// An error and its sources.
     fn error(w: &mut impl Write, value: &(dyn std::error::Error + 'static)) -> fmt::Result;
 }
@@ -86,6 +91,23 @@ impl<W: Write, S: Style> Visit for Fields<'_, W, S> {
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.field(field, |w| S::error(w, value));
     }
+}
+
+/// `n / 1000` in decimal, without trailing zeros; `whole` after a whole number.
+pub(crate) fn thousandths(w: &mut impl Write, n: u64, whole: &str) -> fmt::Result {
+    w.write_str(itoa::Buffer::new().format(n / 1000))?;
+    let mut frac = n % 1000;
+    if frac == 0 {
+        return w.write_str(whole);
+    }
+    w.write_char('.')?;
+    let mut place = 100;
+    while frac != 0 {
+        w.write_char(char::from_digit((frac / place) as u32, 10).unwrap_or('0'))?;
+        frac %= place;
+        place /= 10;
+    }
+    Ok(())
 }
 
 /// An error and its sources, `: `-separated.

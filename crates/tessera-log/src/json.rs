@@ -7,9 +7,9 @@
 //! [`crate::init`] sets up).
 
 use crate::escape;
-use crate::fields::{Fields, Style, error_chain};
+use crate::fields::{Fields, Style, error_chain, thousandths};
 use std::fmt::{self, Write};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Level, Subscriber};
 use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
@@ -33,16 +33,11 @@ where
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         crate::line::buffered(&mut w, |w| {
-            w.push_str("{\"timestamp\":\"");
-            crate::time::write_now(w)?;
-            w.push_str("\",\"level\":\"");
-            w.push_str(meta.level().as_str());
-            w.push('"');
+            head(w, *meta.level())?;
             let mut fields = Fields::<_, JsonStyle>::new(w);
             event.record(&mut fields);
             fields.finish()?;
-            w.push_str(",\"target\":");
-            string(w, meta.target())?;
+            target(w, meta.target())?;
             if let Some(innermost) = ctx.event_scope().and_then(|mut scope| scope.next()) {
                 w.push_str(",\"span\":");
                 write_span::<S, N>(w, &innermost)?;
@@ -60,6 +55,22 @@ where
             Ok(())
         })
     }
+}
+
+/// The start of a line, up to its fields: `{"timestamp":"…","level":"…"`.
+pub(crate) fn head(w: &mut String, level: Level) -> fmt::Result {
+    w.push_str("{\"timestamp\":\"");
+    crate::time::write_now(w)?;
+    w.push_str("\",\"level\":\"");
+    w.push_str(level.as_str());
+    w.push('"');
+    Ok(())
+}
+
+/// The `target` member, after the fields.
+pub(crate) fn target(w: &mut String, target: &str) -> fmt::Result {
+    w.push_str(",\"target\":");
+    string(w, target)
 }
 
 /// `{"name":…, fields…}` for a span whose fields were recorded as a JSON object.
@@ -92,7 +103,7 @@ pub(crate) fn string(w: &mut impl Write, s: &str) -> fmt::Result {
 
 /// Fields in JSON lines: `,"name":value` members; strings, `Debug` values and errors as JSON
 /// strings; floats as numbers (`null` when not finite, which JSON cannot write).
-struct JsonStyle;
+pub(crate) struct JsonStyle;
 
 impl Style for JsonStyle {
     fn start(w: &mut impl Write, name: &str, _first: bool) -> fmt::Result {
@@ -110,6 +121,14 @@ impl Style for JsonStyle {
         w.write_char('"')?;
         write!(escape::Json(&mut *w), "{value:?}")?;
         w.write_char('"')
+    }
+
+    fn shown(w: &mut impl Write, value: &str) -> fmt::Result {
+        string(w, value)
+    }
+
+    fn thousandths(w: &mut impl Write, n: u64) -> fmt::Result {
+        thousandths(w, n, "")
     }
 
     fn float(w: &mut impl Write, value: f64) -> fmt::Result {

@@ -8,7 +8,7 @@
 //! sixth of Tessera's own work per token. Every value is escaped so that none can break the line.
 
 use crate::escape;
-use crate::fields::{Fields, Style, error_chain};
+use crate::fields::{Fields, Style, error_chain, thousandths};
 use std::fmt::{self, Write};
 use tracing::{Event, Level, Subscriber};
 use tracing_log::NormalizeEvent as _;
@@ -36,10 +36,7 @@ where
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let ansi = w.has_ansi_escapes();
         crate::line::buffered(&mut w, |w| {
-            crate::time::write_now(w)?;
-            w.push(' ');
-            write_level(w, *meta.level(), ansi)?;
-            w.push(' ');
+            head(w, *meta.level(), ansi)?;
             if let Some(scope) = ctx.event_scope() {
                 let mut any = false;
                 for span in scope.from_root() {
@@ -82,8 +79,18 @@ impl<'writer> FormatFields<'writer> for TextFields {
     }
 }
 
+/// The start of a line, up to the spans and target: the time and the level, each followed by a
+/// space.
+pub(crate) fn head(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
+    crate::time::write_now(w)?;
+    w.push(' ');
+    write_level(w, level, ansi)?;
+    w.push(' ');
+    Ok(())
+}
+
 /// The level, five characters wide as `tracing_subscriber` writes it, coloured when `ansi`.
-pub(crate) fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
+fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Result {
     let (text, colour) = match level {
         Level::ERROR => ("ERROR", "31"),
         Level::WARN => (" WARN", "33"),
@@ -101,7 +108,7 @@ pub(crate) fn write_level(w: &mut String, level: Level, ansi: bool) -> fmt::Resu
 
 /// Fields in text lines: the message bare, others as `name=value`, space-separated; strings
 /// quoted; every value escaped.
-struct TextStyle;
+pub(crate) struct TextStyle;
 
 impl Style for TextStyle {
     fn start(w: &mut impl Write, name: &str, first: bool) -> fmt::Result {
@@ -128,8 +135,17 @@ impl Style for TextStyle {
         write!(escape::Text::bare(w), "{value:?}")
     }
 
+    fn shown(w: &mut impl Write, value: &str) -> fmt::Result {
+        escape::Text::bare(w).write_str(value)
+    }
+
     fn float(w: &mut impl Write, value: f64) -> fmt::Result {
         write!(w, "{value:?}")
+    }
+
+    fn thousandths(w: &mut impl Write, n: u64) -> fmt::Result {
+        // `{:?}` of a whole `f64` ends in `.0`.
+        thousandths(w, n, ".0")
     }
 
     fn error(w: &mut impl Write, value: &(dyn std::error::Error + 'static)) -> fmt::Result {
