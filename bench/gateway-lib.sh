@@ -1,4 +1,4 @@
-# What bench/gateway-bench.sh and bench/gateway-instructions.sh share, sourced by both: Tessera
+# The parts of bench/gateway-bench.sh that set things up, sourced by it: Tessera
 # with the gateway's client, the nginx upstream answering a small JSON body, nginx as the reference
 # proxy (upstream keep-alive, a static `Authorization`), and the gateway's configuration (a token
 # from Tessera on every request). The caller sets `root` and P_AS, P_UP, P_NGX, P_GW before calling.

@@ -1,47 +1,57 @@
 #!/usr/bin/env bash
-# Tokens per second from POST /oauth2/token (client_credentials, client_secret_basic), Tessera next
-# to node-oidc-provider under the same wrk load, variant by variant in one run, each next to the
-# machine's signing rate measured right after it.
+# POST /oauth2/token (client_credentials, client_secret_basic) as users meet it: the server pinned to
+# its own core(s), the load generator to others, node-oidc-provider measured the same way in the
+# same run; then Tessera again under a fixed offered load.
 #
-# usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque ceiling (default: all)
-#        ceiling: the sign_only example (crates/tessera-server/examples/sign_only.rs), a server that
-#        only signs an ES256 token per request, under the same load: with hyper (Tessera's HTTP
-#        stack) on a multi-threaded runtime, the same hyper on one runtime per core, and a minimal
-#        per-core HTTP/1.1 loop. The ceiling for any signed token here.
-# env:   WARMUP=5 DURATION=20 CONNS=32 THREADS=2 (passed to token-load.sh)
-#        PEER=0 to skip node-oidc-provider; PEER_WORKERS=2 (one per core)
-#        PORT=18080 for Tessera
-#        BIN=path  use this tessera binary as it is (no build): to compare two builds alternately
-# Output: one line per server and variant (tokens_per_s p50_ms p99_ms bad cpu_us_per_token
-# rss_peak_mb), the openssl signing rates, and the ratios the targets are stated in.
+# usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque (default: es256)
+# env:   SERVER_CPUS=0   CPUs (taskset list) for Tessera and for node-oidc-provider
+#        LOAD_CPUS=1     CPUs for wrk and h2load
+#        THREADS=1 CONNS=32 WARMUP=5 DURATION=20   load settings (closed loop and fixed rate alike)
+#        FIXED=0.5       the fixed-rate run offers this fraction of Tessera's closed-loop tokens/s
+#                        (h2load --rps, HTTP/1.1); 0 skips it
+#        PEER=1          0 skips node-oidc-provider (1 worker process)
+#        PORT=18080      Tessera's port
+#        BIN=path        use this tessera binary as it is (no build)
+# Per variant it prints: Tessera closed loop, node-oidc-provider closed loop (token-load.sh's line:
+# tokens_per_s p50_ms p99_ms bad cpu_us_per_token rss_peak_mb), Tessera at the fixed rate
+# (offered and achieved tokens/s, p50/p99/max in ms, errors), and one core's signing rate for the
+# algorithm (`openssl speed` on the first of SERVER_CPUS); then a summary against the targets in
+# bench/README.md. Results are kept in bench/out/ (not committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer=${TESSERA_PEER_BENCH:-$root/../shared/bench/peer}
 [ -x "$peer/token-load.sh" ] || { echo "need ../shared/bench/peer beside the repository" >&2; exit 1; }
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
-[ $# -gt 0 ] || set -- es256 rs256 eddsa opaque ceiling
+need() { # command package
+  command -v "$1" >/dev/null && return
+  echo "installing $2 (Debian)…" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need wrk wrk; need h2load nghttp2-client; need jq jq; need taskset util-linux
+[ $# -gt 0 ] || set -- es256
+export SERVER_CPUS=${SERVER_CPUS:-0} LOAD_CPUS=${LOAD_CPUS:-1}
+export THREADS=${THREADS:-1} CONNS=${CONNS:-32} WARMUP=${WARMUP:-5} DURATION=${DURATION:-20}
+FIXED=${FIXED:-0.5}
 PORT=${PORT:-18080}
+server_cores=$(taskset -c "$SERVER_CPUS" nproc)
 out=$root/bench/out; mkdir -p "$out"
-results=$out/results-$(date +%Y%m%d-%H%M%S).txt
+results=$out/token-$(date +%Y%m%d-%H%M%S).txt
 
 if [ -z "${BIN:-}" ]; then
   echo "building tessera (release)…" >&2
   (cd "$root" && cargo build --release -q -p tessera)
 fi
-case " $* " in *" ceiling "*) (cd "$root" && cargo build --release -q -p tessera-server --example sign_only) ;; esac
-bin=${BIN:-$root/target/release/tessera}
+bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/tessera}
 
 data=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
-TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_DATA_DIR=$data/data "$bin" serve > "$data/serve.log" 2>&1 &
+TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_DATA_DIR=$data/data taskset -c "$SERVER_CPUS" "$bin" serve > "$data/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 base=http://127.0.0.1:$PORT
 creds=$data/data/admin-credentials.json
 
-# Admin token, then one client per variant through the admin API.
+# An admin token, then one client per variant through the admin API.
 admin_token=$(curl -sf -u "$(jq -r .client_id "$creds"):$(jq -r .client_secret "$creds")" \
   -d grant_type=client_credentials "$base/oauth2/token" | jq -r .access_token)
 curl -sf -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
@@ -55,68 +65,87 @@ make_client() { # name format alg
     "$base/admin/api/v1/clients"
 }
 
-# The machine's two-core signing rate for one algorithm, measured now.
+# Tessera under a fixed offered load: h2load spreads RATE tokens/s over CONNS HTTP/1.1 connections;
+# latencies come from its per-request log (start, status, microseconds).
+fixed_rate() { # id secret rate
+  local per_conn o achieved
+  per_conn=$(awk -v r="$3" -v c="$CONNS" 'BEGIN {printf "%d", (r / c < 1) ? 1 : r / c}')
+  printf 'grant_type=client_credentials&scope=core.bench.read' > "$data/body"
+  rm -f "$data/h2load.log"
+  o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"$THREADS" -c"$CONNS" -D "$DURATION" --rps="$per_conn" \
+    -d "$data/body" -H 'content-type: application/x-www-form-urlencoded' -H 'accept: application/json' \
+    -H "authorization: Basic $(printf '%s:%s' "$1" "$2" | base64 -w0)" \
+    --log-file="$data/h2load.log" "$base/oauth2/token" 2>&1)
+  achieved=$(awk '/^finished in/ {print $4}' <<<"$o")
+  sort -n -k3 "$data/h2load.log" | awk -v offered=$((per_conn * CONNS)) -v achieved="${achieved:-0}" '
+    { v[NR] = $3; if ($2 != 200) bad++ }
+    END { n = NR ? NR : 1; p50 = v[int(n * 0.5) ? int(n * 0.5) : 1]; p99 = v[int(n * 0.99) ? int(n * 0.99) : 1]
+          printf "offered_per_s=%d achieved_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f bad=%d\n",
+                 offered, achieved, p50 / 1000, p99 / 1000, v[n] / 1000, bad }'
+}
+
+# One core's signing rate for ALG, measured now on the server's first CPU.
 signing_rate() { # ALG
   local name
   case $1 in ES256) name=ecdsap256 ;; RS256) name=rsa2048 ;; EdDSA) name=ed25519 ;; esac
-  openssl speed -multi 2 -seconds 3 "$name" 2>/dev/null | awk -v alg="$1" '
-    /ecdsa \(nistp256\)/ || /^rsa 2048 bits/ || /EdDSA \(Ed25519\)/ {print "  " alg " sign/s " $(NF-1)}'
+  taskset -c "${SERVER_CPUS%%[,-]*}" openssl speed -seconds 3 "$name" 2>/dev/null | awk -v alg="$1" '
+    /ecdsa \(nistp256\)/ || /^rsa 2048 bits/ || /EdDSA \(Ed25519\)/ {print "openssl " alg " sign/s " $(NF-1)}'
 }
 
 {
-echo "# $(date -u +%FT%TZ) $(nproc) cores; load generator on the same machine"
-echo "# per variant, side by side: Tessera, then node-oidc-provider, then openssl speed -multi 2"
+echo "# $(date -u +%FT%TZ) $(nproc) cores; server on CPUs $SERVER_CPUS, load on CPUs $LOAD_CPUS; wrk/h2load $THREADS thread(s), $CONNS connections, ${DURATION}s"
 for v in "$@"; do
   case $v in
     es256) c=$(make_client bench-es256 jwt ES256); theirs=jwt:ES256; alg=ES256 ;;
     rs256) c=$(make_client bench-rs256 jwt RS256); theirs=jwt:RS256; alg=RS256 ;;
     eddsa) c=$(make_client bench-eddsa jwt EdDSA); theirs=jwt:EdDSA; alg=EdDSA ;;
     opaque) c=$(make_client bench-opaque opaque ""); theirs=opaque:-; alg= ;;
-    ceiling) continue ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
   id=$(jq -r .client_id <<<"$c"); secret=$(jq -r .client_secret <<<"$c")
   printf 'tessera %s: ' "$v"
-  SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" "$id" "$secret" core.bench.read
+  line=$(SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" "$id" "$secret" core.bench.read)
+  echo "$line"
   # Tessera stays up, idle, while the peer is measured.
-  [ "${PEER:-1}" = 0 ] || WORKERS=${PEER_WORKERS:-2} "$peer/run-peer.sh" "$theirs"
+  [ "${PEER:-1}" = 0 ] || WORKERS=1 "$peer/run-peer.sh" "$theirs"
+  if [ "$FIXED" != 0 ]; then
+    rate=$(sed -n 's/.*tokens_per_s=\([0-9]*\).*/\1/p' <<<"$line")
+    printf 'tessera %s fixed: ' "$v"
+    fixed_rate "$id" "$secret" "$(awk -v r="${rate:-0}" -v f="$FIXED" 'BEGIN {printf "%d", r * f}')"
+  fi
   [ -z "$alg" ] || signing_rate "$alg"
 done
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-
-case " $* " in *" ceiling "*)
-  for mode in hyper hyper-per-core minimal; do
-    "$root/target/release/examples/sign_only" "$mode" "$PORT" > /dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do curl -s -o /dev/null -X POST "$base/" && break; sleep 0.1; done
-    printf 'sign-only %s: ' "$mode"
-    SERVER_PID=$pid "$peer/token-load.sh" "$base/oauth2/token" any any core.bench.read
-    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-  done
-  signing_rate ES256 | sed 's/ES256 sign/ES256 (ceiling) sign/' ;;
-esac
 } | tee "$results"
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$server_cores" <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
-def tps(prefix):
-    m = re.search(re.escape(prefix) + r".*?tokens_per_s=(\d+)", text)
-    return int(m.group(1)) if m else None
-def sign(alg):
-    m = re.search(alg + r" sign/s ([\d.]+)", text)
-    return float(m.group(1)) if m else None
-rows = [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256", "RS256"), ("eddsa", "jwt:EdDSA", "EdDSA"), ("opaque", "opaque:-", None)]
-print("ratios (same run):")
-for mode in ("hyper", "hyper-per-core", "minimal"):
-    t, s = tps("sign-only " + mode + ":"), sign(r"ES256 \(ceiling\)")
-    if t and s: print(f"  sign-only {mode} (ceiling): {t} tok/s, {100*t/s:.0f}% of the two-core ES256 signing rate")
-for ours, theirs, alg in rows:
-    t, p = tps("tessera " + ours + ":"), tps(theirs + ":")
-    line = f"  {ours}: tessera {t} tok/s"
-    if t and p: line += f", {t/p:.1f}x node-oidc-provider ({p})"
-    s = sign(alg) if alg else None
-    if t and s: line += f", {100*t/s:.0f}% of the two-core {alg} signing rate ({s:.0f}/s)"
+text, cores = open(sys.argv[1]).read(), int(sys.argv[2])
+def fields(prefix):
+    m = re.search("^" + re.escape(prefix) + r" (.*)$", text, re.M)
+    return dict(kv.split("=", 1) for kv in m.group(1).split()) if m else {}
+num = lambda d, k: float(d[k]) if d.get(k, "-") not in ("-", "") else None
+print(f"summary (same run; server on {cores} core(s)):")
+for ours, theirs, alg in [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256", "RS256"),
+                          ("eddsa", "jwt:EdDSA", "EdDSA"), ("opaque", "opaque:-", None)]:
+    t = fields(f"tessera {ours}:")
+    if not t:
+        continue
+    p = fields(f"oidc-provider 9.13.3 node22 workers=1 {theirs}:")
+    f = fields(f"tessera {ours} fixed:")
+    tps = num(t, "tokens_per_s")
+    line = f"  {ours}: {tps / cores:.0f} tokens/s per core"
+    if num(p, "tokens_per_s"):
+        line += f", {tps / num(p, 'tokens_per_s'):.1f}x node-oidc-provider's {num(p, 'tokens_per_s'):.0f} (target >= 8x)"
+    line += f"; p99 {t.get('p99_ms')} ms closed loop (target <= 3)"
+    if f:
+        line += f", {f.get('p99_ms')} ms at a fixed {f.get('offered_per_s')}/s (target <= 1)"
+    line += f"; bad {int(num(t, 'bad') or 0) + int(num(f, 'bad') or 0)}; peak RSS {t.get('rss_peak_mb')} MB (target <= 40)"
+    m = re.search(rf"^openssl {alg} sign/s ([\d.]+)", text, re.M) if alg else None
+    cpu = num(t, "cpu_us_per_token")
+    if cpu is not None:
+        line += f"; server CPU {cpu:.1f} us/token"
+        if m:
+            line += f" (one signature on one core: {1e6 / float(m.group(1)):.1f} us by openssl speed)"
     print(line)
 PY
 echo "raw results: $results" >&2
