@@ -36,41 +36,23 @@ pub(crate) struct Access<'a> {
 /// The access log's target.
 const TARGET: &str = "tessera_gateway::access";
 
-/// Writes the line: straight into the log when the process logs through `tessera_log::init`'s
-/// subscriber (one line per request, so it skips `tracing`'s dispatch), else through `tracing`.
+/// Logs the line, an `info` event of target [`TARGET`] (so `RUST_LOG=…,tessera_gateway::access=off`
+/// silences it). Every value is a string or a number, so the text format quotes and escapes
+/// the strings.
 pub(crate) fn record(a: &Access<'_>) {
-    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        return;
-    }
-    let path = cut(a.path);
+    // Whole microseconds, so that the milliseconds have at most three decimals.
     let micros = u64::try_from(a.took.as_micros()).unwrap_or(u64::MAX);
-    let reason = a.reason.unwrap_or("-");
-    use tessera_log::direct::{self, Value};
-    let fields = [
-        ("route", Value::Str(a.route)),
-        ("method", Value::Str(a.method.as_str())),
-        ("path", Value::Str(path)),
-        ("status", Value::U64(a.status.into())),
-        ("duration_ms", Value::Thousandths(micros)),
-        ("upstream", Value::Str(a.upstream)),
-        ("retries", Value::U64(a.retries.into())),
-        ("client", Value::Str(a.client)),
-        ("reason", Value::Str(reason)),
-    ];
-    if direct::write(tracing::Level::INFO, TARGET, "request", &fields) {
-        return;
-    }
     tracing::info!(
         target: TARGET,
         route = a.route,
         method = a.method.as_str(),
-        path = path,
+        path = cut(a.path),
         status = a.status,
         duration_ms = micros as f64 / 1e3,
         upstream = a.upstream,
         retries = a.retries,
         client = a.client,
-        reason = reason,
+        reason = a.reason.unwrap_or("-"),
         "request"
     );
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct RunOptions {
     /// Install the log subscriber (`tessera_log::init`) from the file's `[log]` section, and
-    /// write out its buffered lines before returning; false when the caller set up logging
+    /// write out the lines still waiting before returning; false when the caller set up logging
     /// itself.
     pub init_logging: bool,
 }
@@ -28,14 +28,11 @@ impl Default for RunOptions {
 /// `tessera gateway listening on http://ADDR` (and the admin address, if any) on stdout.
 pub async fn run(path: &Path, options: RunOptions) -> anyhow::Result<()> {
     let loaded = GatewayConfig::load(path)?;
-    if options.init_logging {
-        tessera_log::init(&loaded.config.log.level, loaded.config.log.format);
-    }
-    let result = serve(path, loaded).await;
-    if options.init_logging {
-        tessera_log::flush();
-    }
-    result
+    // Held until the gateway has stopped: dropping it writes out the log lines still waiting.
+    let _logs = options
+        .init_logging
+        .then(|| tessera_log::init(&loaded.config.log.level, loaded.config.log.format));
+    serve(path, loaded).await
 }
 
 /// Serves the loaded configuration until SIGTERM or SIGINT.

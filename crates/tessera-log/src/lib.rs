@@ -1,85 +1,114 @@
-//! Tessera's log lines, shared by the authorization server and the gateway: one line per event on
-//! stderr, as text ([`TextLine`]) or JSON ([`JsonLine`]), filtered by `RUST_LOG` or the configured
-//! level, and written by a background thread ([`BufferedStderr`]) so that no request waits on a
-//! `write` to stderr.
-//!
-//! The lines have the shape `tracing_subscriber`'s own formats give them, but are written
-//! directly: with one log line per token request, the general formatter had been about a sixth
-//! of the server's own instructions per token (`bench/token-instructions.sh`). Every value is
-//! escaped, so a value can neither end its line and forge another nor send escape sequences to a
-//! terminal.
+//! Tessera's log set-up, shared by the authorization server and the gateway: one line per event
+//! in `tracing_subscriber`'s own full text format or its JSON format (events flattened), filtered
+//! by `RUST_LOG` or the configured level, and written to stderr by `tracing_appender`'s
+//! non-blocking writer. That writer holds at most [`BUFFERED_LINES`] lines waiting for stderr;
+//! when stderr cannot keep up, further lines are dropped rather than memory grown, and counted in
+//! the metric [`DROPPED_LINES_METRIC`].
 
-pub mod direct;
-mod escape;
-mod fields;
-mod json;
-mod line;
-mod text;
-mod time;
-mod writer;
+mod dropped;
 
-pub use json::JsonLine;
-pub use text::{TextFields, TextLine};
-pub use writer::BufferedStderr;
+pub use dropped::DROPPED_LINES_METRIC;
 
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
+use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The log line format (`log.format` in the server's and the gateway's configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// Human-readable lines.
+    /// Human-readable lines: `TIME LEVEL target: message name=value …`.
     #[default]
     Text,
     /// One JSON object per line.
     Json,
 }
 
-/// Installs the process's log subscriber: `format` lines on stderr through
-/// [`BufferedStderr::global`], filtered by `RUST_LOG` if set, else by `level` (a `tracing` filter
-/// such as `info` or `tessera_server=debug`; `info` if it does not parse). The level is coloured
-/// when stderr is a terminal. A second call does nothing. Call [`flush`] before the process exits.
-pub fn init(level: &str, format: Format) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    use std::io::IsTerminal as _;
-    let ansi = std::io::stderr().is_terminal();
-    if dispatch(filter, format, ansi, BufferedStderr::global())
-        .try_init()
-        .is_ok()
-    {
-        direct::installed(format, ansi);
-    }
+/// How many lines may wait for stderr before further lines are dropped.
+pub const BUFFERED_LINES: usize = 8192;
+
+/// Keeps the log writer's thread for as long as it lives; dropping it writes out the lines still
+/// waiting (for at most a second) and ends the thread. Hold it until the process exits.
+#[derive(Debug)]
+#[must_use = "dropping the guard stops the log writer"]
+pub struct Guard {
+    _worker: WorkerGuard,
 }
 
-/// The subscriber [`init`] installs, writing `format` lines through `writer` (escape sequences
-/// only when `ansi`).
-fn dispatch<W>(filter: EnvFilter, format: Format, ansi: bool, writer: W) -> Dispatch
+/// Installs the process's log subscriber: `format` lines on stderr, filtered by `RUST_LOG` if set,
+/// else by `level` (a `tracing` filter such as `info` or `tessera_server=debug`; `info` if it does
+/// not parse). The level is coloured when stderr is a terminal. The count of lines dropped is
+/// published as [`DROPPED_LINES_METRIC`] through the `metrics` facade, once a second. A second
+/// call installs nothing.
+pub fn init(level: &str, format: Format) -> Guard {
+    use std::io::IsTerminal as _;
+    let ansi = std::io::stderr().is_terminal();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = filter(rust_log.as_deref(), level);
+    let (dispatch, guard, dropped) =
+        pipeline(filter, format, ansi, std::io::stderr(), BUFFERED_LINES);
+    if dispatch.try_init().is_ok() {
+        dropped::publish_periodically(dropped);
+    }
+    guard
+}
+
+/// The subscriber [`init`] installs, writing into `out` through a non-blocking writer holding at
+/// most `lines` lines, with the guard of that writer and the count of the lines it dropped.
+fn pipeline<W>(
+    filter: EnvFilter,
+    format: Format,
+    ansi: bool,
+    out: W,
+    lines: usize,
+) -> (Dispatch, Guard, ErrorCounter)
+where
+    W: std::io::Write + Send + 'static,
+{
+    let (writer, worker) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(lines)
+        .thread_name("tessera-log")
+        .finish(out);
+    let dropped = writer.error_counter();
+    let dispatch = subscriber(filter, format, ansi, writer);
+    (dispatch, Guard { _worker: worker }, dropped)
+}
+
+/// The filter of `rust_log` (the `RUST_LOG` variable) if set and valid, else of `level`, else
+/// `info`.
+fn filter(rust_log: Option<&str>, level: &str) -> EnvFilter {
+    rust_log
+        .map_or_else(|| EnvFilter::try_new(level), EnvFilter::try_new)
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// `tracing_subscriber`'s fmt subscriber for `format`, writing through `writer` (colours only
+/// when `ansi`). Both formats carry the time (RFC 3339, UTC, microseconds), the level, the target,
+/// the message and the fields, and the enclosing spans with theirs.
+fn subscriber<W>(filter: EnvFilter, format: Format, ansi: bool, writer: W) -> Dispatch
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
+        .with_target(true)
         .with_writer(writer);
     match format {
+        Format::Text => builder.finish().into(),
         Format::Json => builder
-            .fmt_fields(JsonFields::new())
-            .event_format(JsonLine)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .finish()
             .into(),
-        Format::Text => builder.fmt_fields(TextFields).event_format(TextLine).into(),
     }
-}
-
-/// Writes out the log lines still buffered; call before the process exits.
-pub fn flush() {
-    BufferedStderr::global().flush_now();
 }
 
 #[cfg(test)]

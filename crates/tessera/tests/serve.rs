@@ -187,6 +187,22 @@ fn json_logs_one_line_per_token_request() {
         );
     }
     assert!(all.contains("bootstrap admin credential written"), "{all}");
+    // The log writer's dropped lines are on `/metrics` (none dropped here).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = reqwest::blocking::get(server.url("/metrics"))
+            .unwrap()
+            .text()
+            .unwrap();
+        if m.lines().any(|l| l == "tessera_log_lines_dropped_total 0") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no dropped log lines metric:\n{m}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

@@ -156,6 +156,18 @@ async fn sighup_reloads_without_dropping_connections_or_tokens() {
         (access_lines(&p.logs()) >= 5).then_some(())
     })
     .await;
+    // The log writer's dropped lines are on `/metrics` (none dropped here).
+    eventually(
+        "the dropped log lines metric",
+        Duration::from_secs(10),
+        || async {
+            let text = gateway_metrics(&p).await;
+            text.lines()
+                .any(|l| l == "tessera_log_lines_dropped_total 0")
+                .then_some(())
+        },
+    )
+    .await;
     let logs = p.logs();
     let access: Vec<&str> = logs
         .lines()

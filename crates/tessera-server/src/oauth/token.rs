@@ -104,7 +104,7 @@ pub async fn token(
             token_response(&resp)
         }
         Err(e) => {
-            tracing::info!(target: "tessera::token", grant = grant_label, client_id = %client_label, outcome = %outcome, status = e.status.as_u16(), description = %e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
+            tracing::info!(target: "tessera::token", grant = grant_label, client_id = client_label.as_str(), outcome = &*outcome, status = e.status.as_u16(), description = &*e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
             e.into_response()
         }
     };
@@ -119,29 +119,19 @@ pub async fn token(
     response
 }
 
-/// The line for a token issued: written straight into the log when the process logs through
-/// `tessera_log::init`'s subscriber (one line per token, so it skips `tracing`'s dispatch), else
-/// through `tracing`.
+/// The line for a token issued: an `info` event of target `tessera::token`. Every value is a
+/// string or a number, so the text format quotes and escapes the strings.
 fn log_issued(grant: &str, client: &str, outcome: &str, resp: &TokenResponse, took: Duration) {
-    const TARGET: &str = "tessera::token";
-    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        return;
-    }
-    let scope = resp.scope.as_deref().unwrap_or("");
-    let expires_in = resp.expires_in.unwrap_or(0);
-    let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-    use tessera_log::direct::{self, Value};
-    let fields = [
-        ("grant", Value::Str(grant)),
-        ("client_id", Value::Shown(client)),
-        ("outcome", Value::Shown(outcome)),
-        ("scope", Value::Str(scope)),
-        ("expires_in", Value::U64(expires_in)),
-        ("micros", Value::U64(micros)),
-    ];
-    if !direct::write(tracing::Level::INFO, TARGET, "token issued", &fields) {
-        tracing::info!(target: TARGET, grant, client_id = %client, outcome = %outcome, scope, expires_in, micros, "token issued");
-    }
+    tracing::info!(
+        target: "tessera::token",
+        grant,
+        client_id = client,
+        outcome,
+        scope = resp.scope.as_deref().unwrap_or(""),
+        expires_in = resp.expires_in.unwrap_or(0),
+        micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+        "token issued"
+    );
 }
 
 /// Token answers that took less than this are held to leave with others (`tessera_serve::batch`);

@@ -22,7 +22,5 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
-    // Log lines (one access line per request) are formatted on the request path and written by
-    // a background thread every 50 ms (`tessera_log`); `run` writes out the rest before it returns.
     tessera_gateway::run(&args.config, tessera_gateway::RunOptions::default()).await
 }

@@ -16,14 +16,13 @@ pub(crate) struct ServeArgs {
 
 /// Runs the server until SIGTERM or SIGINT.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let result = serve(args).await;
-    tessera_log::flush();
-    result
+    let config = Config::load(args.config.as_deref())?;
+    // Held until the server has stopped: dropping it writes out the log lines still waiting.
+    let _logs = tessera_log::init(&config.log.level, config.log.format);
+    serve(config).await
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(args.config.as_deref())?;
-    tessera_log::init(&config.log.level, config.log.format);
+async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let state = app.state();
     tracing::info!(
