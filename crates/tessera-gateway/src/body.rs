@@ -15,9 +15,6 @@ pub enum ProxyBody {
     Stream(Incoming),
     /// Held in memory (`None` once sent).
     Full(Option<Bytes>),
-    /// An answer streamed from a plain-`http` upstream, whose connection goes back to the
-    /// serving thread's pool at its end.
-    Pooled(crate::pool::PooledBody),
 }
 
 impl ProxyBody {
@@ -48,7 +45,6 @@ impl Body for ProxyBody {
         match self.get_mut() {
             Self::Stream(s) => Pin::new(s).poll_frame(cx),
             Self::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Self::Pooled(p) => Pin::new(p).poll_frame(cx),
         }
     }
 
@@ -56,14 +52,12 @@ impl Body for ProxyBody {
         match self {
             Self::Stream(s) => s.is_end_stream(),
             Self::Full(b) => b.is_none(),
-            Self::Pooled(p) => p.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Self::Stream(s) => s.size_hint(),
-            Self::Pooled(p) => p.size_hint(),
             Self::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Self::Full(None) => SizeHint::with_exact(0),
         }

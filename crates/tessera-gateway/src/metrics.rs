@@ -1,7 +1,7 @@
-//! Prometheus metrics per route, kept in atomics (no lock and no allocation on the request path)
-//! and rendered in the text exposition format at `/metrics`, followed by what the `metrics`
-//! facade recorded (the token client's `tessera_client_*` and the guard's `tessera_guard_*`) when
-//! the gateway's process installed the Prometheus recorder ([`install_recorder`]).
+//! The gateway's Prometheus metrics, recorded through the `metrics` facade and rendered at
+//! `/metrics` by `metrics-exporter-prometheus`, followed by what the process-wide recorder holds
+//! (the token client's `tessera_client_*` and the guard's `tessera_guard_*`) when the gateway's
+//! process installed one ([`install_recorder`]).
 //!
 //! | name | kind | labels |
 //! | --- | --- | --- |
@@ -13,13 +13,19 @@
 //! | `tessera_gateway_guard_rejections_total` | counter | `route`, `error` |
 //! | `tessera_gateway_reloads_total` | counter | `outcome` (`ok`, `refused`) |
 //! | `tessera_gateway_routes` | gauge | — |
+//!
+//! Each gateway records these into a Prometheus recorder of its own, not the process-wide one:
+//! its handles are registered under [`metrics::with_local_recorder`], so gateways that share a
+//! process (tests, or a program that embeds several) count apart, and a gateway's `/metrics`
+//! shows its own routes only. The handles are registered once per route where their labels are
+//! fixed (and so show `0` until counted), and per request where a label comes from the request
+//! (`status`, the guard's `error`).
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use parking_lot::Mutex;
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use metrics::{Counter, Gauge, Histogram, SharedString};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -28,8 +34,18 @@ const BUCKETS: [f64; 16] = [
     60.0,
 ];
 
-/// Statuses 100…599 are counted one by one; anything else in one slot.
-const STATUS_SLOTS: usize = 501;
+/// How often histogram samples are folded into their buckets when nobody scrapes (a render
+/// folds them too); until then each sample is kept.
+const UPKEEP: Duration = Duration::from_secs(5);
+
+const REQUESTS: &str = "tessera_gateway_requests_total";
+const DURATION: &str = "tessera_gateway_request_duration_seconds";
+const TOKEN_FETCHES: &str = "tessera_gateway_token_fetches_total";
+const RETRIES: &str = "tessera_gateway_retries_total";
+const UPSTREAM_ERRORS: &str = "tessera_gateway_upstream_errors_total";
+const GUARD_REJECTIONS: &str = "tessera_gateway_guard_rejections_total";
+const RELOADS: &str = "tessera_gateway_reloads_total";
+const ROUTES: &str = "tessera_gateway_routes";
 
 /// Why an upstream request failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +58,7 @@ pub(crate) enum UpstreamError {
     Other,
 }
 
+/// The values of the guard rejections' `error` label; the last one stands for any other.
 const GUARD_ERRORS: [&str; 6] = [
     "missing_token",
     "invalid_request",
@@ -51,325 +68,219 @@ const GUARD_ERRORS: [&str; 6] = [
     "other",
 ];
 
-/// One route's counters.
-#[derive(Debug)]
+/// One route's metrics.
 pub(crate) struct RouteMetrics {
-    statuses: Box<[AtomicU64]>,
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_nanos: AtomicU64,
-    retries: AtomicU64,
-    tokens_ok: AtomicU64,
-    tokens_error: AtomicU64,
-    upstream_errors: [AtomicU64; 3],
-    guard: [AtomicU64; GUARD_ERRORS.len()],
+    recorder: Arc<PrometheusRecorder>,
+    route: SharedString,
+    duration: Histogram,
+    retries: Counter,
+    tokens_ok: Counter,
+    tokens_error: Counter,
+    /// `connect`, `timeout`, `other`.
+    upstream_errors: [Counter; 3],
+}
+
+impl std::fmt::Debug for RouteMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteMetrics")
+            .field("route", &self.route)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RouteMetrics {
-    fn new() -> Self {
+    fn new(recorder: Arc<PrometheusRecorder>, name: &str) -> Self {
+        let route = SharedString::from(Arc::<str>::from(name));
+        let r = route.clone();
+        let (duration, retries, tokens_ok, tokens_error, upstream_errors) =
+            metrics::with_local_recorder(&*recorder, || {
+                (
+                    metrics::histogram!(DURATION, "route" => r.clone()),
+                    metrics::counter!(RETRIES, "route" => r.clone()),
+                    metrics::counter!(TOKEN_FETCHES, "route" => r.clone(), "outcome" => "ok"),
+                    metrics::counter!(TOKEN_FETCHES, "route" => r.clone(), "outcome" => "error"),
+                    ["connect", "timeout", "other"].map(|kind| {
+                        metrics::counter!(UPSTREAM_ERRORS, "route" => r.clone(), "kind" => kind)
+                    }),
+                )
+            });
         Self {
-            statuses: (0..STATUS_SLOTS).map(|_| AtomicU64::new(0)).collect(),
-            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
-            sum_nanos: AtomicU64::new(0),
-            retries: AtomicU64::new(0),
-            tokens_ok: AtomicU64::new(0),
-            tokens_error: AtomicU64::new(0),
-            upstream_errors: std::array::from_fn(|_| AtomicU64::new(0)),
-            guard: std::array::from_fn(|_| AtomicU64::new(0)),
+            recorder,
+            route,
+            duration,
+            retries,
+            tokens_ok,
+            tokens_error,
+            upstream_errors,
         }
     }
 
-    /// Counts an answered request.
+    /// Counts an answered request (statuses outside 100…599 as `other`).
     pub(crate) fn request(&self, status: u16, took: Duration) {
-        let slot = usize::from(status)
-            .checked_sub(100)
-            .filter(|s| *s < STATUS_SLOTS - 1)
-            .unwrap_or(STATUS_SLOTS - 1);
-        if let Some(c) = self.statuses.get(slot) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        let secs = took.as_secs_f64();
-        let b = BUCKETS
-            .iter()
-            .position(|le| secs <= *le)
-            .unwrap_or(BUCKETS.len());
-        if let Some(c) = self.buckets.get(b) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        let status: SharedString = if (100..600).contains(&status) {
+            status.to_string().into()
+        } else {
+            "other".into()
+        };
+        metrics::with_local_recorder(&*self.recorder, || {
+            metrics::counter!(REQUESTS, "route" => self.route.clone(), "status" => status)
+                .increment(1);
+        });
+        self.duration.record(took);
     }
 
     /// Counts a replay after a `401`.
     pub(crate) fn retry(&self) {
-        self.retries.fetch_add(1, Ordering::Relaxed);
+        self.retries.increment(1);
     }
 
     /// Counts a new token put in use (`ok`) or a failure to get one.
     pub(crate) fn token_fetch(&self, ok: bool) {
         if ok {
-            self.tokens_ok.fetch_add(1, Ordering::Relaxed);
+            self.tokens_ok.increment(1);
         } else {
-            self.tokens_error.fetch_add(1, Ordering::Relaxed);
+            self.tokens_error.increment(1);
         }
     }
 
     /// Counts a failed upstream request.
     pub(crate) fn upstream_error(&self, kind: UpstreamError) {
-        let i = match kind {
-            UpstreamError::Connect => 0,
-            UpstreamError::Timeout => 1,
-            UpstreamError::Other => 2,
-        };
-        if let Some(c) = self.upstream_errors.get(i) {
-            c.fetch_add(1, Ordering::Relaxed);
+        let [connect, timeout, other] = &self.upstream_errors;
+        match kind {
+            UpstreamError::Connect => connect,
+            UpstreamError::Timeout => timeout,
+            UpstreamError::Other => other,
         }
+        .increment(1);
     }
 
     /// Counts a request refused by the route's guard, by RFC 6750 error (`missing_token` when
-    /// there was none).
+    /// there was none, `other` for a name not in the list).
     pub(crate) fn guard_rejection(&self, error: Option<&str>) {
         let name = error.unwrap_or("missing_token");
-        let i = GUARD_ERRORS
+        let error = GUARD_ERRORS
             .iter()
-            .position(|e| *e == name)
-            .unwrap_or(GUARD_ERRORS.len() - 1);
-        if let Some(c) = self.guard.get(i) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
+            .find(|e| **e == name)
+            .copied()
+            .unwrap_or("other");
+        metrics::with_local_recorder(&*self.recorder, || {
+            metrics::counter!(GUARD_REJECTIONS, "route" => self.route.clone(), "error" => error)
+                .increment(1);
+        });
     }
 }
 
-/// All of the gateway's metrics. Route counters live as long as the gateway, so they keep
-/// counting across reloads for routes that keep their names.
-#[derive(Debug)]
+/// All of the gateway's metrics. They live as long as the gateway, so a route that keeps its
+/// name across reloads keeps counting.
 pub(crate) struct Metrics {
-    routes: Mutex<BTreeMap<String, Arc<RouteMetrics>>>,
-    reloads_ok: AtomicU64,
-    reloads_refused: AtomicU64,
-    active_routes: AtomicUsize,
-    facade: Option<PrometheusHandle>,
+    recorder: Arc<PrometheusRecorder>,
+    reloads_ok: Counter,
+    reloads_refused: Counter,
+    routes: Gauge,
+    process: Option<PrometheusHandle>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }
 
 impl Metrics {
-    /// Metrics, with the facade's recorder handle to render too.
-    pub(crate) fn new(facade: Option<PrometheusHandle>) -> Self {
+    /// The gateway's metrics, with the process-wide recorder's handle to render after them.
+    /// Within a Tokio runtime, a task folds histogram samples into buckets every [`UPKEEP`]
+    /// for as long as the metrics live.
+    pub(crate) fn new(process: Option<PrometheusHandle>) -> Self {
+        let recorder = Arc::new(
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), &BUCKETS)
+                // Refused only for an empty list of buckets.
+                .unwrap_or_else(|_| PrometheusBuilder::new())
+                .build_recorder(),
+        );
+        let (reloads_ok, reloads_refused, routes) =
+            metrics::with_local_recorder(&*recorder, || {
+                describe();
+                (
+                    metrics::counter!(RELOADS, "outcome" => "ok"),
+                    metrics::counter!(RELOADS, "outcome" => "refused"),
+                    metrics::gauge!(ROUTES),
+                )
+            });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(upkeep(Arc::downgrade(&recorder)));
+        }
         Self {
-            routes: Mutex::new(BTreeMap::new()),
-            reloads_ok: AtomicU64::new(0),
-            reloads_refused: AtomicU64::new(0),
-            active_routes: AtomicUsize::new(0),
-            facade,
+            recorder,
+            reloads_ok,
+            reloads_refused,
+            routes,
+            process,
         }
     }
 
-    /// The counters of route `name` (created on first use).
+    /// The metrics of route `name` (counting on from where an earlier route of that name left).
     pub(crate) fn route(&self, name: &str) -> Arc<RouteMetrics> {
-        Arc::clone(
-            self.routes
-                .lock()
-                .entry(name.to_owned())
-                .or_insert_with(|| Arc::new(RouteMetrics::new())),
-        )
+        Arc::new(RouteMetrics::new(Arc::clone(&self.recorder), name))
     }
 
     /// Counts a reload.
     pub(crate) fn reload(&self, ok: bool) {
         if ok {
-            self.reloads_ok.fetch_add(1, Ordering::Relaxed);
+            self.reloads_ok.increment(1);
         } else {
-            self.reloads_refused.fetch_add(1, Ordering::Relaxed);
+            self.reloads_refused.increment(1);
         }
     }
 
     /// Sets the number of routes in force.
     pub(crate) fn set_routes(&self, n: usize) {
-        self.active_routes.store(n, Ordering::Relaxed);
+        self.routes.set(n as f64);
     }
 
-    /// The text exposition (version 0.0.4).
+    /// The text exposition (version 0.0.4): the gateway's metrics, then the process-wide ones.
     pub(crate) fn render(&self) -> String {
-        let routes: Vec<(String, Arc<RouteMetrics>)> = self
-            .routes
-            .lock()
-            .iter()
-            .map(|(k, v)| (k.clone(), Arc::clone(v)))
-            .collect();
-        let mut out = String::with_capacity(4096);
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-
-        header(
-            &mut out,
-            "tessera_gateway_requests_total",
-            "counter",
-            "Requests answered, by route and status.",
-        );
-        for (name, m) in &routes {
-            let r = escape(name);
-            for (i, c) in m.statuses.iter().enumerate() {
-                let n = load(c);
-                if n == 0 {
-                    continue;
-                }
-                let status = if i == STATUS_SLOTS - 1 {
-                    "other".to_owned()
-                } else {
-                    (i + 100).to_string()
-                };
-                let _ = writeln!(
-                    out,
-                    "tessera_gateway_requests_total{{route=\"{r}\",status=\"{status}\"}} {n}"
-                );
-            }
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_request_duration_seconds",
-            "histogram",
-            "Time until the response head, by route.",
-        );
-        for (name, m) in &routes {
-            let r = escape(name);
-            let mut cumulative = 0u64;
-            for (i, c) in m.buckets.iter().enumerate() {
-                cumulative += load(c);
-                let le = BUCKETS.get(i).map_or("+Inf".to_owned(), |b| b.to_string());
-                let _ = writeln!(
-                    out,
-                    "tessera_gateway_request_duration_seconds_bucket{{route=\"{r}\",le=\"{le}\"}} {cumulative}"
-                );
-            }
-            let sum = load(&m.sum_nanos) as f64 / 1e9;
-            let _ = writeln!(
-                out,
-                "tessera_gateway_request_duration_seconds_sum{{route=\"{r}\"}} {sum}"
-            );
-            let _ = writeln!(
-                out,
-                "tessera_gateway_request_duration_seconds_count{{route=\"{r}\"}} {cumulative}"
-            );
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_token_fetches_total",
-            "counter",
-            "New upstream tokens put in use (ok) and failures to get one (error), by route.",
-        );
-        for (name, m) in &routes {
-            let r = escape(name);
-            let _ = writeln!(
-                out,
-                "tessera_gateway_token_fetches_total{{route=\"{r}\",outcome=\"ok\"}} {}",
-                load(&m.tokens_ok)
-            );
-            let _ = writeln!(
-                out,
-                "tessera_gateway_token_fetches_total{{route=\"{r}\",outcome=\"error\"}} {}",
-                load(&m.tokens_error)
-            );
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_retries_total",
-            "counter",
-            "Requests replayed with a new token after an upstream 401, by route.",
-        );
-        for (name, m) in &routes {
-            let _ = writeln!(
-                out,
-                "tessera_gateway_retries_total{{route=\"{}\"}} {}",
-                escape(name),
-                load(&m.retries)
-            );
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_upstream_errors_total",
-            "counter",
-            "Upstream requests that failed, by route and kind.",
-        );
-        for (name, m) in &routes {
-            let r = escape(name);
-            for (kind, c) in ["connect", "timeout", "other"]
-                .iter()
-                .zip(&m.upstream_errors)
-            {
-                let _ = writeln!(
-                    out,
-                    "tessera_gateway_upstream_errors_total{{route=\"{r}\",kind=\"{kind}\"}} {}",
-                    load(c)
-                );
-            }
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_guard_rejections_total",
-            "counter",
-            "Inbound requests refused by the route's guard, by RFC 6750 error.",
-        );
-        for (name, m) in &routes {
-            let r = escape(name);
-            for (error, c) in GUARD_ERRORS.iter().zip(&m.guard) {
-                let n = load(c);
-                if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "tessera_gateway_guard_rejections_total{{route=\"{r}\",error=\"{error}\"}} {n}"
-                    );
-                }
-            }
-        }
-
-        header(
-            &mut out,
-            "tessera_gateway_reloads_total",
-            "counter",
-            "Configuration reloads, applied (ok) or refused.",
-        );
-        let _ = writeln!(
-            out,
-            "tessera_gateway_reloads_total{{outcome=\"ok\"}} {}",
-            load(&self.reloads_ok)
-        );
-        let _ = writeln!(
-            out,
-            "tessera_gateway_reloads_total{{outcome=\"refused\"}} {}",
-            load(&self.reloads_refused)
-        );
-
-        header(
-            &mut out,
-            "tessera_gateway_routes",
-            "gauge",
-            "Routes in force.",
-        );
-        let _ = writeln!(
-            out,
-            "tessera_gateway_routes {}",
-            self.active_routes.load(Ordering::Relaxed)
-        );
-
-        if let Some(h) = &self.facade {
+        let mut out = self.recorder.handle().render();
+        if let Some(h) = &self.process {
             out.push_str(&h.render());
         }
         out
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// The help lines of the gateway's metrics, given to the current recorder.
+fn describe() {
+    metrics::describe_counter!(REQUESTS, "Requests answered, by route and status.");
+    metrics::describe_histogram!(DURATION, "Time until the response head, by route.");
+    metrics::describe_counter!(
+        TOKEN_FETCHES,
+        "New upstream tokens put in use (ok) and failures to get one (error), by route."
+    );
+    metrics::describe_counter!(
+        RETRIES,
+        "Requests replayed with a new token after an upstream 401, by route."
+    );
+    metrics::describe_counter!(
+        UPSTREAM_ERRORS,
+        "Upstream requests that failed, by route and kind."
+    );
+    metrics::describe_counter!(
+        GUARD_REJECTIONS,
+        "Inbound requests refused by the route's guard, by RFC 6750 error."
+    );
+    metrics::describe_counter!(RELOADS, "Configuration reloads, applied (ok) or refused.");
+    metrics::describe_gauge!(ROUTES, "Routes in force.");
 }
 
-/// Escapes a label value (`\`, `"`, newline).
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// Folds histogram samples into buckets every [`UPKEEP`] until the recorder is gone.
+async fn upkeep(recorder: Weak<PrometheusRecorder>) {
+    loop {
+        tokio::time::sleep(UPKEEP).await;
+        let Some(recorder) = recorder.upgrade() else {
+            return;
+        };
+        recorder.handle().run_upkeep();
+    }
 }
 
 /// Installs the Prometheus recorder of the `metrics` facade for this process, once, and returns
@@ -388,7 +299,7 @@ pub fn install_recorder() -> Option<PrometheusHandle> {
                 .name("gateway-metrics".into())
                 .spawn(move || {
                     loop {
-                        std::thread::sleep(Duration::from_secs(5));
+                        std::thread::sleep(UPKEEP);
                         h.run_upkeep();
                     }
                 });
@@ -409,37 +320,57 @@ mod tests {
         r.request(200, Duration::from_micros(300));
         r.request(200, Duration::from_millis(3));
         r.request(502, Duration::from_secs(100));
+        r.request(99, Duration::from_secs(1));
         r.retry();
         r.token_fetch(true);
+        r.upstream_error(UpstreamError::Timeout);
         r.guard_rejection(Some("insufficient_scope"));
+        r.guard_rejection(Some("no such error"));
         m.reload(false);
+        m.set_routes(3);
         let text = m.render();
         let route = "route=\"billing \\\"v1\\\"\"";
-        assert!(
-            text.contains(&format!(
-                "tessera_gateway_requests_total{{{route},status=\"200\"}} 2"
-            )),
-            "{text}"
-        );
-        assert!(text.contains(&format!(
-            "tessera_gateway_requests_total{{{route},status=\"502\"}} 1"
-        )));
-        assert!(text.contains(&format!(
-            "tessera_gateway_request_duration_seconds_bucket{{{route},le=\"0.0005\"}} 1"
-        )));
-        assert!(text.contains(&format!(
-            "tessera_gateway_request_duration_seconds_bucket{{{route},le=\"0.005\"}} 2"
-        )));
-        assert!(text.contains(&format!(
-            "tessera_gateway_request_duration_seconds_bucket{{{route},le=\"+Inf\"}} 3"
-        )));
-        assert!(text.contains(&format!("tessera_gateway_retries_total{{{route}}} 1")));
-        assert!(text.contains(&format!(
-            "tessera_gateway_token_fetches_total{{{route},outcome=\"ok\"}} 1"
-        )));
-        assert!(text.contains(&format!(
-            "tessera_gateway_guard_rejections_total{{{route},error=\"insufficient_scope\"}} 1"
-        )));
-        assert!(text.contains("tessera_gateway_reloads_total{outcome=\"refused\"} 1"));
+        for line in [
+            format!("{REQUESTS}{{{route},status=\"200\"}} 2"),
+            format!("{REQUESTS}{{{route},status=\"502\"}} 1"),
+            format!("{REQUESTS}{{{route},status=\"other\"}} 1"),
+            format!("{DURATION}_bucket{{{route},le=\"0.0005\"}} 1"),
+            format!("{DURATION}_bucket{{{route},le=\"0.005\"}} 2"),
+            format!("{DURATION}_bucket{{{route},le=\"60\"}} 3"),
+            format!("{DURATION}_bucket{{{route},le=\"+Inf\"}} 4"),
+            format!("{DURATION}_count{{{route}}} 4"),
+            format!("{RETRIES}{{{route}}} 1"),
+            format!("{TOKEN_FETCHES}{{{route},outcome=\"ok\"}} 1"),
+            format!("{TOKEN_FETCHES}{{{route},outcome=\"error\"}} 0"),
+            format!("{UPSTREAM_ERRORS}{{{route},kind=\"timeout\"}} 1"),
+            format!("{UPSTREAM_ERRORS}{{{route},kind=\"connect\"}} 0"),
+            format!("{GUARD_REJECTIONS}{{{route},error=\"insufficient_scope\"}} 1"),
+            format!("{GUARD_REJECTIONS}{{{route},error=\"other\"}} 1"),
+            format!("{RELOADS}{{outcome=\"refused\"}} 1"),
+            format!("{RELOADS}{{outcome=\"ok\"}} 0"),
+            format!("{ROUTES} 3"),
+            format!("# TYPE {DURATION} histogram"),
+            format!("# HELP {ROUTES} Routes in force."),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        let sum: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{DURATION}_sum{{{route}}} ")))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((sum - 101.0033).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn two_gateways_count_apart_and_a_route_keeps_counting_across_reloads() {
+        let (a, b) = (Metrics::new(None), Metrics::new(None));
+        a.route("r").retry();
+        b.route("r").retry();
+        // A reload builds the route again.
+        a.route("r").retry();
+        assert!(a.render().contains(&format!("{RETRIES}{{route=\"r\"}} 2")));
+        assert!(b.render().contains(&format!("{RETRIES}{{route=\"r\"}} 1")));
     }
 }

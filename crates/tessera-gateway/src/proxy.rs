@@ -142,12 +142,9 @@ async fn forward(
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
     strip_hop_by_hop(&mut headers);
-    // The client set `Host` for us; the upstream's comes from its URL. `Expect` was answered by
-    // this hop.
-    match &upstream.host_header {
-        Some(h) => headers.insert(header::HOST, h.clone()),
-        None => headers.remove(header::HOST),
-    };
+    // The client set `Host` for us; the upstream's comes from its URL (the pooled client writes
+    // it for HTTP/1.1, the URI's authority says it over HTTP/2). `Expect` was answered by this hop.
+    headers.remove(header::HOST);
     headers.remove(header::EXPECT);
     set_forwarded(&mut headers, client, host, state.trust_forwarded);
     let auth = upstream.auth.as_deref();

@@ -10,7 +10,6 @@ use crate::oauth2::{Credentials, TokenInjector};
 use crate::routes::RouteTable;
 use crate::upstream::{HttpClients, Target, TransportKey};
 use arc_swap::ArcSwap;
-use http::HeaderValue;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,12 +22,7 @@ pub(crate) struct Upstream {
     pub(crate) name: Arc<str>,
     /// Where requests go.
     pub(crate) target: Target,
-    /// The `Host` header requests to it carry when they are sure to go over HTTP/1.1 (plain
-    /// `http` unless `http_version` is `http2`, or `http_version = "http1"`); over HTTP/2 the
-    /// URI's authority says it, and over TLS with ALPN the pooled client sets it once the
-    /// protocol is known. Set here once rather than formatted by the client on every request.
-    pub(crate) host_header: Option<HeaderValue>,
-    /// The pooled clients, one per serving thread.
+    /// Its clients (sharing pools with upstreams of equal transport settings).
     pub(crate) clients: HttpClients,
     /// Until the response head.
     pub(crate) request_timeout: Duration,
@@ -113,15 +107,9 @@ impl State {
                     .clients(cfg.gateway.threading.serving_threads())
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
-            let always_http1 = key.always_http1();
             clients.insert(key, client.clone());
             let target = Target::parse(&u.url)
                 .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?;
-            let host_header = if always_http1 {
-                target.host_header()
-            } else {
-                None
-            };
             let auth = match &u.oauth2 {
                 Some(o) => Some(Arc::new(
                     TokenInjector::build(name, o, loaded.private, credentials).map_err(invalid)?,
@@ -133,7 +121,6 @@ impl State {
                 Arc::new(Upstream {
                     name: Arc::from(name.as_str()),
                     target,
-                    host_header,
                     clients: client,
                     request_timeout: u.request_timeout,
                     auth,

@@ -1,13 +1,11 @@
-//! The way to an upstream: its base URL, and pooled connections: the gateway's own pool
-//! ([`Http1Pool`]) for HTTP/1.1 over plain `http`, hyper-util's legacy client for HTTP/2 with
-//! prior knowledge (h2c) and for TLS (rustls, with the system's roots or only those of a CA file;
-//! HTTP/2 or HTTP/1.1 as ALPN decides).
+//! The way to an upstream: its base URL, and hyper-util's pooled client for every transport:
+//! HTTP/1.1 or HTTP/2 with prior knowledge (h2c) over plain `http`, and TLS (rustls, with the
+//! system's roots or only those of a CA file; HTTP/2 or HTTP/1.1 as ALPN decides).
 
 use crate::body::ProxyBody;
 use crate::config::{HttpVersion, UpstreamConfig};
-use crate::pool::{Http1Pool, SendError};
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{HeaderValue, Request, Response, Uri};
+use http::{Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -17,17 +15,20 @@ use rustls::pki_types::pem::PemObject as _;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// The pooled client of one transport setting.
+/// The client of one transport setting.
 pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 
-/// One pool per serving thread (see `server::start_serving_threads`): a connection's task runs
-/// on the runtime of the thread that opened it, so each thread keeps to its own pool.
+/// The most idle connections a pool keeps to one upstream (scheme and authority).
+const MAX_IDLE_PER_HOST: usize = 512;
+
+/// The clients of one transport setting: a pooled one per serving thread (see
+/// `server::start_serving_threads`: a connection's task runs on the runtime of the thread that
+/// opened it, so each thread keeps to its own pool), and one without a pool for a request sent
+/// again on a new connection ([`crate::resend`]).
 #[derive(Clone)]
-pub(crate) enum HttpClients {
-    /// The gateway's own pools, for plain-`http` HTTP/1.1 transports.
-    Http1(Arc<[Arc<Http1Pool>]>),
-    /// hyper-util's pooled client, for TLS and HTTP/2.
-    HyperUtil(Arc<[HttpClient]>),
+pub(crate) struct HttpClients {
+    pooled: Arc<[HttpClient]>,
+    fresh: HttpClient,
 }
 
 thread_local! {
@@ -40,26 +41,21 @@ pub(crate) fn set_serving_thread(index: usize) {
     SERVING_THREAD.with(|c| c.set(index));
 }
 
-/// The current serving thread's item of `per_thread` (the first on any other thread).
-fn this_threads<T>(per_thread: &[T]) -> Option<&T> {
-    let thread = SERVING_THREAD.with(std::cell::Cell::get);
-    per_thread.get(thread).or_else(|| per_thread.first())
-}
-
 impl HttpClients {
-    /// Sends `req` (its URI absolute) with the current thread's pool or client.
+    /// Sends `req` (its URI absolute) with the current serving thread's pooled client, and again
+    /// on a new connection when [`crate::resend`] says so.
     pub(crate) async fn send(
         &self,
         req: Request<ProxyBody>,
-    ) -> Result<Response<ProxyBody>, SendError> {
-        let none = || SendError::Connect("no HTTP client was built".into());
-        match self {
-            Self::Http1(pools) => this_threads(pools).ok_or_else(none)?.send(req).await,
-            Self::HyperUtil(clients) => {
-                let client = this_threads(clients).ok_or_else(none)?;
-                Ok(client.request(req).await?.map(ProxyBody::Stream))
-            }
-        }
+    ) -> Result<Response<ProxyBody>, hyper_util::client::legacy::Error> {
+        let thread = SERVING_THREAD.with(std::cell::Cell::get);
+        let pooled = self
+            .pooled
+            .get(thread)
+            .or_else(|| self.pooled.first())
+            .unwrap_or(&self.fresh);
+        let resp = crate::resend::send(pooled, &self.fresh, req).await?;
+        Ok(resp.map(ProxyBody::Stream))
     }
 }
 
@@ -92,59 +88,42 @@ impl TransportKey {
         })
     }
 
-    /// Whether requests over this transport always go over HTTP/1.1: `http_version = "http1"`, or
-    /// `auto` over plain `http` (no ALPN to pick HTTP/2 there).
-    pub(crate) fn always_http1(&self) -> bool {
-        match self.version {
-            HttpVersion::Http1 => true,
-            HttpVersion::Http2 => false,
-            HttpVersion::Auto => !self.tls,
-        }
-    }
-
-    /// Builds a pool for each of `threads` serving threads: the gateway's own for plain `http`
-    /// over HTTP/1.1, hyper-util's client otherwise.
+    /// Builds the clients of this transport, with a pool for each of `threads` serving threads.
     pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
-        let threads = threads.max(1);
-        if !self.tls && self.always_http1() {
-            return Ok(HttpClients::Http1(
-                (0..threads)
-                    .map(|_| Http1Pool::new(self.connector(), self.pool_idle_timeout))
-                    .collect(),
-            ));
-        }
-        Ok(HttpClients::HyperUtil(
-            (0..threads)
-                .map(|_| self.client())
-                .collect::<Result<Vec<_>, _>>()?
-                .into(),
-        ))
+        let connector = self.connector()?;
+        let pooled = (0..threads.max(1))
+            .map(|_| self.client(connector.clone(), MAX_IDLE_PER_HOST))
+            .collect();
+        Ok(HttpClients {
+            pooled,
+            fresh: self.client(connector, 0),
+        })
     }
 
-    /// The TCP connector: no Nagle delay, the connect timeout, TCP keep-alive.
-    fn connector(&self) -> HttpConnector {
+    /// The connector: TCP without Nagle delay, with the connect timeout and TCP keep-alive; TLS
+    /// for `https` with the versions `http_version` allows offered by ALPN.
+    fn connector(&self) -> Result<HttpsConnector<HttpConnector>, String> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_keepalive(Some(Duration::from_secs(60)));
-        http
-    }
-
-    /// Builds the client.
-    fn client(&self) -> Result<HttpClient, String> {
-        let http = self.connector();
-        let tls = self.tls_config()?;
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
+            .with_tls_config(self.tls_config()?)
             .https_or_http();
-        let connector = match self.version {
+        Ok(match self.version {
             HttpVersion::Auto => builder.enable_all_versions().wrap_connector(http),
             HttpVersion::Http1 => builder.enable_http1().wrap_connector(http),
             HttpVersion::Http2 => builder.enable_http2().wrap_connector(http),
-        };
+        })
+    }
+
+    /// A client over `connector` keeping at most `max_idle` idle connections per upstream for
+    /// `pool_idle_timeout` (none: every request on a new connection).
+    fn client(&self, connector: HttpsConnector<HttpConnector>, max_idle: usize) -> HttpClient {
         let mut b = Client::builder(TokioExecutor::new());
         b.pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(max_idle)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .http2_keep_alive_interval(Some(Duration::from_secs(30)))
@@ -152,7 +131,7 @@ impl TransportKey {
         if self.version == HttpVersion::Http2 {
             b.http2_only(true);
         }
-        Ok(b.build(connector))
+        b.build(connector)
     }
 
     fn tls_config(&self) -> Result<rustls::ClientConfig, String> {
@@ -227,21 +206,6 @@ impl Target {
         })
     }
 
-    /// The `Host` header naming this upstream: its host, and its port unless it is the scheme's
-    /// default (RFC 9110 §7.2), as hyper's pooled client would write it.
-    pub(crate) fn host_header(&self) -> Option<HeaderValue> {
-        let default_port = if self.scheme == Scheme::HTTPS {
-            443
-        } else {
-            80
-        };
-        let host = self.authority.host();
-        match self.authority.port_u16() {
-            Some(p) if p != default_port => HeaderValue::try_from(format!("{host}:{p}")).ok(),
-            _ => HeaderValue::from_str(host).ok(),
-        }
-    }
-
     /// The upstream URI of a request whose path (after any prefix stripping) is `path`.
     pub(crate) fn uri(&self, path: &str, query: Option<&str>) -> Result<Uri, http::Error> {
         let mut pq = String::with_capacity(
@@ -278,15 +242,5 @@ mod tests {
             t.uri("/", None).unwrap().to_string(),
             "https://api.example/"
         );
-    }
-
-    #[test]
-    fn the_host_header_leaves_out_a_default_port() {
-        let host = |url: &str| Target::parse(url).unwrap().host_header().unwrap();
-        assert_eq!(host("http://127.0.0.1:9000/v1/"), "127.0.0.1:9000");
-        assert_eq!(host("http://api.example:80"), "api.example");
-        assert_eq!(host("https://api.example:443/x"), "api.example");
-        assert_eq!(host("https://api.example:80"), "api.example:80");
-        assert_eq!(host("http://[::1]:8080"), "[::1]:8080");
     }
 }

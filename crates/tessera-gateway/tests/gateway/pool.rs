@@ -1,8 +1,8 @@
-//! The gateway's own pool of HTTP/1.1 connections to plain-`http` upstreams, against an upstream
-//! written on raw TCP that counts its connections: a connection is reused, closed once idle for
-//! `pool_idle_timeout`, never reused after the upstream said `Connection: close`, and never
-//! picked once the upstream has closed it; a request the upstream closed its connection on is
-//! sent again on a new one when its method is idempotent and it has no body.
+//! The gateway's pooled connections to a plain-`http` upstream written on raw TCP that counts its
+//! connections: a connection is reused, closed once idle for `pool_idle_timeout`, never reused
+//! after the upstream said `Connection: close`, and never picked once the upstream has closed it;
+//! a request the upstream closed its connection on unanswered is sent again on a new one when its
+//! method is idempotent and it has no body, and only then.
 
 use crate::gw::{self, ConfigDir};
 use crate::tessera::eventually;
@@ -37,6 +37,8 @@ struct RawUpstream {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
+    /// Requests read and left unanswered (the connection closed under them).
+    unanswered: Arc<AtomicUsize>,
 }
 
 async fn raw_upstream(closing: Closing) -> RawUpstream {
@@ -44,12 +46,17 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
     let open = Arc::new(AtomicUsize::new(0));
-    let (a, o) = (Arc::clone(&accepted), Arc::clone(&open));
+    let unanswered = Arc::new(AtomicUsize::new(0));
+    let (a, o, u) = (
+        Arc::clone(&accepted),
+        Arc::clone(&open),
+        Arc::clone(&unanswered),
+    );
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             a.fetch_add(1, Ordering::SeqCst);
             o.fetch_add(1, Ordering::SeqCst);
-            let o = Arc::clone(&o);
+            let (o, u) = (Arc::clone(&o), Arc::clone(&u));
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -67,6 +74,7 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
                     buf.drain(..end + 4);
                     served += 1;
                     if closing == Closing::OnReuse && served == 2 {
+                        u.fetch_add(1, Ordering::SeqCst);
                         break;
                     }
                     let mut answer: &[u8] = if closing == Closing::Announced {
@@ -91,6 +99,7 @@ async fn raw_upstream(closing: Closing) -> RawUpstream {
         addr,
         accepted,
         open,
+        unanswered,
     }
 }
 
@@ -113,7 +122,7 @@ upstream = "raw"
 }
 
 /// One HTTP/1.1 connection to the gateway: every request on it is served by the same thread, and
-/// so by the same pool.
+/// so with the same pool.
 struct OneConnection(SendRequest<Full<Bytes>>);
 
 impl OneConnection {
@@ -201,31 +210,34 @@ async fn a_connection_the_upstream_closes_is_not_reused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idempotent_request_without_a_body_is_sent_again_when_the_upstream_closes_on_it() {
     let (up, _dir, g, mut client) = start(Closing::OnReuse, "10s").await;
-    client.get_ok().await;
-    // Each of these goes out on the kept connection, which the upstream closes unanswered; the
-    // gateway sends it again on a new connection, the one the next request reuses. The gateway
-    // keeps a request to send again only on a connection idle long enough for an upstream's
-    // keep-alive timeout to be running out (100 ms), so each waits that long first.
-    let idle = || tokio::time::sleep(Duration::from_millis(150));
+    // Each time: a first request opens a connection the pool keeps; the next goes out on it, and
+    // the upstream closes it unanswered.
     for (n, method) in [Method::GET, Method::HEAD, Method::DELETE, Method::OPTIONS]
         .into_iter()
         .enumerate()
     {
-        idle().await;
+        client.get_ok().await;
+        assert_eq!(up.accepted.load(Ordering::SeqCst), 2 * n + 1, "{method}");
+        // The gateway sends it again on a new connection.
         let (status, _) = client.send(method.clone(), "").await;
         assert_eq!(status, 200, "{method}");
-        assert_eq!(up.accepted.load(Ordering::SeqCst), n + 2, "{method}");
+        assert_eq!(up.unanswered.load(Ordering::SeqCst), n + 1, "{method}");
+        assert_eq!(up.accepted.load(Ordering::SeqCst), 2 * n + 2, "{method}");
     }
     // Not a request whose method is not idempotent, nor one with a body: the upstream may have
     // acted on it, or its body is gone.
     for (method, body) in [(Method::POST, ""), (Method::PUT, "x")] {
-        let before = up.accepted.load(Ordering::SeqCst);
-        idle().await;
+        client.get_ok().await;
+        let accepted = up.accepted.load(Ordering::SeqCst);
+        let unanswered = up.unanswered.load(Ordering::SeqCst);
         let (status, _) = client.send(method.clone(), body).await;
         assert_eq!(status, 502, "{method}");
-        // The next request goes out on a new connection, answered there.
-        client.get_ok().await;
-        assert_eq!(up.accepted.load(Ordering::SeqCst), before + 1, "{method}");
+        assert_eq!(
+            up.unanswered.load(Ordering::SeqCst),
+            unanswered + 1,
+            "{method}"
+        );
+        assert_eq!(up.accepted.load(Ordering::SeqCst), accepted, "{method}");
     }
     g.stop().await;
 }
