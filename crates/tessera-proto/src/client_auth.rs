@@ -21,6 +21,15 @@ pub enum ClientAuthMethod {
 }
 
 impl ClientAuthMethod {
+    /// Every method Tessera knows.
+    pub const ALL: [ClientAuthMethod; 5] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::ClientSecretJwt,
+        Self::PrivateKeyJwt,
+        Self::None,
+    ];
+
     /// The registered name.
     pub fn as_str(self) -> &'static str {
         match self {

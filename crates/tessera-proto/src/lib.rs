@@ -25,6 +25,8 @@ pub mod form;
 pub mod grant;
 pub mod introspection;
 pub mod jwt;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod scope;
 pub mod token;
 

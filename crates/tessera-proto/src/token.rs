@@ -67,6 +67,7 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::E
 
 /// The form of an access token Tessera issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     /// A signed JWT per RFC 9068, verifiable offline against the JWKS.

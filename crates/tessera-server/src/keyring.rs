@@ -43,14 +43,16 @@ pub struct KeyState {
     pub rows: Vec<KeyInfo>,
 }
 
-/// What `tessera key list` shows of a key.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What `tessera key list` and the admin API show of a key.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Key)]
 pub struct KeyInfo {
     /// Key id.
     pub kid: String,
     /// Algorithm.
     pub alg: String,
     /// `next` (published, not yet signing), `active`, or `retired` (published, not signing).
+    #[schema(schema_with = crate::admin::openapi::fields::key_state)]
     pub state: &'static str,
     /// Creation time.
     pub created_at: i64,

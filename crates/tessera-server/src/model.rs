@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_jose::{Algorithm, JwkSet};
 use tessera_proto::{ClientAuthMethod, GrantType, TokenFormat};
+use utoipa::ToSchema;
 
 /// A registered scope (`service.object.right`) and the API permissions it grants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Scope {
-    /// The scope name.
+    /// `service.object.right`, or an OpenID Connect scope.
     pub name: String,
     /// What the scope allows, for people.
     #[serde(default)]
@@ -26,7 +27,7 @@ pub struct Scope {
 }
 
 /// A registered client (RFC 6749 §2, RFC 7591 §2 metadata names where they exist).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Client {
     /// The client identifier.
     pub client_id: String,
@@ -53,9 +54,11 @@ pub struct Client {
     /// The algorithm client assertions must use (`client_secret_jwt`, `private_key_jwt`); any
     /// fitting one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::admin::openapi::fields::assertion_alg)]
     pub token_endpoint_auth_signing_alg: Option<Algorithm>,
     /// Public keys for `private_key_jwt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::admin::openapi::fields::jwks)]
     pub jwks: Option<JwkSet>,
     /// Where the public keys for `private_key_jwt` are published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,12 +71,14 @@ pub struct Client {
     pub access_token_lifetime: Option<u64>,
     /// Signing algorithm of JWT access tokens; the server default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::admin::openapi::fields::token_alg)]
     pub access_token_signing_alg: Option<Algorithm>,
     /// Audiences (`resource` / `audience` values) the client may ask for; the first is the default.
     #[serde(default)]
     pub audiences: Vec<String>,
     /// Static claims added to every access token.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub extra_claims: Map<String, Value>,
     /// Creation time, seconds since the epoch.
     #[serde(default)]
@@ -187,7 +192,7 @@ pub struct StoredToken {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditEvent {
     /// Sequence number.
     #[serde(default)]

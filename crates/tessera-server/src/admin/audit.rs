@@ -1,6 +1,6 @@
 //! The audit log: recording admin changes, and `GET /audit` to read them back.
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use super::permission::{AuditRead, Authorized};
 use crate::model::{AuditEvent, now};
@@ -8,7 +8,18 @@ use crate::state::{AppState, SharedState};
 use crate::store::AuditQuery;
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The answer of `GET /audit`: events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// The events.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before_id` for the next (older) page; `null` on the last page.
+    pub next_before_id: Option<i64>,
+}
 
 /// Who made a change: an admin client's id, or `setup-file`, with the caller's address.
 #[derive(Debug, Clone)]
@@ -57,11 +68,24 @@ pub async fn record(
 
 /// `GET /audit?target=&action=&before_id=&limit=`: events, newest first. `action` matches a
 /// prefix (`client.` gives every client event); `next_before_id` pages further back.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    operation_id = "listAuditEvents",
+    tag = "audit",
+    summary = "Read the audit log, newest first",
+    security(("bearer" = ["tessera.audit.read"])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "success", body = AuditPage),
+        (status = 400, body = ErrorBody)
+    )
+)]
 pub async fn list(
     _auth: Authorized<AuditRead>,
     State(state): State<SharedState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     if let Some(l) = q.limit
         && !(1..=1000).contains(&l)
     {
@@ -74,5 +98,8 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Json(json!({ "events": events, "next_before_id": next })))
+    Ok(Json(AuditPage {
+        events,
+        next_before_id: next,
+    }))
 }

@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_proto::ScopeSet;
 
 /// The authenticated caller of the admin API.
@@ -101,10 +101,10 @@ impl IntoResponse for BearerError {
         if let Some(s) = &self.scope {
             challenge.push_str(&format!(", scope=\"{s}\""));
         }
-        let body = json!({
-            "error": self.code.unwrap_or("invalid_request"),
-            "error_description": self.description,
-        });
+        let body = super::error::ErrorBody {
+            error: self.code.unwrap_or("invalid_request"),
+            error_description: self.description,
+        };
         let mut r = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()

@@ -6,7 +6,7 @@
 //! ([`super::secrets`]) replaces it.
 
 use super::audit::{Actor, record};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, ClientsRead, ClientsWrite};
 use super::validate::{self, Limits};
@@ -24,6 +24,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use tessera_jose::{Algorithm, JwkSet};
 use tessera_proto::{ClientAuthMethod, GrantType, TokenFormat};
+use utoipa::ToSchema;
 
 /// The prefix of generated client ids.
 pub const CLIENT_ID_PREFIX: &str = "tsc_";
@@ -33,22 +34,26 @@ fn default_grant_types() -> Vec<GrantType> {
 }
 
 /// The body of `POST /clients`: a registration (RFC 7591 §2 names). Only `name` is required.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
-    /// A chosen client id; generated (`tsc_` and 22 characters) when absent.
+    /// Any printable characters; generated (`tsc_` and 22 characters) when absent.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255)]
     pub client_id: Option<String>,
     /// A name for people.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// A longer description.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// Whether the client may authenticate; default true.
     #[serde(default)]
     pub enabled: Option<bool>,
     /// Grant types; default `["client_credentials"]`.
     #[serde(default = "default_grant_types")]
+    #[schema(min_items = 1)]
     pub grant_types: Vec<GrantType>,
     /// Redirection endpoints (authorization code).
     #[serde(default)]
@@ -64,27 +69,33 @@ pub struct NewClient {
     pub token_endpoint_auth_method: ClientAuthMethod,
     /// The algorithm client assertions must use.
     #[serde(default)]
+    #[schema(schema_with = crate::admin::openapi::fields::assertion_alg)]
     pub token_endpoint_auth_signing_alg: Option<Algorithm>,
     /// Public keys for `private_key_jwt`.
     #[serde(default)]
+    #[schema(schema_with = crate::admin::openapi::fields::jwks)]
     pub jwks: Option<JwkSet>,
-    /// Where the public keys for `private_key_jwt` are published.
+    /// Where the public keys for `private_key_jwt` are published: https (http only on loopback).
     #[serde(default)]
     pub jwks_uri: Option<String>,
     /// `jwt` or `opaque`; the server default when absent.
     #[serde(default)]
     pub access_token_format: Option<TokenFormat>,
-    /// Access token lifetime in seconds; the server default when absent.
+    /// Access token lifetime in seconds, at most `tokens.max_lifetime_secs`; the server default
+    /// when absent.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub access_token_lifetime: Option<u64>,
     /// `ES256`, `RS256` or `EdDSA`; the server default when absent.
     #[serde(default)]
+    #[schema(schema_with = crate::admin::openapi::fields::token_alg)]
     pub access_token_signing_alg: Option<Algorithm>,
     /// Audiences the client may ask for; the first is the default.
     #[serde(default)]
     pub audiences: Vec<String>,
-    /// Static claims added to every access token.
+    /// Static claims added to every access token; registered claim names are refused.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub extra_claims: Map<String, Value>,
 }
 
@@ -124,7 +135,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 /// The body of `PATCH /clients/{client_id}`: the fields to change. Lists replace the whole list;
 /// optional settings take `null` to return to the server default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
     /// New name.
@@ -155,27 +166,34 @@ pub struct ClientPatch {
     pub token_endpoint_auth_method: Option<ClientAuthMethod>,
     /// New assertion algorithm, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = crate::admin::openapi::fields::assertion_alg_or_null)]
     pub token_endpoint_auth_signing_alg: Option<Option<Algorithm>>,
     /// New JWKS, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = crate::admin::openapi::fields::jwks_or_null)]
     pub jwks: Option<Option<JwkSet>>,
     /// New JWKS URI, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub jwks_uri: Option<Option<String>>,
     /// New token format, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<TokenFormat>)]
     pub access_token_format: Option<Option<TokenFormat>>,
     /// New token lifetime, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u64>, minimum = 1)]
     pub access_token_lifetime: Option<Option<u64>>,
     /// New token signing algorithm, or `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = crate::admin::openapi::fields::token_alg_or_null)]
     pub access_token_signing_alg: Option<Option<Algorithm>>,
     /// New audiences.
     #[serde(default)]
     pub audiences: Option<Vec<String>>,
     /// New extra claims (the whole object).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub extra_claims: Option<Map<String, Value>>,
 }
 
@@ -225,14 +243,41 @@ impl ClientPatch {
 }
 
 /// A client as the API shows it, with its secret when one was just issued.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClientWithSecret {
     /// The registration.
     #[serde(flatten)]
     pub client: Client,
-    /// The new secret: shown this once, never readable again.
+    /// Present only when a secret was just issued: shown this once, never readable again.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "expose")]
+    #[schema(value_type = Option<String>)]
     pub client_secret: Option<SecretString>,
+}
+
+/// The answer of `GET /clients`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList {
+    /// Every client.
+    pub clients: Vec<Client>,
+}
+
+/// The answer of `GET /clients/{client_id}`: the registration and its secrets' validity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientDetail {
+    /// The registration.
+    #[serde(flatten)]
+    pub client: Client,
+    /// The client's secrets that still work (never the secrets themselves).
+    pub secrets: Vec<SecretValidity>,
+}
+
+/// When a client secret was issued and until when it works.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretValidity {
+    /// Issue time, seconds since the epoch.
+    pub created_at: i64,
+    /// End of its grace period after a rotation; `null` while it is the current secret.
+    pub expires_at: Option<i64>,
 }
 
 fn expose<S: serde::Serializer>(s: &Option<SecretString>, ser: S) -> Result<S::Ok, S::Error> {
@@ -465,16 +510,41 @@ fn refuse_self(actor: &Actor, id: &str, what: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /clients`: every client.
+#[utoipa::path(
+    get,
+    path = "/clients",
+    operation_id = "listClients",
+    tag = "clients",
+    summary = "List clients",
+    security(("bearer" = ["tessera.clients.read"])),
+    responses(
+        (status = 200, description = "success", body = ClientList)
+    )
+)]
 pub async fn list(
     _auth: Authorized<ClientsRead>,
     State(state): State<SharedState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientList>, ApiError> {
     let clients = state.store.list_clients().await?;
-    Ok(Json(json!({ "clients": clients })))
+    Ok(Json(ClientList { clients }))
 }
 
 /// `POST /clients`: registers a client; answers 201 with the client and its `client_secret`,
 /// shown this once.
+#[utoipa::path(
+    post,
+    path = "/clients",
+    operation_id = "createClient",
+    tag = "clients",
+    summary = "Register a client; the response carries its secret, shown this once",
+    security(("bearer" = ["tessera.clients.write"])),
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "success", body = ClientWithSecret),
+        (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn create(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,
@@ -485,29 +555,57 @@ pub async fn create(
 }
 
 /// `GET /clients/{client_id}`: one client, with the validity of its secrets (never the secrets).
+#[utoipa::path(
+    get,
+    path = "/clients/{client_id}",
+    operation_id = "getClient",
+    tag = "clients",
+    summary = "Show a client and the validity of its secrets",
+    security(("bearer" = ["tessera.clients.read"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    responses(
+        (status = 200, description = "success", body = ClientDetail),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn show(
     _auth: Authorized<ClientsRead>,
     State(state): State<SharedState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    let c = load(&state, &id).await?;
+) -> Result<Json<ClientDetail>, ApiError> {
+    let client = load(&state, &id).await?;
     let t = now();
-    let secrets: Vec<Value> = state
+    let secrets = state
         .store
         .client_secrets(&id, t)
         .await?
         .iter()
-        .map(|s| json!({ "created_at": s.created_at, "expires_at": s.expires_at }))
+        .map(|s| SecretValidity {
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        })
         .collect();
-    let mut v = serde_json::to_value(&c).map_err(ApiError::internal)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("secrets".into(), Value::Array(secrets));
-    }
-    Ok(Json(v))
+    Ok(Json(ClientDetail { client, secrets }))
 }
 
 /// `PATCH /clients/{client_id}`: changes the fields given. The response carries
 /// `client_secret` only when the change of method issued a new secret.
+#[utoipa::path(
+    patch,
+    path = "/clients/{client_id}",
+    operation_id = "updateClient",
+    tag = "clients",
+    summary = "Change a client's settings (lists replace; null returns to the default)",
+    security(("bearer" = ["tessera.clients.write"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    request_body = ClientPatch,
+    responses(
+        (status = 200, description = "success", body = ClientWithSecret),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn update(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,
@@ -534,6 +632,20 @@ pub async fn update(
 
 /// `DELETE /clients/{client_id}`: removes the client, its secrets and its opaque tokens; it is
 /// refused (`invalid_client`) at once. 204.
+#[utoipa::path(
+    delete,
+    path = "/clients/{client_id}",
+    operation_id = "deleteClient",
+    tag = "clients",
+    summary = "Delete a client, its secrets and its opaque tokens",
+    security(("bearer" = ["tessera.clients.write"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    responses(
+        (status = 204, description = "done; no body"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,
@@ -588,6 +700,19 @@ async fn set_enabled(
 }
 
 /// `POST /clients/{client_id}/enable`: the client may authenticate again.
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/enable",
+    operation_id = "enableClient",
+    tag = "clients",
+    summary = "Let a client authenticate again",
+    security(("bearer" = ["tessera.clients.write"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    responses(
+        (status = 200, description = "success", body = Client),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn enable(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,
@@ -598,6 +723,20 @@ pub async fn enable(
 
 /// `POST /clients/{client_id}/disable`: the client is refused (`invalid_client`) from now on;
 /// its registration and secrets are kept.
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/disable",
+    operation_id = "disableClient",
+    tag = "clients",
+    summary = "Refuse a client from now on (invalid_client)",
+    security(("bearer" = ["tessera.clients.write"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    responses(
+        (status = 200, description = "success", body = Client),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn disable(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,

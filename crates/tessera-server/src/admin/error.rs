@@ -5,7 +5,20 @@ use super::auth::BearerError;
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The JSON body of every admin API error (RFC 6749 §5.2 names; RFC 6750 §3.1 codes for token
+/// problems).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// `invalid_request`, `invalid_token`, `insufficient_scope`, `not_found`, `conflict`,
+    /// `server_error` or `temporarily_unavailable`.
+    pub error: &'static str,
+    /// A sentence for the operator.
+    pub error_description: String,
+}
 
 /// An error answered by the admin API.
 #[derive(Debug)]
@@ -134,7 +147,10 @@ impl IntoResponse for ApiError {
                 code,
                 description,
             } => {
-                let body = json!({ "error": code, "error_description": description });
+                let body = ErrorBody {
+                    error: code,
+                    error_description: description,
+                };
                 let mut resp = (status, axum::Json(body)).into_response();
                 let h = resp.headers_mut();
                 h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -3,26 +3,59 @@
 //! every token it signed has expired.
 
 use super::audit::record;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, KeysRead, KeysWrite};
-use crate::keyring::{KeyError, SIGNING_ALGORITHMS};
+use crate::keyring::{KeyError, KeyInfo, SIGNING_ALGORITHMS};
 use crate::model::{StoredKey, now};
 use crate::state::{AppState, SharedState};
 use crate::store::changes::Change;
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tessera_jose::Algorithm;
+use utoipa::ToSchema;
 
 /// The body of `POST /keys/rotate`; may be empty.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKeys {
     /// The algorithms to rotate (`ES256`, `RS256`, `EdDSA`); all of them when absent.
     #[serde(default)]
+    #[schema(schema_with = crate::admin::openapi::fields::token_algs)]
     pub algs: Option<Vec<String>>,
+}
+
+/// The answer of `GET /keys`: every published key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    /// The keys, with their state (`next`, `active`, `retired`) and times.
+    pub keys: Vec<KeyInfo>,
+}
+
+/// The answer of `POST /keys/rotate`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyRotation {
+    /// Every published key, the new ones included.
+    #[serde(flatten)]
+    pub list: KeyList,
+    /// The new keys' ids.
+    pub new_kids: Vec<String>,
+    /// When they start signing, seconds since the epoch.
+    pub activates_at: i64,
+}
+
+/// The answer of `POST /keys/{kid}/retire`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyRetirement {
+    /// Every published key.
+    #[serde(flatten)]
+    pub list: KeyList,
+    /// The key that took over signing at once, when the retired key was its algorithm's only
+    /// signer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promoted: Option<String>,
 }
 
 fn key_error(e: KeyError) -> ApiError {
@@ -32,15 +65,28 @@ fn key_error(e: KeyError) -> ApiError {
     }
 }
 
-fn listing(state: &AppState) -> Value {
-    json!({ "keys": state.keyring.current().rows })
+fn listing(state: &AppState) -> KeyList {
+    KeyList {
+        keys: state.keyring.current().rows.clone(),
+    }
 }
 
 /// `GET /keys`: every published key with its state (`next`, `active`, `retired`) and times.
+#[utoipa::path(
+    get,
+    path = "/keys",
+    operation_id = "listKeys",
+    tag = "keys",
+    summary = "List the signing keys",
+    security(("bearer" = ["tessera.keys.read"])),
+    responses(
+        (status = 200, description = "success", body = KeyList)
+    )
+)]
 pub async fn list(
     _auth: Authorized<KeysRead>,
     State(state): State<SharedState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyList>, ApiError> {
     state
         .keyring
         .reload(&state.store, &state.keys)
@@ -51,11 +97,24 @@ pub async fn list(
 
 /// `POST /keys/rotate`: a new key per algorithm, published now, signing after
 /// `keys.publish_ahead_secs`; the keys it replaces retire then.
+#[utoipa::path(
+    post,
+    path = "/keys/rotate",
+    operation_id = "rotateKeys",
+    tag = "keys",
+    summary = "Publish new signing keys that sign after keys.publish_ahead_secs",
+    security(("bearer" = ["tessera.keys.write"])),
+    request_body = Option<RotateKeys>,
+    responses(
+        (status = 200, description = "success", body = KeyRotation),
+        (status = 400, body = ErrorBody)
+    )
+)]
 pub async fn rotate(
     auth: Authorized<KeysWrite>,
     State(state): State<SharedState>,
     ApiJson(body): ApiJson<RotateKeys>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyRotation>, ApiError> {
     let algs: Vec<Algorithm> = match body.algs {
         None => SIGNING_ALGORITHMS.to_vec(),
         Some(names) if names.is_empty() => {
@@ -104,22 +163,35 @@ pub async fn rotate(
         Some(json!({ "kids": kids, "activates_at": activates_at })),
     )
     .await;
-    let mut v = listing(&state);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("new_kids".into(), json!(kids));
-        o.insert("activates_at".into(), json!(activates_at));
-    }
-    Ok(Json(v))
+    Ok(Json(KeyRotation {
+        list: listing(&state),
+        new_kids: kids,
+        activates_at,
+    }))
 }
 
 /// `POST /keys/{kid}/retire`: the key stops signing now and leaves the JWKS once the tokens it
 /// signed have expired. When it is the only key signing its algorithm, a newer published key of
 /// that algorithm takes over at once; without one the request is refused (409): rotate first.
+#[utoipa::path(
+    post,
+    path = "/keys/{kid}/retire",
+    operation_id = "retireKey",
+    tag = "keys",
+    summary = "Stop a key signing; it stays published until its tokens expire",
+    security(("bearer" = ["tessera.keys.write"])),
+    params(("kid" = String, Path, description = "The key id")),
+    responses(
+        (status = 200, description = "success", body = KeyRetirement),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn retire(
     auth: Authorized<KeysWrite>,
     State(state): State<SharedState>,
     ApiPath(kid): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyRetirement>, ApiError> {
     let t = now();
     let rows = state.store.list_keys(t).await?;
     let Some(key) = rows.iter().find(|r| r.kid == kid) else {
@@ -185,9 +257,8 @@ pub async fn retire(
         Some(after),
     )
     .await;
-    let mut v = listing(&state);
-    if let (Some(o), Some(p)) = (v.as_object_mut(), promote) {
-        o.insert("promoted".into(), json!(p));
-    }
-    Ok(Json(v))
+    Ok(Json(KeyRetirement {
+        list: listing(&state),
+        promoted: promote,
+    }))
 }

@@ -17,36 +17,41 @@ pub mod validate;
 
 use crate::state::SharedState;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The admin API's routes.
+/// Every operation of the admin API: the router serves these handlers and the OpenAPI document
+/// describes them, both built from this one list.
+pub fn api() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::show, clients::update, clients::delete))
+        .routes(routes!(clients::enable))
+        .routes(routes!(clients::disable))
+        .routes(routes!(secrets::rotate))
+        .routes(routes!(scopes::list, scopes::create))
+        .routes(routes!(scopes::show, scopes::update, scopes::delete))
+        .routes(routes!(audit::list))
+        .routes(routes!(keys::list))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(keys::retire))
+        .merge(users::api())
+}
+
+/// The admin API's routes, with `GET /openapi.json` describing the others.
 pub fn router() -> Router<SharedState> {
-    Router::new()
-        .route("/openapi.json", get(openapi::serve))
-        .route("/clients", get(clients::list).post(clients::create))
+    let (routes, doc) = api().split_for_parts();
+    let doc = Arc::new(openapi::finish(doc));
+    routes
         .route(
-            "/clients/{client_id}",
-            get(clients::show)
-                .patch(clients::update)
-                .delete(clients::delete),
+            "/openapi.json",
+            get(move |state: State<SharedState>| openapi::serve(doc.clone(), state)),
         )
-        .route("/clients/{client_id}/enable", post(clients::enable))
-        .route("/clients/{client_id}/disable", post(clients::disable))
-        .route("/clients/{client_id}/secret", post(secrets::rotate))
-        .route("/scopes", get(scopes::list).post(scopes::create))
-        .route(
-            "/scopes/{name}",
-            get(scopes::show)
-                .patch(scopes::update)
-                .delete(scopes::delete),
-        )
-        .route("/audit", get(audit::list))
-        .route("/keys", get(keys::list))
-        .route("/keys/rotate", post(keys::rotate))
-        .route("/keys/{kid}/retire", post(keys::retire))
-        .merge(users::router())
         .method_not_allowed_fallback(method_not_allowed)
         // Answers may carry a secret (creation, rotation): no cache keeps them.
         .layer(axum::middleware::map_response(no_store))

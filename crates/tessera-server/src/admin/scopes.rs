@@ -3,7 +3,7 @@
 //! which clients may use it.
 
 use super::audit::{Actor, record};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, ScopesRead, ScopesWrite};
 use super::validate;
@@ -13,17 +13,19 @@ use crate::state::{AppState, SharedState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// The body of `POST /scopes`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScope {
     /// `service.object.right`, or an OpenID Connect scope.
     pub name: String,
     /// What the scope allows, for people.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: String,
     /// The API permissions behind it, such as `GET /api/invoices`.
     #[serde(default)]
@@ -31,7 +33,7 @@ pub struct NewScope {
 }
 
 /// The body of `PATCH /scopes/{name}`: the fields to change.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopePatch {
     /// New description.
@@ -40,6 +42,36 @@ pub struct ScopePatch {
     /// New permissions (the whole list).
     #[serde(default)]
     pub permissions: Option<Vec<String>>,
+}
+
+/// The answer of `GET /scopes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeList {
+    /// Every scope.
+    pub scopes: Vec<Scope>,
+}
+
+/// The answer of `GET /scopes/{name}`: the scope and the clients that may use it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeDetail {
+    /// The scope.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// The clients whose `allowed_scopes` hold it.
+    pub clients: Vec<ScopeClient>,
+}
+
+/// A client that may use a scope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeClient {
+    /// The client id.
+    pub client_id: String,
+    /// The client's name.
+    pub name: String,
+    /// Whether the client may authenticate.
+    pub enabled: bool,
+    /// Whether the scope is among the client's default scopes.
+    pub default: bool,
 }
 
 fn named(name: &str) -> impl FnOnce() -> String + '_ {
@@ -134,15 +166,40 @@ pub(crate) async fn update_scope(
 }
 
 /// `GET /scopes`: every scope.
+#[utoipa::path(
+    get,
+    path = "/scopes",
+    operation_id = "listScopes",
+    tag = "scopes",
+    summary = "List scopes",
+    security(("bearer" = ["tessera.scopes.read"])),
+    responses(
+        (status = 200, description = "success", body = ScopeList)
+    )
+)]
 pub async fn list(
     _auth: Authorized<ScopesRead>,
     State(state): State<SharedState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScopeList>, ApiError> {
     let scopes = state.store.list_scopes().await?;
-    Ok(Json(json!({ "scopes": scopes })))
+    Ok(Json(ScopeList { scopes }))
 }
 
 /// `POST /scopes`: registers a scope; 201.
+#[utoipa::path(
+    post,
+    path = "/scopes",
+    operation_id = "createScope",
+    tag = "scopes",
+    summary = "Register a scope (service.object.right)",
+    security(("bearer" = ["tessera.scopes.write"])),
+    request_body = NewScope,
+    responses(
+        (status = 201, description = "success", body = Scope),
+        (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn create(
     auth: Authorized<ScopesWrite>,
     State(state): State<SharedState>,
@@ -156,39 +213,61 @@ pub async fn create(
 
 /// `GET /scopes/{name}`: the scope, its permissions and the clients that may use it
 /// (`default` says whether they get it without asking).
+#[utoipa::path(
+    get,
+    path = "/scopes/{name}",
+    operation_id = "getScope",
+    tag = "scopes",
+    summary = "Show a scope, its permissions and the clients that may use it",
+    security(("bearer" = ["tessera.scopes.read"])),
+    params(("name" = String, Path, description = "The scope name")),
+    responses(
+        (status = 200, description = "success", body = ScopeDetail),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn show(
     _auth: Authorized<ScopesRead>,
     State(state): State<SharedState>,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScopeDetail>, ApiError> {
     let scope = state
         .store
         .get_scope(&name)
         .await
         .map_err(|e| ApiError::from_store(e, named(&name)))?;
-    let clients: Vec<Value> = state
+    let clients = state
         .store
         .list_clients()
         .await?
         .into_iter()
         .filter(|c| c.allowed_scopes.contains(&name))
-        .map(|c| {
-            json!({
-                "client_id": c.client_id,
-                "name": c.name,
-                "enabled": c.enabled,
-                "default": c.default_scopes.contains(&name),
-            })
+        .map(|c| ScopeClient {
+            default: c.default_scopes.contains(&name),
+            client_id: c.client_id,
+            name: c.name,
+            enabled: c.enabled,
         })
         .collect();
-    let mut v = serde_json::to_value(&scope).map_err(ApiError::internal)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("clients".into(), Value::Array(clients));
-    }
-    Ok(Json(v))
+    Ok(Json(ScopeDetail { scope, clients }))
 }
 
 /// `PATCH /scopes/{name}`: changes the description or the permissions.
+#[utoipa::path(
+    patch,
+    path = "/scopes/{name}",
+    operation_id = "updateScope",
+    tag = "scopes",
+    summary = "Change a scope's description or permissions",
+    security(("bearer" = ["tessera.scopes.write"])),
+    params(("name" = String, Path, description = "The scope name")),
+    request_body = ScopePatch,
+    responses(
+        (status = 200, description = "success", body = Scope),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn update(
     auth: Authorized<ScopesWrite>,
     State(state): State<SharedState>,
@@ -202,6 +281,20 @@ pub async fn update(
 
 /// `DELETE /scopes/{name}`: 204; 409 naming the clients while any may still use the scope, and
 /// for Tessera's own admin scopes.
+#[utoipa::path(
+    delete,
+    path = "/scopes/{name}",
+    operation_id = "deleteScope",
+    tag = "scopes",
+    summary = "Delete a scope no client may use",
+    security(("bearer" = ["tessera.scopes.write"])),
+    params(("name" = String, Path, description = "The scope name")),
+    responses(
+        (status = 204, description = "done; no body"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     auth: Authorized<ScopesWrite>,
     State(state): State<SharedState>,

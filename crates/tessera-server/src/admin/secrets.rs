@@ -3,7 +3,7 @@
 
 use super::audit::{Actor, record};
 use super::clients::{new_secret, refresh};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, ClientsWrite};
 use crate::model::now;
@@ -13,26 +13,29 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// The longest grace period: 30 days.
 pub const MAX_GRACE_SECS: u64 = 30 * 24 * 3600;
 
 /// The body of `POST /clients/{client_id}/secret`; may be empty.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// Seconds the previous secrets keep working; 0 (the default) stops them at once.
     #[serde(default)]
+    #[schema(maximum = 2_592_000, default = 0)]
     pub grace_secs: u64,
 }
 
 /// The answer: the new secret, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RotatedSecret {
     /// The client.
     pub client_id: String,
-    /// The new secret.
+    /// The new secret: shown once, never readable again.
     #[serde(serialize_with = "expose")]
+    #[schema(value_type = String)]
     pub client_secret: SecretString,
     /// When the previous secrets stop working (seconds since the epoch).
     pub previous_secrets_expire_at: i64,
@@ -98,6 +101,22 @@ pub(crate) async fn rotate_secret(
 }
 
 /// `POST /clients/{client_id}/secret` with an optional `{"grace_secs": N}`.
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/secret",
+    operation_id = "rotateClientSecret",
+    tag = "clients",
+    summary = "Issue a new secret, shown once; the old ones work for grace_secs more",
+    security(("bearer" = ["tessera.clients.write"])),
+    params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    request_body = Option<RotateSecret>,
+    responses(
+        (status = 200, description = "success", body = RotatedSecret),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn rotate(
     auth: Authorized<ClientsWrite>,
     State(state): State<SharedState>,

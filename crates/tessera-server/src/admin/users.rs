@@ -8,20 +8,21 @@
 //! the refresh tokens it allowed.
 
 use crate::admin::audit::{Actor, record};
-use crate::admin::error::ApiError;
+use crate::admin::error::{ApiError, ErrorBody};
 use crate::admin::extract::{ApiJson, ApiPath};
 use crate::admin::permission::{AdminScope, Authorized};
 use crate::secret::SecretString;
 use crate::state::{AppState, SharedState};
 use crate::users::ops::{self, UserError};
-use crate::users::{NewUser, User, UserPatch};
+use crate::users::{Consent, NewUser, User, UserPatch};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `tessera.users.read`: list users, read one, read consents.
 #[derive(Debug, Clone, Copy)]
@@ -38,22 +39,37 @@ impl AdminScope for UsersWrite {
     const NAME: &'static str = "tessera.users.write";
 }
 
-/// The users routes, merged into the admin API router (which adds `Cache-Control: no-store`).
-pub fn router() -> Router<SharedState> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/{user}", get(show).patch(update).delete(delete))
-        .route("/users/{user}/enable", post(enable))
-        .route("/users/{user}/disable", post(disable))
-        .route("/users/{user}/password", post(set_password))
-        .route(
-            "/users/{user}/consents",
-            get(consents).delete(revoke_all_consents),
-        )
-        .route(
-            "/users/{user}/consents/{client_id}",
-            axum::routing::delete(revoke_consent),
-        )
+/// The users operations, merged into the admin API (which adds `Cache-Control: no-store`).
+pub fn api() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, delete))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(set_password))
+        .routes(routes!(consents, revoke_all_consents))
+        .routes(routes!(revoke_consent))
+}
+
+/// The answer of `GET /users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// Every local user.
+    pub users: Vec<User>,
+}
+
+/// The answer of `GET /users/{user}/consents`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentList {
+    /// The clients the user has consented to, with the scopes.
+    pub consents: Vec<Consent>,
+}
+
+/// The answer of withdrawing consents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentsRevoked {
+    /// How many consents were withdrawn.
+    pub revoked: u64,
 }
 
 impl From<UserError> for ApiError {
@@ -92,16 +108,41 @@ async fn audited(
 }
 
 /// `GET /users`.
+#[utoipa::path(
+    get,
+    path = "/users",
+    operation_id = "listUsers",
+    tag = "users",
+    summary = "List the local users",
+    security(("bearer" = ["tessera.users.read"])),
+    responses(
+        (status = 200, description = "success", body = UserList)
+    )
+)]
 pub async fn list(
     _auth: Authorized<UsersRead>,
     State(state): State<SharedState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserList>, ApiError> {
     let users = state.store.list_users().await?;
-    Ok(Json(json!({ "users": users })))
+    Ok(Json(UserList { users }))
 }
 
 /// `POST /users`: `{"username", "password"?, "email"?, "email_verified"?, "display_name"?,
 /// "enabled"?}`.
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "createUser",
+    tag = "users",
+    summary = "Create a local user (the password is hashed with argon2id and never shown)",
+    security(("bearer" = ["tessera.users.write"])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "success", body = User),
+        (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
 pub async fn create(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -113,6 +154,19 @@ pub async fn create(
 }
 
 /// `GET /users/{user}`.
+#[utoipa::path(
+    get,
+    path = "/users/{user}",
+    operation_id = "getUser",
+    tag = "users",
+    summary = "Show a user",
+    security(("bearer" = ["tessera.users.read"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 200, description = "success", body = User),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn show(
     _auth: Authorized<UsersRead>,
     State(state): State<SharedState>,
@@ -122,6 +176,21 @@ pub async fn show(
 }
 
 /// `PATCH /users/{user}`: `{"email"?, "email_verified"?, "display_name"?, "enabled"?}`.
+#[utoipa::path(
+    patch,
+    path = "/users/{user}",
+    operation_id = "updateUser",
+    tag = "users",
+    summary = "Change a user's email, display name or enabled flag",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "success", body = User),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn update(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -163,6 +232,19 @@ async fn set_enabled(
 }
 
 /// `POST /users/{user}/enable`.
+#[utoipa::path(
+    post,
+    path = "/users/{user}/enable",
+    operation_id = "enableUser",
+    tag = "users",
+    summary = "Let a user sign in again",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 200, description = "success", body = User),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn enable(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -172,6 +254,19 @@ pub async fn enable(
 }
 
 /// `POST /users/{user}/disable`: also ends the user's sessions and revokes their refresh tokens.
+#[utoipa::path(
+    post,
+    path = "/users/{user}/disable",
+    operation_id = "disableUser",
+    tag = "users",
+    summary = "Stop a user signing in; ends their sessions and revokes their refresh tokens",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 200, description = "success", body = User),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn disable(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -181,14 +276,31 @@ pub async fn disable(
 }
 
 /// The body of `POST /users/{user}/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SetPassword)]
 pub struct PasswordBody {
     /// The new password; `null` removes it (the user can no longer sign in with one).
+    #[schema(value_type = Option<String>, write_only, required = true)]
     pub password: Option<SecretString>,
 }
 
 /// `POST /users/{user}/password`: also ends the user's sessions and revokes their refresh tokens.
+#[utoipa::path(
+    post,
+    path = "/users/{user}/password",
+    operation_id = "setUserPassword",
+    tag = "users",
+    summary = "Set (or with null remove) a user's password; ends sessions, revokes refresh tokens",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "done; no body"),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn set_password(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -209,6 +321,19 @@ pub async fn set_password(
 }
 
 /// `DELETE /users/{user}`.
+#[utoipa::path(
+    delete,
+    path = "/users/{user}",
+    operation_id = "deleteUser",
+    tag = "users",
+    summary = "Delete a user with their sessions, consents and refresh tokens",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 204, description = "done; no body"),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn delete(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
@@ -221,14 +346,27 @@ pub async fn delete(
 }
 
 /// `GET /users/{user}/consents`.
+#[utoipa::path(
+    get,
+    path = "/users/{user}/consents",
+    operation_id = "listUserConsents",
+    tag = "users",
+    summary = "The clients a user has consented to, with the scopes",
+    security(("bearer" = ["tessera.users.read"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 200, description = "success", body = ConsentList),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn consents(
     _auth: Authorized<UsersRead>,
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConsentList>, ApiError> {
     let u = ops::find(&state, &user).await?;
-    let list = state.store.list_consents(&u.id).await?;
-    Ok(Json(json!({ "consents": list })))
+    let consents = state.store.list_consents(&u.id).await?;
+    Ok(Json(ConsentList { consents }))
 }
 
 async fn revoke(
@@ -236,7 +374,7 @@ async fn revoke(
     actor: &Actor,
     user: &str,
     client_id: Option<&str>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConsentsRevoked>, ApiError> {
     let u = ops::find(state, user).await?;
     let n = ops::revoke_consents(state, &u, client_id).await?;
     record(
@@ -248,23 +386,49 @@ async fn revoke(
         Some(json!({ "client_id": client_id, "revoked": n })),
     )
     .await;
-    Ok(Json(json!({ "revoked": n })).into_response())
+    Ok(Json(ConsentsRevoked { revoked: n }))
 }
 
 /// `DELETE /users/{user}/consents`: withdraws every consent of the user.
+#[utoipa::path(
+    delete,
+    path = "/users/{user}/consents",
+    operation_id = "revokeUserConsents",
+    tag = "users",
+    summary = "Withdraw every consent of a user (their refresh tokens for those clients end)",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id")),
+    responses(
+        (status = 200, description = "success", body = ConsentsRevoked),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn revoke_all_consents(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConsentsRevoked>, ApiError> {
     revoke(&state, &auth.actor(), &user, None).await
 }
 
 /// `DELETE /users/{user}/consents/{client_id}`: withdraws the consent given to one client.
+#[utoipa::path(
+    delete,
+    path = "/users/{user}/consents/{client_id}",
+    operation_id = "revokeUserConsent",
+    tag = "users",
+    summary = "Withdraw a user's consent to one client",
+    security(("bearer" = ["tessera.users.write"])),
+    params(("user" = String, Path, description = "The user's username or id"), ("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
+    responses(
+        (status = 200, description = "success", body = ConsentsRevoked),
+        (status = 404, body = ErrorBody)
+    )
+)]
 pub async fn revoke_consent(
     auth: Authorized<UsersWrite>,
     State(state): State<SharedState>,
     ApiPath((user, client_id)): ApiPath<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConsentsRevoked>, ApiError> {
     revoke(&state, &auth.actor(), &user, Some(&client_id)).await
 }

@@ -32,16 +32,18 @@ impl AuditRow {
     }
 }
 
-/// Filters for reading the audit log.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Filters for reading the audit log (the query of `GET /admin/api/v1/audit`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only events with an id below this (paging backwards).
+    /// Only events older than this id (paging: pass `next_before_id`).
     pub before_id: Option<i64>,
-    /// Only events about this target.
+    /// Only events about this object (client id, scope name, kid, user id).
     pub target: Option<String>,
-    /// Only events whose action starts with this.
+    /// Only events whose action starts with this (`client.`, `scope.delete`, …).
     pub action: Option<String>,
-    /// At most this many (default 100, at most 1000).
+    /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

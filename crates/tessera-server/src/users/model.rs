@@ -1,6 +1,7 @@
 //! A user as stored and shown: never with the password hash in `Debug` or JSON.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A username: 1 to 64 characters of letters, digits and `.`, `_`, `-`, `@`, `+`; kept in lower
 /// case so that `Alice` and `alice` are one user.
@@ -41,7 +42,7 @@ impl<'de> Deserialize<'de> for Username {
 
 /// A user of the local store. The `id` is the stable OpenID Connect `sub`; the username may
 /// change meaning over time (a deleted name can be reused), the id never does.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// Stable identifier (`usr_` and 22 characters): the `sub` of tokens.
     pub id: String,
@@ -49,6 +50,7 @@ pub struct User {
     pub username: String,
     /// The argon2id hash (PHC string); `None` when the user cannot sign in with a password.
     #[serde(skip)]
+    #[schema(ignore)]
     pub password_hash: Option<String>,
     /// E-mail address, or empty.
     pub email: String,
@@ -89,13 +91,15 @@ impl User {
 }
 
 /// What creating a user takes (admin API body, CLI).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// The sign-in name.
+    /// The sign-in name: 1 to 64 letters, digits and `.`, `_`, `-`, `@`, `+`; kept in lower case.
+    #[schema(value_type = String, min_length = 1, max_length = 64)]
     pub username: Username,
     /// The initial password; a user without one cannot sign in until one is set.
     #[serde(default)]
+    #[schema(value_type = Option<String>, write_only)]
     pub password: Option<crate::secret::SecretString>,
     /// E-mail address.
     #[serde(default)]
@@ -120,7 +124,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 /// The fields of a user that `PATCH` may change.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     /// New e-mail address.
@@ -138,7 +142,7 @@ pub struct UserPatch {
 }
 
 /// A user's remembered approval of scopes for one client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Consent {
     /// The user.
     pub user_id: String,
