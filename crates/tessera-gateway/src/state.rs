@@ -28,7 +28,7 @@ pub(crate) struct Upstream {
     /// URI's authority says it, and over TLS with ALPN the pooled client sets it once the
     /// protocol is known. Set here once rather than formatted by the client on every request.
     pub(crate) host_header: Option<HeaderValue>,
-    /// The pooled clients, one per serving thread.
+    /// The pooled clients.
     pub(crate) clients: HttpClients,
     /// Until the response head.
     pub(crate) request_timeout: Duration,
@@ -110,7 +110,7 @@ impl State {
             {
                 Some(c) => c.clone(),
                 None => key
-                    .clients(cfg.gateway.threading.serving_threads())
+                    .clients(1)
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
             let always_http1 = key.always_http1();

@@ -35,11 +35,6 @@ thread_local! {
     static SERVING_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Marks the current thread as serving thread `index`.
-pub(crate) fn set_serving_thread(index: usize) {
-    SERVING_THREAD.with(|c| c.set(index));
-}
-
 /// The current serving thread's item of `per_thread` (the first on any other thread).
 fn this_threads<T>(per_thread: &[T]) -> Option<&T> {
     let thread = SERVING_THREAD.with(std::cell::Cell::get);
