@@ -104,7 +104,7 @@ impl State {
             {
                 Some(c) => c.clone(),
                 None => key
-                    .clients(cfg.gateway.threading.serving_threads())
+                    .clients()
                     .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?,
             };
             clients.insert(key, client.clone());

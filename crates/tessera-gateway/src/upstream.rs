@@ -21,40 +21,22 @@ pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, ProxyBody>;
 /// The most idle connections a pool keeps to one upstream (scheme and authority).
 const MAX_IDLE_PER_HOST: usize = 512;
 
-/// The clients of one transport setting: a pooled one per serving thread (see
-/// `server::start_serving_threads`: a connection's task runs on the runtime of the thread that
-/// opened it, so each thread keeps to its own pool), and one without a pool for a request sent
+/// The clients of one transport setting: a pooled one, and one without a pool for a request sent
 /// again on a new connection ([`crate::resend`]).
 #[derive(Clone)]
 pub(crate) struct HttpClients {
-    pooled: Arc<[HttpClient]>,
+    pooled: HttpClient,
     fresh: HttpClient,
 }
 
-thread_local! {
-    /// Which serving thread this is; 0 on threads that are not serving threads.
-    static SERVING_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Marks the current thread as serving thread `index`.
-pub(crate) fn set_serving_thread(index: usize) {
-    SERVING_THREAD.with(|c| c.set(index));
-}
-
 impl HttpClients {
-    /// Sends `req` (its URI absolute) with the current serving thread's pooled client, and again
-    /// on a new connection when [`crate::resend`] says so.
+    /// Sends `req` (its URI absolute) with the pooled client, and again on a new connection when
+    /// [`crate::resend`] says so.
     pub(crate) async fn send(
         &self,
         req: Request<ProxyBody>,
     ) -> Result<Response<ProxyBody>, hyper_util::client::legacy::Error> {
-        let thread = SERVING_THREAD.with(std::cell::Cell::get);
-        let pooled = self
-            .pooled
-            .get(thread)
-            .or_else(|| self.pooled.first())
-            .unwrap_or(&self.fresh);
-        let resp = crate::resend::send(pooled, &self.fresh, req).await?;
+        let resp = crate::resend::send(&self.pooled, &self.fresh, req).await?;
         Ok(resp.map(ProxyBody::Stream))
     }
 }
@@ -88,14 +70,11 @@ impl TransportKey {
         })
     }
 
-    /// Builds the clients of this transport, with a pool for each of `threads` serving threads.
-    pub(crate) fn clients(&self, threads: usize) -> Result<HttpClients, String> {
+    /// Builds the clients of this transport.
+    pub(crate) fn clients(&self) -> Result<HttpClients, String> {
         let connector = self.connector()?;
-        let pooled = (0..threads.max(1))
-            .map(|_| self.client(connector.clone(), MAX_IDLE_PER_HOST))
-            .collect();
         Ok(HttpClients {
-            pooled,
+            pooled: self.client(connector.clone(), MAX_IDLE_PER_HOST),
             fresh: self.client(connector, 0),
         })
     }

@@ -11,7 +11,7 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(20);
 /// The next connection (with `TCP_NODELAY` set), or `None` once `stop` changes (or its sender is
 /// gone). Failed accepts (out of file descriptors and the like) are logged and retried after a
 /// pause, not spun on.
-pub async fn accept_next(
+pub(crate) async fn accept_next(
     listener: &TcpListener,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<(TcpStream, SocketAddr)> {

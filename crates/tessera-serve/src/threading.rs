@@ -1,29 +1,17 @@
-//! The setting that chooses how a listener's connections are served.
+//! The `threading` setting of the server's and the gateway's configuration.
 
 use serde::{Deserialize, Serialize};
 
-/// How a listener's connections are served; `threading = "per_core" | "shared"` in the server's
-/// and the gateway's configuration.
+/// `threading = "per_core" | "shared"` in the server's (`http.threading`) and the gateway's
+/// (`[gateway] threading`) configuration. Both values are accepted so that existing
+/// configuration files still load, and both mean the same: every connection is served on the
+/// process's one multi-thread Tokio runtime, with one worker thread per core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Threading {
-    /// One thread per core, each with its own single-threaded runtime
-    /// ([`ServingThreads`](crate::ServingThreads)); a connection and its requests stay on one
-    /// thread, as with nginx's workers. The most requests per second.
+    /// The default.
     #[default]
     PerCore,
-    /// Every connection on the caller's work-stealing runtime: somewhat fewer requests per second
-    /// on a busy machine, but a thread the system deschedules cannot hold up the connections it
-    /// serves.
+    /// The same as [`Threading::PerCore`].
     Shared,
-}
-
-impl Threading {
-    /// How many threads serve connections: one per core, or the one runtime for all.
-    pub fn serving_threads(self) -> usize {
-        match self {
-            Self::PerCore => crate::cores(),
-            Self::Shared => 1,
-        }
-    }
 }

@@ -1,21 +1,31 @@
-//! The HTTP routes, and the answers for a request that timed out or panicked.
+//! The HTTP routes, and what every route goes through (see [`layers`]).
 
 use crate::net::TrustForwardedFor;
 use crate::state::SharedState;
 use crate::{admin, health, oauth, pages};
 use axum::Router;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, Version, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::any::Any;
 use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
 
-/// Builds the router over `state`. The server wraps it (see `serve`): requests get their
-/// sensitive headers marked, the request timeout and a `500` for a panic there, and
-/// `POST /oauth2/token` is answered before the router (its route here answers other methods).
+/// Builds the router over `state`, every route behind [`layers`].
 pub fn router(state: SharedState) -> Router {
     let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
-    Router::new()
-        .route("/oauth2/token", post(oauth::token::token))
+    let timeout = request_timeout(&state);
+    let routes = Router::new()
+        .route(
+            "/oauth2/token",
+            post(oauth::token::token).layer(middleware::from_fn(oauth::token_latency::record)),
+        )
         .route("/oauth2/introspect", post(oauth::introspect::introspect))
         .route("/oauth2/revoke", post(oauth::revoke::revoke))
         .route("/oauth2/jwks", get(oauth::discovery::jwks))
@@ -60,20 +70,70 @@ pub fn router(state: SharedState) -> Router {
         .nest("/admin/api/v1", admin::router())
         .fallback(not_found)
         .with_state(state)
-        // The extension lets `RemoteAddr` know whether to believe `X-Forwarded-For`. What every
-        // request needs besides (sensitive headers, the timeout, panics) is done around the
-        // router, where the token endpoint gets it too: see `serve`.
-        .layer(axum::Extension(trust))
+        // Lets `RemoteAddr` know whether to believe `X-Forwarded-For`.
+        .layer(axum::Extension(trust));
+    layers(routes, timeout)
 }
 
-/// How long a request may take before it is answered [`timeout_response`].
+/// Puts every route of `routes` (and its fallback) behind what every request needs. Listed from
+/// the outside in: a request meets them in this order, its answer in the reverse one.
+///
+/// 1. `Authorization`, `Proxy-Authorization` and `Cookie` in the request, and `Set-Cookie` in
+///    the answer, are marked sensitive (hidden from `Debug`, never indexed by HTTP/2's HPACK),
+///    before anything else sees the request and after everything else made the answer.
+/// 2. A request without an `X-Request-Id` is given one (a random UUID) ...
+/// 3. ... and the answer carries the request's, whatever made it (the timeout and panic
+///    answers below included).
+/// 4. A panic in anything further in is answered `500` (a `server_error` body) instead of a
+///    dropped connection, and logged.
+/// 5. A request that takes longer than `timeout` is answered `503`, empty.
+/// 6. A `413` answered over HTTP/1.1 says `Connection: close` (see [`close_after_unread_body`]).
+///
+/// Request bodies are limited to `http.max_body_bytes` by each route as it reads its body, so
+/// that an oversized body is answered in that route's own error format (OAuth and admin JSON,
+/// or an HTML page).
+pub fn layers(routes: Router, timeout: Duration) -> Router {
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::PROXY_AUTHORIZATION,
+                header::COOKIE,
+                header::SET_COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(CatchPanicLayer::custom(answer_panic))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                timeout,
+            ))
+            .layer(middleware::from_fn(close_after_unread_body)),
+    )
+}
+
+/// How long a request may take before it is answered `503`.
 pub fn request_timeout(state: &SharedState) -> Duration {
     Duration::from_secs(state.config.http.request_timeout_secs.max(1))
 }
 
-/// The answer to a request that outlived the request timeout: `503`, empty.
-pub fn timeout_response() -> Response {
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
+/// A `413` over HTTP/1.1 gets `Connection: close`: the rest of the oversized body is never read,
+/// so the connection cannot carry another request, and saying so keeps the client from sending
+/// its next one on it.
+async fn close_after_unread_body(req: Request, next: Next) -> Response {
+    let http1 = req.version() <= Version::HTTP_11;
+    let mut resp = next.run(req).await;
+    if http1 && resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// The answer to a request whose handler panicked (a bug), logged.
+fn answer_panic(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked; answering 500");
+    panic_response()
 }
 
 /// The answer to a request whose handler panicked (a bug): `500` with an RFC 6749 style body.
@@ -96,4 +156,117 @@ async fn not_found() -> impl IntoResponse {
             "error_description": "no such endpoint; see /.well-known/openid-configuration"
         })),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::HeaderMap;
+    use tower::ServiceExt;
+
+    /// A route that says whether the request's `Authorization`, `Proxy-Authorization` and
+    /// `Cookie` arrived marked sensitive, and answers with a `Set-Cookie`.
+    async fn probe(headers: HeaderMap) -> Response {
+        let sensitive = [
+            header::AUTHORIZATION,
+            header::PROXY_AUTHORIZATION,
+            header::COOKIE,
+        ]
+        .iter()
+        .all(|h| headers.get(h).is_some_and(HeaderValue::is_sensitive));
+        (
+            [(header::SET_COOKIE, "s=1")],
+            if sensitive { "sensitive" } else { "shown" },
+        )
+            .into_response()
+    }
+
+    async fn panics() -> Response {
+        panic!("a bug")
+    }
+
+    async fn never() -> Response {
+        std::future::pending().await
+    }
+
+    async fn too_large() -> StatusCode {
+        StatusCode::PAYLOAD_TOO_LARGE
+    }
+
+    fn app() -> Router {
+        layers(
+            Router::new()
+                .route("/oauth2/token", post(probe))
+                .route("/panics", get(panics))
+                .route("/never", get(never))
+                .route("/too-large", post(too_large)),
+            Duration::from_millis(50),
+        )
+    }
+
+    async fn call(req: axum::http::request::Builder) -> Response {
+        app()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn text(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    #[tokio::test]
+    async fn credentials_are_marked_sensitive_both_ways() {
+        let r = call(
+            Request::post("/oauth2/token")
+                .header(header::AUTHORIZATION, "Basic eDp5")
+                .header(header::PROXY_AUTHORIZATION, "Basic eDp5")
+                .header(header::COOKIE, "s=1"),
+        )
+        .await;
+        assert!(r.headers()[header::SET_COOKIE].is_sensitive());
+        assert_eq!(text(r).await, "sensitive");
+    }
+
+    #[tokio::test]
+    async fn a_request_id_is_given_or_kept_and_answered() {
+        let r = call(Request::post("/oauth2/token").header("x-request-id", "abc-1")).await;
+        assert_eq!(r.headers()["x-request-id"], "abc-1");
+        let r = call(Request::post("/oauth2/token")).await;
+        let id = r.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "{id}");
+        // Even on the answers the layers make themselves.
+        let r = call(Request::get("/panics").header("x-request-id", "abc-2")).await;
+        assert_eq!(r.headers()["x-request-id"], "abc-2");
+        let r = call(Request::get("/never").header("x-request-id", "abc-3")).await;
+        assert_eq!(r.headers()["x-request-id"], "abc-3");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_answered_500_with_a_server_error() {
+        let r = call(Request::get("/panics")).await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value = serde_json::from_str(&text(r).await).unwrap();
+        assert_eq!(body["error"], "server_error");
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_timeout_is_answered_503_empty() {
+        let r = call(Request::get("/never")).await;
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(text(r).await, "");
+    }
+
+    #[tokio::test]
+    async fn a_413_closes_an_http1_connection_only() {
+        let r = call(Request::post("/too-large")).await;
+        assert_eq!(r.headers()[header::CONNECTION], "close");
+        let r = call(Request::post("/too-large").version(Version::HTTP_2)).await;
+        assert!(r.headers().get(header::CONNECTION).is_none());
+    }
 }

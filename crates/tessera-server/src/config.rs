@@ -382,8 +382,8 @@ pub struct HttpConfig {
     pub shutdown_grace_secs: u64,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run). Default false.
     pub trust_forwarded_for: bool,
-    /// How connections are served. Default `per_core`; `shared` is the runtime that also runs
-    /// the background tasks.
+    /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
+    /// [`Threading`]).
     pub threading: Threading,
 }
 
@@ -711,7 +711,8 @@ mod tests {
         // And boolean settings booleans.
         let c = Config::load_from(None, env(&[("TESSERA_HTTP_TRUST_FORWARDED_FOR", "true")]));
         assert!(c.is_ok_and(|c| c.http.trust_forwarded_for));
-        // The threading mode by name; per core unless set, and nothing else accepted.
+        // The threading setting (no effect) still loads by name; per core unless set, and
+        // nothing else accepted.
         assert_eq!(Config::default().http.threading, Threading::PerCore);
         let c = Config::load_from(None, env(&[("TESSERA_HTTP_THREADING", "shared")]));
         assert!(c.is_ok_and(|c| c.http.threading == Threading::Shared));

@@ -112,7 +112,6 @@ impl Application {
             remote_jwks: RemoteJwks::new(http),
             metrics: telemetry::metrics_handle(),
             guesses: crate::users::limits::GuessLimits::new(&config),
-            background: tokio::runtime::Handle::current(),
             store,
             keys,
             config,

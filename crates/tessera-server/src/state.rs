@@ -43,9 +43,6 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Failed sign-ins and wrong user codes, per user and per address.
     pub guesses: crate::users::limits::GuessLimits,
-    /// The runtime background work is spawned on: the one the server was built on, which lives
-    /// until the server stops (a serving thread's runtime ends with its connections).
-    pub background: tokio::runtime::Handle,
 }
 
 /// The shared state as handlers receive it.
@@ -63,7 +60,7 @@ impl AppState {
     /// Appends an audit event in the background; a failure to write it is logged.
     pub fn audit(&self, event: AuditEvent) {
         let store = self.store.clone();
-        self.background.spawn(async move {
+        tokio::spawn(async move {
             if let Err(e) = store.append_audit(&event).await {
                 tracing::error!(error = %e, action = %event.action, "could not write audit event");
             }

@@ -89,8 +89,8 @@ pub struct ServerConfig {
     /// How long a client may take to send a request head (default 30 s).
     #[serde(default = "default_header_read_timeout", with = "duration")]
     pub header_read_timeout: Duration,
-    /// How proxy connections are served (default `per_core`): per core, each serving thread
-    /// has its own upstream pool; `shared` has one pool for all. Changing it needs a restart.
+    /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
+    /// [`Threading`]).
     #[serde(default)]
     pub threading: Threading,
 }

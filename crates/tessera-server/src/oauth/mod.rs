@@ -14,4 +14,5 @@ pub mod remote_jwks;
 pub mod request;
 pub mod revoke;
 pub mod token;
+pub mod token_latency;
 pub mod userinfo;

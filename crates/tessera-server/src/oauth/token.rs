@@ -98,7 +98,7 @@ pub async fn token(
         // client stay "-", so made-up ids never become label values.
         client_label.clone_from(id);
     }
-    let response = match result {
+    let mut response = match result {
         Ok(resp) => {
             log_issued(grant_label, &client_label, &outcome, &resp, elapsed);
             token_response(&resp)
@@ -110,12 +110,10 @@ pub async fn token(
     };
     // After the log line, so the labels can take the values rather than copies of them.
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
-    duration_histogram(grant_label).record(elapsed.as_secs_f64());
-    if elapsed < HOLD_IF_FASTER_THAN {
-        // Fast answers leave together, once the serving thread has answered every request it
-        // can (`tessera_serve::batch`): one wake-up of the client for many answers.
-        tessera_serve::batch::hold().await;
-    }
+    // For the latency histogram, recorded once the answer has gone out (`token_latency`).
+    response
+        .extensions_mut()
+        .insert(super::token_latency::Grant(grant_label));
     response
 }
 
@@ -134,99 +132,16 @@ fn log_issued(grant: &str, client: &str, outcome: &str, resp: &TokenResponse, to
     );
 }
 
-/// Token answers that took less than this are held to leave with others (`tessera_serve::batch`);
-/// slower ones (an RSA signature, a database write) cost far more than the wake-up that holding
-/// saves, and go at once.
-const HOLD_IF_FASTER_THAN: Duration = Duration::from_micros(200);
-
 /// A successful token response with the headers RFC 6749 §5.1 requires.
 pub fn token_response(resp: &TokenResponse) -> Response {
-    // Sized once for the tokens and the few short members around them.
-    let tokens = resp.access_token.len()
-        + resp.refresh_token.as_ref().map_or(0, String::len)
-        + resp.id_token.as_ref().map_or(0, String::len)
-        + resp.scope.as_ref().map_or(0, String::len);
-    let mut body = Vec::with_capacity(tokens + 160);
-    write_token_json(&mut body, resp);
-    let mut r = Response::new(Body::from(body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    r
-}
-
-/// Writes `resp` as JSON, as its `Serialize` does (same members, order and omissions; a test
-/// holds them equal), but copying strings that need no escaping (tokens are base64url and dots)
-/// in one piece rather than byte by byte: the access token is most of every response.
-fn write_token_json(out: &mut Vec<u8>, resp: &TokenResponse) {
-    // Destructured so that a member added to the type does not go unwritten here.
-    let TokenResponse {
-        access_token,
-        token_type,
-        expires_in,
-        refresh_token,
-        scope,
-        id_token,
-    } = resp;
-    out.extend_from_slice(b"{\"access_token\":");
-    json_string(out, access_token);
-    out.extend_from_slice(b",\"token_type\":");
-    json_string(out, token_type);
-    if let Some(n) = expires_in {
-        out.extend_from_slice(b",\"expires_in\":");
-        // Writing to a Vec cannot fail.
-        let _ = std::io::Write::write_fmt(out, format_args!("{n}"));
-    }
-    for (name, value) in [
-        ("refresh_token", refresh_token),
-        ("scope", scope),
-        ("id_token", id_token),
-    ] {
-        if let Some(v) = value {
-            out.extend_from_slice(b",\"");
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b"\":");
-            json_string(out, v);
-        }
-    }
-    out.push(b'}');
-}
-
-/// Writes `s` as a JSON string: as it is when nothing in it needs escaping, else escaped by
-/// `serde_json`.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Without an early exit, so that the compiler checks many bytes per instruction.
-    let needs_escape = s
-        .bytes()
-        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if !needs_escape {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        // Writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
-}
-
-/// `tessera_token_request_duration_seconds` for one grant label. The handles are made once (the
-/// recorder is installed before the server answers): a lookup by name and labels hashes and
-/// allocates on every call.
-fn duration_histogram(grant: &'static str) -> &'static metrics::Histogram {
-    static HANDLES: [OnceLock<metrics::Histogram>; SUPPORTED_GRANTS.len() + 1] =
-        [const { OnceLock::new() }; SUPPORTED_GRANTS.len() + 1];
-    let i = SUPPORTED_GRANTS
-        .iter()
-        .position(|g| g.as_str() == grant)
-        .unwrap_or(SUPPORTED_GRANTS.len());
-    let slot = HANDLES.get(i).unwrap_or(&HANDLES[SUPPORTED_GRANTS.len()]);
-    slot.get_or_init(
-        || metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant),
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        axum::Json(resp),
     )
+        .into_response()
 }
 
 /// Counts token requests being handled, for `tessera_token_requests_in_flight`.
@@ -251,36 +166,30 @@ impl Drop for InFlight {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    fn response(i: u8) -> TokenResponse {
-        let opt = |bit: u8, v: &str| (i & bit != 0).then(|| v.to_owned());
-        TokenResponse {
-            access_token: if i & 1 != 0 {
-                "eyJ.a-b_c.d".into()
-            } else {
-                "t\"q\\u\u{1}é\u{2028}".into()
-            },
+    /// The body is the response's own JSON (every member, escaped where needed), with RFC 6749
+    /// §5.1's headers.
+    #[tokio::test]
+    async fn the_token_response_is_its_json_with_no_store() {
+        let resp = TokenResponse {
+            access_token: "t\"q\\u\u{1}é".into(),
             token_type: "Bearer".into(),
-            expires_in: (i & 2 != 0).then_some(600),
-            refresh_token: opt(4, "rt_x"),
-            scope: opt(8, "core.a.read core.\"b\".write"),
-            id_token: opt(16, "eyJ.id.sig"),
-        }
-    }
-
-    #[test]
-    fn the_token_json_is_what_serde_writes() {
-        for i in 0..32 {
-            let r = response(i);
-            let mut ours = Vec::new();
-            write_token_json(&mut ours, &r);
-            let theirs = serde_json::to_vec(&r).unwrap_or_default();
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&theirs)
-            );
-        }
+            expires_in: Some(600),
+            refresh_token: Some("rt_x".into()),
+            scope: Some("core.a.read".into()),
+            id_token: Some("eyJ.id.sig".into()),
+        };
+        let r = token_response(&resp);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(r.headers()[header::PRAGMA], "no-cache");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let back: TokenResponse = serde_json::from_slice(&body).unwrap();
+        assert!(back == resp, "{}", String::from_utf8_lossy(&body));
     }
 }

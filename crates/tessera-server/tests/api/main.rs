@@ -28,6 +28,7 @@ mod jwt_bearer;
 mod oidc;
 mod password;
 mod refresh;
+mod serving;
 mod store_backends;
 mod token_endpoint;
 mod transfer;

@@ -715,10 +715,8 @@ async fn tokens_are_issued_over_http2_as_over_http1() {
     );
 }
 
-/// Token answers are held on their serving thread to leave together (`tessera_serve::batch`);
-/// every one of them must still leave: 40 requests at once, half multiplexed on one HTTP/2
-/// connection and half over HTTP/1.1 connections, and 5 requests pipelined on one HTTP/1.1
-/// connection, are all answered (a batch never released would time out here).
+/// 40 requests at once, half multiplexed on one HTTP/2 connection and half over HTTP/1.1
+/// connections, and 5 requests pipelined on one HTTP/1.1 connection, are all answered.
 #[tokio::test]
 async fn token_requests_at_once_are_all_answered() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -782,8 +780,8 @@ async fn token_requests_at_once_are_all_answered() {
         .expect("every pipelined answer leaves");
 }
 
-/// `http.threading = "shared"` serves every connection on the main runtime: tokens, errors and
-/// the admin API answer as with the default one thread per core.
+/// `http.threading = "shared"` is still accepted (it has no effect): tokens, errors and the admin
+/// API answer as with the default.
 #[tokio::test]
 async fn tokens_are_issued_with_connections_on_the_shared_runtime() {
     let app =

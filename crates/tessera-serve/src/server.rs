@@ -1,0 +1,267 @@
+//! Serving connections with hyper-util's server, and shutting down gracefully.
+
+use crate::accept::accept_next;
+use hyper::body::{Body, Incoming};
+use hyper::service::Service;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How every connection of a [`Server`] is served.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a client may take to send a request's head (HTTP/1.1) before its connection
+    /// is closed.
+    pub header_read_timeout: Duration,
+    /// How often an HTTP/2 connection is pinged to check that the client is still there; `None`
+    /// sends no pings.
+    pub http2_keep_alive_interval: Option<Duration>,
+}
+
+/// Listeners served with one set of [`Settings`] and shut down together.
+///
+/// Lifecycle: [`accept`](Self::accept) each listener (the futures run concurrently, typically
+/// with `tokio::join!`), call [`stop`](Self::stop) to make every accept end, then
+/// [`drain`](Self::drain) once they have ended.
+pub struct Server {
+    builder: auto::Builder<TokioExecutor>,
+    /// Watches every connection served, to ask them to close at shutdown.
+    graceful: GracefulShutdown,
+    /// Set to `true` by [`stop`](Self::stop): the accept loops end.
+    stop: watch::Sender<bool>,
+    /// Set to `true` when the grace period is over: connections still open are dropped.
+    close: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("connections", &self.graceful.count())
+            .field("stopped", &*self.stop.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A server whose connections speak HTTP/1.1 (with keep-alive) or HTTP/2, as the client's
+    /// first bytes say.
+    pub fn new(settings: &Settings) -> Self {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.header_read_timeout)
+            .keep_alive(true);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(settings.http2_keep_alive_interval);
+        Self {
+            builder,
+            graceful: GracefulShutdown::new(),
+            stop: watch::Sender::new(false),
+            close: watch::Sender::new(false),
+        }
+    }
+
+    /// Accepts connections on `listener` until [`stop`](Self::stop) (then drops it, so that new
+    /// connections are refused), serving each on a task of its own with the service
+    /// `make_service` returns for the peer's address.
+    pub async fn accept<M, S, B>(&self, listener: TcpListener, mut make_service: M)
+    where
+        M: FnMut(SocketAddr) -> S,
+        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let mut stop = self.stop.subscribe();
+        while let Some((stream, peer)) = accept_next(&listener, &mut stop).await {
+            let conn = self
+                .builder
+                .serve_connection(TokioIo::new(stream), make_service(peer))
+                .into_owned();
+            let conn = self.graceful.watch(conn);
+            let mut close = self.close.subscribe();
+            tokio::spawn(async move {
+                tokio::select! {
+                    ended = conn => if let Err(e) = ended {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    },
+                    _ = close.wait_for(|c| *c) => {}
+                }
+            });
+        }
+    }
+
+    /// Makes every [`accept`](Self::accept) end; the connections already accepted go on being
+    /// served.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Asks every connection to close once its current request is answered (idle ones at once)
+    /// and waits for them, at most `grace`; connections still open then are dropped.
+    pub async fn drain(self, grace: Duration) {
+        self.stop();
+        tokio::select! {
+            () = self.graceful.shutdown() => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(grace) => tracing::warn!(
+                grace_s = grace.as_secs(),
+                "requests still in flight after the grace period; stopping anyway"
+            ),
+        }
+        self.close.send_replace(true);
+    }
+}
+
+/// Serves `listener` (see [`Server::accept`]) until `shutdown` completes, then stops accepting
+/// and lets the requests in flight finish within `grace` (see [`Server::drain`]).
+pub async fn serve<M, S, B>(
+    listener: TcpListener,
+    make_service: M,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) where
+    M: FnMut(SocketAddr) -> S,
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    let server = Server::new(settings);
+    tokio::join!(server.accept(listener, make_service), async {
+        shutdown.await;
+        server.stop();
+    });
+    server.drain(grace).await;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::{Notify, oneshot};
+
+    fn settings() -> Settings {
+        Settings {
+            header_read_timeout: Duration::from_secs(5),
+            http2_keep_alive_interval: None,
+        }
+    }
+
+    /// A service that says when a request has arrived and answers it once `release` is notified.
+    #[derive(Clone, Default)]
+    struct Held {
+        arrived: Arc<Notify>,
+        release: Arc<Notify>,
+    }
+
+    impl Service<Request<Incoming>> for Held {
+        type Response = Response<Full<Bytes>>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+        fn call(&self, _req: Request<Incoming>) -> Self::Future {
+            let this = self.clone();
+            Box::pin(async move {
+                this.arrived.notify_one();
+                this.release.notified().await;
+                Ok(Response::new(Full::new(Bytes::from_static(b"done"))))
+            })
+        }
+    }
+
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n";
+
+    #[tokio::test]
+    async fn shutdown_waits_for_the_request_in_flight_then_stops() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let held = Held::default();
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let serving = tokio::spawn({
+            let held = held.clone();
+            let make = move |_| held.clone();
+            async move {
+                let shutdown = async {
+                    let _ = shutdown_rx.await;
+                };
+                serve(
+                    listener,
+                    make,
+                    &settings(),
+                    shutdown,
+                    Duration::from_secs(30),
+                )
+                .await;
+            }
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(REQUEST).await.unwrap();
+        held.arrived.notified().await;
+        shutdown_tx.send(()).unwrap();
+        // Accepting stops (the listener is dropped) while the request is still in flight.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).await.is_ok() {
+            assert!(tokio::time::Instant::now() < deadline, "still accepting");
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !serving.is_finished(),
+            "stopped before the request was answered"
+        );
+        held.release.notify_one();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("done"), "{answer}");
+        tokio::time::timeout(Duration::from_secs(10), serving)
+            .await
+            .expect("serving ends once the request is answered")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_request_still_in_flight_after_the_grace_period_is_dropped() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let held = Held::default();
+        let server = Server::new(&settings());
+        let make = |_| held.clone();
+        let client = async {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            client.write_all(REQUEST).await.unwrap();
+            held.arrived.notified().await;
+            server.stop();
+            client
+        };
+        let ((), mut client) = tokio::join!(server.accept(listener, make), client);
+        server.drain(Duration::from_millis(50)).await;
+        // The connection is closed without an answer.
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut answer))
+            .await
+            .expect("the connection is closed");
+        assert!(read.is_err() || answer.is_empty(), "{answer:?}");
+    }
+}

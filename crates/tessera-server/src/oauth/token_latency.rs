@@ -1,0 +1,70 @@
+//! `tessera_token_request_duration_seconds`: how long each token request took, from the moment
+//! it reached the token route until its answer's body was done with (written out, or dropped
+//! with a connection that closed), recorded under the grant the handler names.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body_util::BodyExt;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use super::token::SUPPORTED_GRANTS;
+
+/// The grant label of a token answer, put in its extensions by the handler: `grant_type`'s
+/// value when it is supported, else `unknown`.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant(pub &'static str);
+
+/// Middleware for the token route (`axum::middleware::from_fn`): times the request and records
+/// the time once the answer's body is dropped. An answer the handler did not label (it never
+/// finished, say) is not recorded.
+pub async fn record(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let Some(Grant(grant)) = response.extensions().get::<Grant>().copied() else {
+        return response;
+    };
+    let timer = Timer {
+        started,
+        histogram: duration_histogram(grant),
+    };
+    // The closure owns the timer, so it is dropped (and records) with the body.
+    response.map(|body| Body::new(body.map_frame(move |frame| timer.pass(frame))))
+}
+
+/// Records the time since `started` when dropped.
+struct Timer {
+    started: Instant,
+    histogram: &'static metrics::Histogram,
+}
+
+impl Timer {
+    /// Passes a frame of the body through unchanged.
+    fn pass<T>(&self, frame: T) -> T {
+        frame
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.histogram.record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// `tessera_token_request_duration_seconds` for one grant label. The handles are made once (the
+/// recorder is installed before the server answers): a lookup by name and labels hashes and
+/// allocates on every call.
+fn duration_histogram(grant: &'static str) -> &'static metrics::Histogram {
+    static HANDLES: [OnceLock<metrics::Histogram>; SUPPORTED_GRANTS.len() + 1] =
+        [const { OnceLock::new() }; SUPPORTED_GRANTS.len() + 1];
+    let i = SUPPORTED_GRANTS
+        .iter()
+        .position(|g| g.as_str() == grant)
+        .unwrap_or(SUPPORTED_GRANTS.len());
+    let slot = HANDLES.get(i).unwrap_or(&HANDLES[SUPPORTED_GRANTS.len()]);
+    slot.get_or_init(
+        || metrics::histogram!("tessera_token_request_duration_seconds", "grant" => grant),
+    )
+}
