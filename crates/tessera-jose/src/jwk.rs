@@ -1,6 +1,5 @@
 //! JSON Web Keys (RFC 7517) and thumbprints (RFC 7638).
 
-use crate::jws::b64_encode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -99,31 +98,50 @@ impl Jwk {
         }
     }
 
-    /// The RFC 7638 thumbprint (SHA-256, base64url), or `None` when required members are absent.
+    /// The RFC 7638 thumbprint (SHA-256, base64url), computed by `jsonwebtoken`, or `None` when
+    /// required members are absent or the curve is not one it knows (P-256, P-384, P-521,
+    /// Ed25519).
     pub fn thumbprint(&self) -> Option<String> {
-        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let canonical = match self.kty.as_str() {
-            "EC" => format!(
-                r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
-                q(self.crv.as_deref()?),
-                q(self.x.as_deref()?),
-                q(self.y.as_deref()?)
-            ),
-            "RSA" => format!(
-                r#"{{"e":{},"kty":"RSA","n":{}}}"#,
-                q(self.e.as_deref()?),
-                q(self.n.as_deref()?)
-            ),
-            "OKP" => format!(
-                r#"{{"crv":{},"kty":"OKP","x":{}}}"#,
-                q(self.crv.as_deref()?),
-                q(self.x.as_deref()?)
-            ),
-            "oct" => format!(r#"{{"k":{},"kty":"oct"}}"#, q(self.k.as_deref()?)),
+        use jsonwebtoken::jwk::{
+            AlgorithmParameters, EllipticCurve, EllipticCurveKeyParameters, OctetKeyPairParameters,
+            OctetKeyParameters, RSAKeyParameters, ThumbprintHash,
+        };
+        let curve = || match self.crv.as_deref()? {
+            "P-256" => Some(EllipticCurve::P256),
+            "P-384" => Some(EllipticCurve::P384),
+            "P-521" => Some(EllipticCurve::P521),
+            "Ed25519" => Some(EllipticCurve::Ed25519),
+            _ => None,
+        };
+        let algorithm = match self.kty.as_str() {
+            "EC" => AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                key_type: Default::default(),
+                curve: curve()?,
+                x: self.x.clone()?,
+                y: self.y.clone()?,
+            }),
+            "RSA" => AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: Default::default(),
+                n: self.n.clone()?,
+                e: self.e.clone()?,
+            }),
+            "OKP" => AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: Default::default(),
+                curve: curve()?,
+                x: self.x.clone()?,
+            }),
+            "oct" => AlgorithmParameters::OctetKey(OctetKeyParameters {
+                key_type: Default::default(),
+                value: self.k.clone()?,
+            }),
             _ => return None,
         };
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
-        Some(b64_encode(digest.as_ref()))
+        jsonwebtoken::jwk::Jwk {
+            common: Default::default(),
+            algorithm,
+        }
+        .thumbprint(ThumbprintHash::SHA256)
+        .ok()
     }
 }
 
@@ -162,6 +180,26 @@ mod tests {
             jwk.thumbprint().as_deref(),
             Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
         );
+    }
+
+    #[test]
+    fn rfc8037_okp_example() {
+        // RFC 8037 §A.3.
+        let jwk = Jwk {
+            kty: "OKP".into(),
+            crv: Some("Ed25519".into()),
+            x: Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            jwk.thumbprint().as_deref(),
+            Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+        );
+        let unknown_curve = Jwk {
+            crv: Some("X448".into()),
+            ..jwk
+        };
+        assert_eq!(unknown_curve.thumbprint(), None);
     }
 
     #[test]

@@ -1,23 +1,20 @@
 //! Private keys that sign: generated, loaded from PKCS#8, PEM or a private JWK, or an HMAC secret.
+//! Each holds aws-lc-rs's parsed key pair (or HMAC key), so signing never re-parses a key.
 
-use crate::der::{read_integer_sequence, write_integer_sequence};
-use crate::es256::Es256Signer;
 use crate::jws::{Header, append_b64, b64_decode, b64_encode};
+use crate::pem::parse_pem;
 use crate::{Algorithm, JoseError, Jwk, VerifyingKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
 use aws_lc_rs::{hmac, rsa};
-use base64::Engine as _;
 use serde::Serialize;
 use std::fmt;
 
 enum Inner {
     Rsa(RsaKeyPair),
-    /// ES384 (aws-lc signs).
+    /// ES256 and ES384: aws-lc's ECDSA, its nonces hedged with the key and the message.
     Ec(EcdsaKeyPair),
-    /// ES256: `es256` signs; aws-lc's key pair gives the public key.
-    Es256(EcdsaKeyPair, Es256Signer),
     Ed(Ed25519KeyPair),
     Hmac(Box<hmac::Key>, Vec<u8>),
 }
@@ -72,46 +69,50 @@ fn hmac_alg(alg: Algorithm) -> Option<hmac::Algorithm> {
     }
 }
 
+/// A JWK's unsigned big-endian integer as aws-lc's RSA public components want it: no leading
+/// zero bytes (RFC 7518 §6.3.1 asks for none; some producers add one).
+fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
 impl SigningKey {
     /// Generates a new key pair for `alg` (RSA keys are 2048 bits). HMAC algorithms are refused:
     /// use [`SigningKey::hmac`] with a secret.
     pub fn generate(alg: Algorithm) -> Result<Self, JoseError> {
-        let der: Vec<u8> = if let Some(ec) = ec_alg(alg) {
-            EcdsaKeyPair::generate(ec)
-                .and_then(|k| k.to_pkcs8v1())
-                .map_err(|_| JoseError::SigningFailed)?
-                .as_ref()
-                .to_vec()
+        let failed = |_| JoseError::SigningFailed;
+        let inner = if let Some(ec) = ec_alg(alg) {
+            Inner::Ec(EcdsaKeyPair::generate(ec).map_err(failed)?)
         } else if alg.is_rsa() {
-            let kp = rsa::KeyPair::generate(rsa::KeySize::Rsa2048)
-                .map_err(|_| JoseError::SigningFailed)?;
-            kp.as_der()
-                .map_err(|_| JoseError::SigningFailed)?
-                .as_ref()
-                .to_vec()
+            Inner::Rsa(rsa::KeyPair::generate(rsa::KeySize::Rsa2048).map_err(failed)?)
         } else if alg == Algorithm::EdDSA {
-            Ed25519KeyPair::generate()
-                .and_then(|k| k.to_pkcs8v1())
-                .map_err(|_| JoseError::SigningFailed)?
-                .as_ref()
-                .to_vec()
+            Inner::Ed(Ed25519KeyPair::generate().map_err(failed)?)
         } else {
             return Err(JoseError::KeyMismatch(alg.as_str()));
         };
-        Self::from_pkcs8_der(alg, &der)
+        Self::from_inner(alg, inner)
+    }
+
+    /// Wraps a parsed key pair, keeping its PKCS#8 DER for [`SigningKey::pkcs8_der`].
+    fn from_inner(alg: Algorithm, inner: Inner) -> Result<Self, JoseError> {
+        let pkcs8 = match &inner {
+            Inner::Rsa(kp) => Some(kp.as_der().map_err(rejected)?.as_ref().to_vec()),
+            Inner::Ec(kp) => Some(kp.to_pkcs8v1().map_err(rejected)?.as_ref().to_vec()),
+            Inner::Ed(kp) => Some(kp.to_pkcs8v1().map_err(rejected)?.as_ref().to_vec()),
+            Inner::Hmac(..) => None,
+        };
+        Ok(Self {
+            alg,
+            kid: None,
+            inner,
+            pkcs8,
+        })
     }
 
     /// Loads a PKCS#8 private key for `alg`.
     pub fn from_pkcs8_der(alg: Algorithm, der: &[u8]) -> Result<Self, JoseError> {
         let inner = if let Some(ec) = ec_alg(alg) {
-            let kp = EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?;
-            match alg {
-                Algorithm::ES256 => {
-                    let signer = Es256Signer::from_key_pair(&kp)?;
-                    Inner::Es256(kp, signer)
-                }
-                _ => Inner::Ec(kp),
-            }
+            Inner::Ec(EcdsaKeyPair::from_pkcs8(ec, der).map_err(rejected)?)
         } else if alg.is_rsa() {
             Inner::Rsa(RsaKeyPair::from_pkcs8(der).map_err(rejected)?)
         } else if alg == Algorithm::EdDSA {
@@ -133,16 +134,14 @@ impl SigningKey {
         let (label, der) = parse_pem(pem)?;
         match label.as_str() {
             "PRIVATE KEY" => Self::from_pkcs8_der(alg, &der),
-            "RSA PRIVATE KEY" if alg.is_rsa() => {
-                let kp = RsaKeyPair::from_der(&der).map_err(rejected)?;
-                let pkcs8 = kp.as_der().map_err(rejected)?.as_ref().to_vec();
-                Self::from_pkcs8_der(alg, &pkcs8)
-            }
+            "RSA PRIVATE KEY" if alg.is_rsa() => Self::from_inner(
+                alg,
+                Inner::Rsa(RsaKeyPair::from_der(&der).map_err(rejected)?),
+            ),
             "EC PRIVATE KEY" => {
                 let ec = ec_alg(alg).ok_or(JoseError::KeyMismatch(alg.as_str()))?;
                 let kp = EcdsaKeyPair::from_private_key_der(ec, &der).map_err(rejected)?;
-                let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
-                Self::from_pkcs8_der(alg, pkcs8.as_ref())
+                Self::from_inner(alg, Inner::Ec(kp))
             }
             other => Err(JoseError::InvalidKey(format!(
                 "PEM label {other:?} is not a private key this algorithm can use"
@@ -170,22 +169,21 @@ impl SigningKey {
         let key = if alg.is_hmac() {
             Self::hmac(alg, &member(&jwk.k, "k")?)?
         } else if alg.is_rsa() {
-            let parts = [
-                vec![0u8],
-                member(&jwk.n, "n")?,
-                member(&jwk.e, "e")?,
-                member(&jwk.d, "d")?,
-                member(&jwk.p, "p")?,
-                member(&jwk.q, "q")?,
-                member(&jwk.dp, "dp")?,
-                member(&jwk.dq, "dq")?,
-                member(&jwk.qi, "qi")?,
-            ];
-            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-            let pkcs1 = write_integer_sequence(&refs);
-            let kp = RsaKeyPair::from_der(&pkcs1).map_err(rejected)?;
-            let pkcs8 = kp.as_der().map_err(rejected)?.as_ref().to_vec();
-            Self::from_pkcs8_der(alg, &pkcs8)?
+            let (n, e) = (member(&jwk.n, "n")?, member(&jwk.e, "e")?);
+            let components = rsa::KeyPairComponents {
+                public_key: rsa::PublicKeyComponents {
+                    n: without_leading_zeros(&n),
+                    e: without_leading_zeros(&e),
+                },
+                d: member(&jwk.d, "d")?,
+                p: member(&jwk.p, "p")?,
+                q: member(&jwk.q, "q")?,
+                dP: member(&jwk.dp, "dp")?,
+                dQ: member(&jwk.dq, "dq")?,
+                qInv: member(&jwk.qi, "qi")?,
+            };
+            let kp = RsaKeyPair::from_components(&components).map_err(rejected)?;
+            Self::from_inner(alg, Inner::Rsa(kp))?
         } else if let Some(ec) = ec_alg(alg) {
             let mut point = vec![4u8];
             point.extend(member(&jwk.x, "x")?);
@@ -193,16 +191,14 @@ impl SigningKey {
             let kp =
                 EcdsaKeyPair::from_private_key_and_public_key(ec, &member(&jwk.d, "d")?, &point)
                     .map_err(rejected)?;
-            let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
-            Self::from_pkcs8_der(alg, pkcs8.as_ref())?
+            Self::from_inner(alg, Inner::Ec(kp))?
         } else {
             let kp = Ed25519KeyPair::from_seed_and_public_key(
                 &member(&jwk.d, "d")?,
                 &member(&jwk.x, "x")?,
             )
             .map_err(rejected)?;
-            let pkcs8 = kp.to_pkcs8v1().map_err(rejected)?;
-            Self::from_pkcs8_der(alg, pkcs8.as_ref())?
+            Self::from_inner(alg, Inner::Ed(kp))?
         };
         Ok(match &jwk.kid {
             Some(kid) => key.with_kid(kid.clone()),
@@ -253,11 +249,16 @@ impl SigningKey {
         };
         match &self.inner {
             Inner::Rsa(kp) => {
-                let ints = read_integer_sequence(kp.public_key().as_ref()).ok()?;
-                jwk.n = Some(b64_encode(ints.first()?));
-                jwk.e = Some(b64_encode(ints.get(1)?));
+                let public = kp.public_key();
+                jwk.n = Some(b64_encode(
+                    public.modulus().big_endian_without_leading_zero(),
+                ));
+                jwk.e = Some(b64_encode(
+                    public.exponent().big_endian_without_leading_zero(),
+                ));
             }
-            Inner::Ec(kp) | Inner::Es256(kp, _) => {
+            Inner::Ec(kp) => {
+                // The uncompressed SEC 1 point: 0x04, then x and y of equal width.
                 let point = kp.public_key().as_ref();
                 let len = (point.len().checked_sub(1)?) / 2;
                 jwk.crv = Some(
@@ -304,7 +305,6 @@ impl SigningKey {
                     .map_err(|_| JoseError::SigningFailed)?;
                 Ok(sig)
             }
-            Inner::Es256(_, signer) => signer.sign(message).map(|s| s.to_vec()),
             Inner::Ec(kp) => kp
                 .sign(&SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
@@ -359,36 +359,4 @@ impl SigningKey {
         let payload = serde_json::to_vec(claims).map_err(|e| JoseError::Json(e.to_string()))?;
         self.sign_with_encoded_header(&b64_encode(&header_json), &payload)
     }
-}
-
-/// Splits a PEM document into its label and DER body.
-fn parse_pem(pem: &str) -> Result<(String, Vec<u8>), JoseError> {
-    let bad = || JoseError::InvalidKey("not a PEM document".into());
-    let start = pem.find("-----BEGIN ").ok_or_else(bad)?;
-    let rest = &pem[start + 11..];
-    let label_end = rest.find("-----").ok_or_else(bad)?;
-    let label = rest[..label_end].to_owned();
-    let body_start = label_end + 5;
-    let end_marker = format!("-----END {label}-----");
-    let body_end = rest.find(&end_marker).ok_or_else(bad)?;
-    let body: String = rest[body_start..body_end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| JoseError::InvalidKey("PEM body is not base64".into()))?;
-    Ok((label, der))
-}
-
-/// Wraps DER in a PEM document with `label`.
-pub fn to_pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }

@@ -1,18 +1,20 @@
-//! Public keys (or HMAC secrets) that verify JWS signatures.
+//! Public keys (or HMAC secrets) that verify JWS signatures: `jsonwebtoken`'s decoding keys and
+//! verifiers on aws-lc-rs, behind the checks Tessera adds (key family, `use`, `alg`, curve).
 
 use crate::jws::b64_decode;
 use crate::{Algorithm, JoseError, Jwk};
-use aws_lc_rs::hmac;
-use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
 use std::fmt;
 
-#[derive(Clone)]
-enum Inner {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    P256(Vec<u8>),
-    P384(Vec<u8>),
-    Ed25519(Vec<u8>),
-    Hmac(Vec<u8>),
+/// The key families: a key verifies only its own family's algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+    Hmac,
 }
 
 /// A key that verifies signatures of one algorithm family. A JWK's own `alg`, when present,
@@ -21,17 +23,18 @@ enum Inner {
 pub struct VerifyingKey {
     kid: Option<String>,
     alg: Option<Algorithm>,
-    inner: Inner,
+    family: Family,
+    key: DecodingKey,
 }
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let family = match self.inner {
-            Inner::Rsa { .. } => "RSA",
-            Inner::P256(_) => "P-256",
-            Inner::P384(_) => "P-384",
-            Inner::Ed25519(_) => "Ed25519",
-            Inner::Hmac(_) => "HMAC",
+        let family = match self.family {
+            Family::Rsa => "RSA",
+            Family::P256 => "P-256",
+            Family::P384 => "P-384",
+            Family::Ed25519 => "Ed25519",
+            Family::Hmac => "HMAC",
         };
         f.debug_struct("VerifyingKey")
             .field("kid", &self.kid)
@@ -41,47 +44,71 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// jsonwebtoken's name for an algorithm.
+pub(crate) fn their_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    match alg {
+        Algorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+        Algorithm::HS384 => jsonwebtoken::Algorithm::HS384,
+        Algorithm::HS512 => jsonwebtoken::Algorithm::HS512,
+        Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+        Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
+        Algorithm::RS512 => jsonwebtoken::Algorithm::RS512,
+        Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
+        Algorithm::PS384 => jsonwebtoken::Algorithm::PS384,
+        Algorithm::PS512 => jsonwebtoken::Algorithm::PS512,
+        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+        Algorithm::ES384 => jsonwebtoken::Algorithm::ES384,
+        Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+    }
+}
+
 impl VerifyingKey {
     /// A public key from a JWK (`RSA`, `EC` P-256/P-384, `OKP` Ed25519). `oct` keys are refused
     /// here: a JWKS never carries shared secrets; use [`VerifyingKey::hmac`].
     pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
-        let member = |v: &Option<String>, name: &str| -> Result<Vec<u8>, JoseError> {
-            b64_decode(
-                v.as_deref()
-                    .ok_or_else(|| JoseError::InvalidKey(format!("the JWK has no {name:?}")))?,
-            )
-        };
         if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(JoseError::InvalidKey(
                 "the JWK is not for signatures".into(),
             ));
         }
         let alg = jwk.alg.as_deref().map(Algorithm::parse).transpose()?;
-        let inner = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("RSA", _) => Inner::Rsa {
-                n: member(&jwk.n, "n")?,
-                e: member(&jwk.e, "e")?,
-            },
+        let required = |v: &Option<String>, name: &str| -> Result<String, JoseError> {
+            v.clone()
+                .ok_or_else(|| JoseError::InvalidKey(format!("the JWK has no {name:?}")))
+        };
+        let invalid = |e: jsonwebtoken::errors::Error| JoseError::InvalidKey(e.to_string());
+        let (family, key) = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+            ("RSA", _) => {
+                let (n, e) = (required(&jwk.n, "n")?, required(&jwk.e, "e")?);
+                (
+                    Family::Rsa,
+                    DecodingKey::from_rsa_components(&n, &e).map_err(invalid)?,
+                )
+            }
             ("EC", Some(crv @ ("P-256" | "P-384"))) => {
-                let x = member(&jwk.x, "x")?;
-                let y = member(&jwk.y, "y")?;
-                let len = if crv == "P-256" { 32 } else { 48 };
-                if x.len() != len || y.len() != len {
+                let (x, y) = (required(&jwk.x, "x")?, required(&jwk.y, "y")?);
+                let (family, len) = if crv == "P-256" {
+                    (Family::P256, 32)
+                } else {
+                    (Family::P384, 48)
+                };
+                if b64_decode(&x)?.len() != len || b64_decode(&y)?.len() != len {
                     return Err(JoseError::InvalidKey(
                         "EC coordinates have the wrong length".into(),
                     ));
                 }
-                let mut point = Vec::with_capacity(1 + 2 * len);
-                point.push(4);
-                point.extend(x);
-                point.extend(y);
-                if crv == "P-256" {
-                    Inner::P256(point)
-                } else {
-                    Inner::P384(point)
-                }
+                (
+                    family,
+                    DecodingKey::from_ec_components(&x, &y).map_err(invalid)?,
+                )
             }
-            ("OKP", Some("Ed25519")) => Inner::Ed25519(member(&jwk.x, "x")?),
+            ("OKP", Some("Ed25519")) => {
+                let x = required(&jwk.x, "x")?;
+                (
+                    Family::Ed25519,
+                    DecodingKey::from_ed_components(&x).map_err(invalid)?,
+                )
+            }
             (kty, crv) => {
                 return Err(JoseError::InvalidKey(format!(
                     "unsupported key type {kty:?} (curve {crv:?})"
@@ -91,7 +118,8 @@ impl VerifyingKey {
         let key = Self {
             kid: jwk.kid.clone(),
             alg,
-            inner,
+            family,
+            key,
         };
         if let Some(a) = alg
             && !key.family_fits(a)
@@ -106,7 +134,8 @@ impl VerifyingKey {
         Self {
             kid: None,
             alg: None,
-            inner: Inner::Hmac(secret.to_vec()),
+            family: Family::Hmac,
+            key: DecodingKey::from_secret(secret),
         }
     }
 
@@ -121,12 +150,12 @@ impl VerifyingKey {
     }
 
     fn family_fits(&self, alg: Algorithm) -> bool {
-        match self.inner {
-            Inner::Rsa { .. } => alg.is_rsa(),
-            Inner::P256(_) => alg == Algorithm::ES256,
-            Inner::P384(_) => alg == Algorithm::ES384,
-            Inner::Ed25519(_) => alg == Algorithm::EdDSA,
-            Inner::Hmac(_) => alg.is_hmac(),
+        match self.family {
+            Family::Rsa => alg.is_rsa(),
+            Family::P256 => alg == Algorithm::ES256,
+            Family::P384 => alg == Algorithm::ES384,
+            Family::Ed25519 => alg == Algorithm::EdDSA,
+            Family::Hmac => alg.is_hmac(),
         }
     }
 
@@ -145,42 +174,11 @@ impl VerifyingKey {
         if !self.supports(alg) {
             return Err(JoseError::KeyMismatch(alg.as_str()));
         }
-        let ok = match &self.inner {
-            Inner::Rsa { n, e } => {
-                let params: &signature::RsaParameters = match alg {
-                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-                    _ => &signature::RSA_PSS_2048_8192_SHA512,
-                };
-                RsaPublicKeyComponents { n, e }
-                    .verify(params, message, signature)
-                    .is_ok()
-            }
-            Inner::P256(point) => {
-                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                    .verify(message, signature)
-                    .is_ok()
-            }
-            Inner::P384(point) => {
-                UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
-                    .verify(message, signature)
-                    .is_ok()
-            }
-            Inner::Ed25519(x) => UnparsedPublicKey::new(&signature::ED25519, x)
-                .verify(message, signature)
-                .is_ok(),
-            Inner::Hmac(secret) => {
-                let h = match alg {
-                    Algorithm::HS256 => hmac::HMAC_SHA256,
-                    Algorithm::HS384 => hmac::HMAC_SHA384,
-                    _ => hmac::HMAC_SHA512,
-                };
-                hmac::verify(&hmac::Key::new(h, secret), message, signature).is_ok()
-            }
-        };
+        // jsonwebtoken's aws-lc verifiers: RSA moduli of 2048 to 8192 bits, ECDSA signatures in
+        // the fixed-width `r||s` form, HMAC tags compared in constant time.
+        let verifier = (DEFAULT_PROVIDER.verifier_factory)(&their_alg(alg), &self.key)
+            .map_err(|_| JoseError::KeyMismatch(alg.as_str()))?;
+        let ok = verifier.verify(message, &signature.to_vec()).is_ok();
         if ok {
             Ok(())
         } else {

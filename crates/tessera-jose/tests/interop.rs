@@ -71,8 +71,8 @@ fn theirs_verify_with_ours() {
     }
 }
 
-/// ES256 signatures come from Tessera's own signer (nonces prepared in batches): across several
-/// batches, each verifies with RustCrypto's ECDSA, which shares no code with aws-lc.
+/// ES256 signatures (aws-lc's hedged ECDSA) verify with RustCrypto's ECDSA, which shares no code
+/// with aws-lc.
 #[test]
 fn es256_signatures_verify_with_rustcrypto() {
     use p256::ecdsa::{Signature, VerifyingKey as TheirKey, signature::Verifier as _};
@@ -87,6 +87,62 @@ fn es256_signatures_verify_with_rustcrypto() {
         let sig = Signature::from_slice(&key.sign(message.as_bytes()).unwrap()).unwrap();
         theirs.verify(message.as_bytes(), &sig).unwrap();
         assert!(theirs.verify(b"another message", &sig).is_err());
+    }
+}
+
+/// ES256 and ES384 tokens verify with jsonwebtoken, given only the public JWK, and a changed
+/// signature does not.
+#[test]
+fn ecdsa_tokens_verify_with_jsonwebtoken() {
+    for alg in [Algorithm::ES256, Algorithm::ES384] {
+        let key = SigningKey::generate(alg).unwrap().with_kid("ec");
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(serde_json::to_value(key.public_jwk().unwrap()).unwrap())
+                .unwrap();
+        let dk = DecodingKey::from_jwk(&jwk).unwrap();
+        let header = key.encoded_header(Some("at+jwt"));
+        for i in 0..20 {
+            let payload = serde_json::to_vec(
+                &json!({"sub": "c1", "aud": "api", "exp": 4_000_000_000u64, "n": i}),
+            )
+            .unwrap();
+            let token = key.sign_with_encoded_header(&header, &payload).unwrap();
+            let data = decode::<Value>(&token, &dk, &validation(alg))
+                .unwrap_or_else(|e| panic!("{alg}: {e}"));
+            assert_eq!(data.claims["n"], i);
+            let (input, sig) = token.rsplit_once('.').unwrap();
+            assert!(
+                jsonwebtoken::crypto::verify(sig, input.as_bytes(), &dk, their_alg(alg)).unwrap()
+            );
+            let mut bad = tessera_jose::b64_decode(sig).unwrap();
+            bad[5] ^= 1;
+            let bad = tessera_jose::b64_encode(&bad);
+            assert!(
+                !jsonwebtoken::crypto::verify(&bad, input.as_bytes(), &dk, their_alg(alg)).unwrap()
+            );
+        }
+    }
+}
+
+/// ECDSA nonces are random (hedged), so two signatures of one message differ, and both verify.
+/// RSA PKCS#1 v1.5 and Ed25519 are deterministic by design.
+#[test]
+fn ecdsa_signatures_of_one_message_differ() {
+    for alg in [Algorithm::ES256, Algorithm::ES384, Algorithm::PS256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let vk = key.verifying_key().unwrap();
+        let message = b"header.payload";
+        let sigs: Vec<Vec<u8>> = (0..8).map(|_| key.sign(message).unwrap()).collect();
+        for (i, a) in sigs.iter().enumerate() {
+            vk.verify(alg, message, a).unwrap();
+            for b in &sigs[i + 1..] {
+                assert_ne!(a, b, "{alg}: two signatures of one message are equal");
+            }
+        }
+    }
+    for alg in [Algorithm::RS256, Algorithm::EdDSA] {
+        let key = SigningKey::generate(alg).unwrap();
+        assert_eq!(key.sign(b"m").unwrap(), key.sign(b"m").unwrap(), "{alg}");
     }
 }
 
