@@ -11,7 +11,6 @@ use crate::admin::audit::{Actor, record};
 use crate::admin::error::ApiError;
 use crate::admin::extract::{ApiJson, ApiPath};
 use crate::admin::permission::{AdminScope, Authorized};
-use crate::secret::SecretString;
 use crate::state::{AppState, SharedState};
 use crate::users::ops::{self, UserError};
 use crate::users::{NewUser, User, UserPatch};
@@ -20,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

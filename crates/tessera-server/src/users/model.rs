@@ -96,7 +96,7 @@ pub struct NewUser {
     pub username: Username,
     /// The initial password; a user without one cannot sign in until one is set.
     #[serde(default)]
-    pub password: Option<crate::secret::SecretString>,
+    pub password: Option<secrecy::SecretString>,
     /// E-mail address.
     #[serde(default)]
     pub email: String,
