@@ -119,7 +119,7 @@ impl Default for ClusterConfig {
 pub struct DatabaseConfig {
     /// `sqlite://path` or `postgres://…`. Default: `tessera.db` in `data_dir`. Read, never
     /// written out (it may hold a password).
-    #[serde(skip_serializing)]
+    #[serde(serialize_with = "never_written")]
     pub url: Option<SecretString>,
     /// Connection pool size.
     pub max_connections: u32,
@@ -144,7 +144,7 @@ impl Default for DatabaseConfig {
 pub struct SecretsConfig {
     /// The master key, 32 bytes in base64url. Takes precedence over `master_key_file`. Read,
     /// never written out.
-    #[serde(skip_serializing)]
+    #[serde(serialize_with = "never_written")]
     pub master_key: Option<SecretString>,
     /// A file holding the master key. Default `master.key` in `data_dir`, created on first start.
     pub master_key_file: Option<PathBuf>,
@@ -620,6 +620,12 @@ impl Config {
 }
 
 /// Every dotted path a setting can have, read off the defaults.
+/// Writes a secret setting as absent: settings are written out only to list their names and
+/// defaults, never a secret.
+fn never_written<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
 fn known_paths() -> BTreeSet<String> {
     fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
         match v {
