@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
-use tessera_client::{CacheKey, Credential, Endpoint, Secret, TokenCache, TokenSource};
+use tessera_client::{CacheKey, Credential, Endpoint, SecretString, TokenCache, TokenSource};
 
 struct Warm {
     _runtime: tokio::runtime::Runtime,
@@ -46,7 +46,7 @@ fn warm() -> &'static Warm {
                 Endpoint::token_endpoint(&format!("http://{addr}/token")).unwrap(),
                 "bench",
             )
-            .client_secret(Secret::new("bench-secret"))
+            .client_secret(SecretString::from("bench-secret"))
             .scopes(["core.accounting.read"])
             .build()
             .unwrap();

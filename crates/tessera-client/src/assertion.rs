@@ -6,7 +6,8 @@
 //! profile's lifetime, so that a server that remembers `jti`s (RFC 7523 §3 item 7) never sees one
 //! twice.
 
-use crate::{Error, Secret};
+use crate::{Error, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,11 +21,11 @@ pub enum KeySource {
     ClientSecret,
     /// A PEM private key (`PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`), or an HMAC secret
     /// for HS* algorithms.
-    Pem(Secret),
+    Pem(SecretString),
     /// A file holding a PEM private key.
     PemFile(PathBuf),
     /// A private JWK (RFC 7517) as JSON.
-    Jwk(Secret),
+    Jwk(SecretString),
     /// A file holding a private JWK as JSON.
     JwkFile(PathBuf),
     /// An environment variable holding a PEM private key or a private JWK as JSON.
@@ -100,28 +101,28 @@ pub(crate) struct Signer {
     pub(crate) key: Arc<SigningKey>,
     /// What identifies the key in cache keys: the public JWK thumbprint (RFC 7638) for key pairs,
     /// a MAC of a fixed label under the key for HMAC (only ever fed to the keyed fingerprint).
-    pub(crate) fingerprint_material: Secret,
+    pub(crate) fingerprint_material: SecretString,
 }
 
-fn read_file(path: &PathBuf) -> Result<Secret, Error> {
+fn read_file(path: &PathBuf) -> Result<SecretString, Error> {
     std::fs::read_to_string(path)
-        .map(Secret::new)
+        .map(SecretString::from)
         .map_err(|e| Error::Config(format!("cannot read key file {}: {e}", path.display())))
 }
 
-fn load_jwk(json: &Secret, alg: Algorithm) -> Result<SigningKey, Error> {
-    let jwk: Jwk = serde_json::from_str(json.expose())
+fn load_jwk(json: &SecretString, alg: Algorithm) -> Result<SigningKey, Error> {
+    let jwk: Jwk = serde_json::from_str(json.expose_secret())
         .map_err(|e| Error::Config(format!("the signing key is not a JWK: {e}")))?;
     SigningKey::from_jwk(&jwk, Some(alg))
         .map_err(|e| Error::Config(format!("the signing JWK cannot be used for {alg}: {e}")))
 }
 
-fn load_pem_or_secret(text: &Secret, alg: Algorithm) -> Result<SigningKey, Error> {
+fn load_pem_or_secret(text: &SecretString, alg: Algorithm) -> Result<SigningKey, Error> {
     if alg.is_hmac() {
-        return SigningKey::hmac(alg, text.expose().as_bytes())
+        return SigningKey::hmac(alg, text.expose_secret().as_bytes())
             .map_err(|e| Error::Config(format!("HMAC key for {alg}: {e}")));
     }
-    SigningKey::from_pem(alg, text.expose())
+    SigningKey::from_pem(alg, text.expose_secret())
         .map_err(|e| Error::Config(format!("the signing key cannot be used for {alg}: {e}")))
 }
 
@@ -129,7 +130,7 @@ impl Signer {
     /// Loads the key of `profile`; `client_secret` serves [`KeySource::ClientSecret`].
     pub(crate) fn load(
         profile: SigningProfile,
-        client_secret: Option<&Secret>,
+        client_secret: Option<&SecretString>,
     ) -> Result<Self, Error> {
         let alg = profile.alg;
         let key = match &profile.key {
@@ -156,8 +157,8 @@ impl Signer {
                         "environment variable {var} (signing key) is not set"
                     ))
                 })?;
-                let value = Secret::new(value);
-                if value.expose().trim_start().starts_with('{') {
+                let value = SecretString::from(value);
+                if value.expose_secret().trim_start().starts_with('{') {
                     load_jwk(&value, alg)?
                 } else {
                     load_pem_or_secret(&value, alg)?
@@ -182,7 +183,7 @@ impl Signer {
 
     fn from_key(profile: SigningProfile, key: Arc<SigningKey>) -> Result<Self, Error> {
         let fingerprint_material = match key.public_jwk().and_then(|j| j.thumbprint()) {
-            Some(t) => Secret::new(format!("jwk-thumbprint:{t}")),
+            Some(t) => SecretString::from(format!("jwk-thumbprint:{t}")),
             // An HMAC key, wherever it came from (client secret, PEM, JWK, file, variable, a key
             // already loaded): a MAC of a fixed label under it depends on the key bytes alone,
             // and reveals nothing of them; it then goes through the keyed fingerprint.
@@ -190,7 +191,7 @@ impl Signer {
                 let mac = key
                     .sign(HMAC_FINGERPRINT_LABEL)
                     .map_err(|e| Error::Config(format!("the HMAC key cannot sign: {e}")))?;
-                Secret::new(format!("hmac-mac:{}", hex::encode(mac)))
+                SecretString::from(format!("hmac-mac:{}", hex::encode(mac)))
             }
         };
         Ok(Self {
@@ -202,7 +203,11 @@ impl Signer {
 
     /// Signs a fresh assertion: `iss`, `sub`, `aud`, a random `jti`, `iat` = now, `exp` = now +
     /// lifetime, then the profile's extra claims (RFC 7523 §3).
-    pub(crate) fn sign(&self, client_id: &str, default_audience: &str) -> Result<Secret, Error> {
+    pub(crate) fn sign(
+        &self,
+        client_id: &str,
+        default_audience: &str,
+    ) -> Result<SecretString, Error> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Error::Assertion("the system clock is before 1970".into()))?
@@ -250,7 +255,7 @@ impl Signer {
         }
         self.key
             .encode_with_header(&header, &claims)
-            .map(Secret::new)
+            .map(SecretString::from)
             .map_err(|e| Error::Assertion(e.to_string()))
     }
 }
@@ -272,12 +277,18 @@ mod tests {
     #[test]
     fn fresh_claims_every_time() {
         let profile = SigningProfile::new(Algorithm::HS256, KeySource::ClientSecret);
-        let secret = Secret::new("s3cr3t");
+        let secret = SecretString::from("s3cr3t");
         let signer = Signer::load(profile, Some(&secret)).unwrap();
         let a = signer.sign("client", "https://as.example/token").unwrap();
         let b = signer.sign("client", "https://as.example/token").unwrap();
-        let ca: Map<String, Value> = UnverifiedJws::parse(a.expose()).unwrap().claims().unwrap();
-        let cb: Map<String, Value> = UnverifiedJws::parse(b.expose()).unwrap().claims().unwrap();
+        let ca: Map<String, Value> = UnverifiedJws::parse(a.expose_secret())
+            .unwrap()
+            .claims()
+            .unwrap();
+        let cb: Map<String, Value> = UnverifiedJws::parse(b.expose_secret())
+            .unwrap()
+            .claims()
+            .unwrap();
         assert_ne!(ca["jti"], cb["jti"]);
         assert_eq!(ca["aud"], "https://as.example/token");
         assert_eq!(ca["iss"], "client");
@@ -287,7 +298,7 @@ mod tests {
             60
         );
         let key = signer.key.verifying_key().unwrap();
-        UnverifiedJws::parse(a.expose())
+        UnverifiedJws::parse(a.expose_secret())
             .unwrap()
             .verify(&key, &[Algorithm::HS256])
             .unwrap();
@@ -296,6 +307,6 @@ mod tests {
     #[test]
     fn client_secret_needs_hmac() {
         let profile = SigningProfile::new(Algorithm::RS256, KeySource::ClientSecret);
-        assert!(Signer::load(profile, Some(&Secret::new("x"))).is_err());
+        assert!(Signer::load(profile, Some(&SecretString::from("x"))).is_err());
     }
 }

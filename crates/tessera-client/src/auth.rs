@@ -3,8 +3,9 @@
 //! Core §9), and `none` (a public client, RFC 6749 §2.1).
 
 use crate::credential::{BasicEncoding, Credential};
-use crate::{Error, Secret};
+use crate::{Error, SecretString};
 use http::HeaderValue;
+use secrecy::ExposeSecret;
 use tessera_proto::ClientAuthMethod;
 use tessera_proto::client_auth::JWT_BEARER_ASSERTION_TYPE;
 
@@ -13,7 +14,7 @@ pub(crate) struct ClientAuthentication {
     /// The `Authorization` header (`client_secret_basic` only), marked sensitive.
     pub(crate) authorization: Option<HeaderValue>,
     /// Body parameters (`client_id`, `client_secret`, `client_assertion_type`, `client_assertion`).
-    pub(crate) params: Vec<(&'static str, Secret)>,
+    pub(crate) params: Vec<(&'static str, SecretString)>,
 }
 
 /// Authenticates `credential` for a request to `token_endpoint`, signing a fresh client assertion
@@ -36,9 +37,11 @@ pub(crate) fn authenticate(
             // algorithm and used as the password."
             let value = match credential.basic_encoding {
                 BasicEncoding::FormUrlEncoded => {
-                    tessera_proto::basic::encode(id, secret()?.expose())
+                    tessera_proto::basic::encode(id, secret()?.expose_secret())
                 }
-                BasicEncoding::Raw => tessera_proto::basic::encode_raw(id, secret()?.expose()),
+                BasicEncoding::Raw => {
+                    tessera_proto::basic::encode_raw(id, secret()?.expose_secret())
+                }
             };
             let mut header = HeaderValue::from_str(&value).map_err(|_| {
                 Error::Config("the client id or secret cannot go in an HTTP header".into())
@@ -52,7 +55,7 @@ pub(crate) fn authenticate(
         ClientAuthMethod::ClientSecretPost => Ok(ClientAuthentication {
             authorization: None,
             params: vec![
-                ("client_id", Secret::new(id)),
+                ("client_id", SecretString::from(id)),
                 ("client_secret", secret()?.clone()),
             ],
         }),
@@ -69,10 +72,10 @@ pub(crate) fn authenticate(
                 params: vec![
                     // RFC 7523 §2.2 makes client_id optional; OpenID Connect Core §9 and many
                     // servers expect it.
-                    ("client_id", Secret::new(id)),
+                    ("client_id", SecretString::from(id)),
                     (
                         "client_assertion_type",
-                        Secret::new(JWT_BEARER_ASSERTION_TYPE),
+                        SecretString::from(JWT_BEARER_ASSERTION_TYPE),
                     ),
                     ("client_assertion", assertion),
                 ],
@@ -80,7 +83,7 @@ pub(crate) fn authenticate(
         }
         ClientAuthMethod::None => Ok(ClientAuthentication {
             authorization: None,
-            params: vec![("client_id", Secret::new(id))],
+            params: vec![("client_id", SecretString::from(id))],
         }),
     }
 }
@@ -97,7 +100,7 @@ mod tests {
             Endpoint::token_endpoint("https://as.example/token").unwrap(),
             "id:1",
         )
-        .client_secret(Secret::new("a b+c%"))
+        .client_secret(SecretString::from("a b+c%"))
         .build()
         .unwrap();
         let a = authenticate(&c, "https://as.example/token").unwrap();

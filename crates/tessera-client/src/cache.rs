@@ -1,15 +1,14 @@
-//! The token cache: a sharded map from [`CacheKey`] to entries, each entry holding its current
-//! token behind an `ArcSwap`, so that reading a cached token takes no lock and writes nothing
-//! shared. The map itself is only consulted when a [`crate::TokenSource`] is built (it keeps its
-//! entry) or by [`TokenCache::get`].
+//! The token cache: a moka map from [`CacheKey`] to entries, each entry holding its current token
+//! behind an `ArcSwap`, so that reading a cached token takes no lock and writes nothing shared.
+//! The map itself is only consulted when a [`crate::TokenSource`] is built (it keeps its entry)
+//! or by [`TokenCache::get`].
 
 use crate::singleflight::SingleFlight;
 use crate::striped::{FLUSH_EVERY, StripedCounter};
-use crate::{AccessToken, CacheKey, Secret};
+use crate::{AccessToken, CacheKey, SecretString};
 use arc_swap::ArcSwapOption;
-use parking_lot::{Mutex, RwLock};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use moka::sync::Cache;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -32,7 +31,7 @@ pub(crate) struct Entry {
     pub(crate) state: ArcSwapOption<Cached>,
     pub(crate) flight: SingleFlight,
     /// The refresh token last returned (RFC 6749 §6); kept when the access token is evicted.
-    pub(crate) refresh_token: Mutex<Option<Secret>>,
+    pub(crate) refresh_token: Mutex<Option<SecretString>>,
     pub(crate) hits: StripedCounter,
     hits_counter: metrics::Counter,
     expiry_gauge: metrics::Gauge,
@@ -88,40 +87,18 @@ impl Entry {
     }
 }
 
-/// A hasher for keys that already carry a SHA-256 digest: it takes the first 8 bytes as is.
-#[derive(Default)]
-struct DigestHasher(u64);
-
-impl Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Shard = RwLock<HashMap<CacheKey, Arc<Entry>, BuildHasherDefault<DigestHasher>>>;
-
-const SHARDS: usize = 16;
-
-struct Shards {
-    shards: [Shard; SHARDS],
-}
+/// Above this many entries, creating one first drops those no source uses any more.
+const PRUNE_ABOVE: u64 = 1024;
 
 /// A token cache shared by any number of [`crate::TokenSource`]s: sources built from equal
 /// credentials share one entry, so one token and one fetch at a time. Cheap to clone (a handle).
 ///
-/// Entries no source uses any more are dropped when their shard grows past 64 entries, or by
-/// [`TokenCache::prune`].
+/// The map is moka's (keys placed with a randomly keyed SipHash); each entry holds its own token
+/// and schedule. Entries no source uses any more are dropped when the cache holds more than 1024
+/// entries and a new one is created, or by [`TokenCache::prune`].
 #[derive(Clone)]
 pub struct TokenCache {
-    inner: Arc<Shards>,
+    map: Cache<CacheKey, Arc<Entry>>,
 }
 
 impl Default for TokenCache {
@@ -142,9 +119,7 @@ impl TokenCache {
     /// An empty cache.
     pub fn new() -> Self {
         Self {
-            inner: Arc::new(Shards {
-                shards: std::array::from_fn(|_| RwLock::new(HashMap::default())),
-            }),
+            map: Cache::builder().build(),
         }
     }
 
@@ -154,33 +129,22 @@ impl TokenCache {
         GLOBAL.get_or_init(TokenCache::new)
     }
 
-    fn shard(&self, key: &CacheKey) -> &Shard {
-        let i = (key.hash64() >> 56) as usize % SHARDS;
-        // `i < SHARDS` always; the fallback only keeps this free of a panic path.
-        self.inner.shards.get(i).unwrap_or(&self.inner.shards[0])
-    }
-
-    /// The entry of `key`, created when absent.
+    /// The entry of `key`, created when absent (concurrent creations of one key make one entry).
     pub(crate) fn entry(&self, key: &CacheKey) -> Arc<Entry> {
-        let shard = self.shard(key);
-        if let Some(e) = shard.read().get(key) {
-            return Arc::clone(e);
+        if let Some(e) = self.map.get(key) {
+            return e;
         }
-        let mut map = shard.write();
-        if map.len() >= 64 {
-            map.retain(|_, e| Arc::strong_count(e) > 1);
+        if self.map.entry_count() >= PRUNE_ABOVE {
+            self.prune();
         }
-        Arc::clone(
-            map.entry(key.clone())
-                .or_insert_with(|| Arc::new(Entry::new(key.clone()))),
-        )
+        self.map
+            .get_with_by_ref(key, || Arc::new(Entry::new(key.clone())))
     }
 
-    /// The cached token of `key`, if there is one that may still be served. Takes a shard's read
-    /// lock; sources avoid even that by keeping their entry.
+    /// The cached token of `key`, if there is one that may still be served. Sources skip this
+    /// look-up by keeping their entry.
     pub fn get(&self, key: &CacheKey) -> Option<AccessToken> {
-        let shard = self.shard(key).read();
-        let entry = shard.get(key)?;
+        let entry = self.map.get(key)?;
         let token = entry.usable(Instant::now());
         if token.is_some() {
             entry.count_hit();
@@ -190,7 +154,7 @@ impl TokenCache {
 
     /// Drops the token cached for `key` (its refresh token too).
     pub fn remove(&self, key: &CacheKey) {
-        if let Some(e) = self.shard(key).write().remove(key) {
+        if let Some(e) = self.map.remove(key) {
             e.state.store(None);
             *e.refresh_token.lock() = None;
         }
@@ -198,14 +162,19 @@ impl TokenCache {
 
     /// Drops the entries that no source uses any more.
     pub fn prune(&self) {
-        for shard in &self.inner.shards {
-            shard.write().retain(|_, e| Arc::strong_count(e) > 1);
+        for (key, entry) in &self.map {
+            // One reference is the map's and one is `entry` itself: any other is a source's.
+            if Arc::strong_count(&entry) <= 2 {
+                self.map.invalidate(&*key);
+            }
         }
+        self.map.run_pending_tasks();
     }
 
     /// The number of entries.
     pub fn len(&self) -> usize {
-        self.inner.shards.iter().map(|s| s.read().len()).sum()
+        self.map.run_pending_tasks();
+        usize::try_from(self.map.entry_count()).unwrap_or(usize::MAX)
     }
 
     /// Whether the cache has no entry.
@@ -215,11 +184,7 @@ impl TokenCache {
 
     /// Hits served from the entry of `key` so far (exact, unlike the batched metric).
     pub fn hits(&self, key: &CacheKey) -> u64 {
-        self.shard(key)
-            .read()
-            .get(key)
-            .map(|e| e.hits.sum())
-            .unwrap_or(0)
+        self.map.get(key).map(|e| e.hits.sum()).unwrap_or(0)
     }
 }
 

@@ -23,7 +23,7 @@
 
 use crate::assertion::{KeySource, SigningProfile};
 use crate::credential::{BasicEncoding, Grant, JwtBearerAssertion};
-use crate::{Credential, Endpoint, Error, Secret};
+use crate::{Credential, Endpoint, Error, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -63,9 +63,9 @@ impl std::fmt::Debug for SecretRef {
 
 impl SecretRef {
     /// Reads the secret. `allow_inline` is false for a configuration file others can read.
-    pub fn resolve(&self, what: &str, allow_inline: bool) -> Result<Secret, Error> {
+    pub fn resolve(&self, what: &str, allow_inline: bool) -> Result<SecretString, Error> {
         match self {
-            Self::Env { env } => std::env::var(env).map(Secret::new).map_err(|_| {
+            Self::Env { env } => std::env::var(env).map(SecretString::from).map_err(|_| {
                 Error::Config(format!("{what}: environment variable {env} is not set"))
             }),
             Self::File { file } => {
@@ -76,9 +76,9 @@ impl SecretRef {
                     .strip_suffix("\r\n")
                     .or_else(|| text.strip_suffix('\n'))
                     .unwrap_or(&text);
-                Ok(Secret::new(text))
+                Ok(SecretString::from(text))
             }
-            Self::Inline(v) if allow_inline => Ok(Secret::new(v.as_str())),
+            Self::Inline(v) if allow_inline => Ok(SecretString::from(v.as_str())),
             Self::Inline(_) => Err(Error::Config(format!(
                 "{what} is written inline in a file that others can read: make the file private \
                  (chmod 600) or use {{ env = \"VAR\" }} / {{ file = \"/path\" }}"
@@ -207,11 +207,11 @@ impl SigningConfig {
             Some(KeyRef::Env { env }) => KeySource::Env(env.clone()),
             Some(KeyRef::Pem { pem }) => {
                 SecretRef::Inline(pem.clone()).resolve("the signing key", allow_inline)?;
-                KeySource::Pem(Secret::new(pem.as_str()))
+                KeySource::Pem(SecretString::from(pem.as_str()))
             }
             Some(KeyRef::Jwk { jwk }) => {
                 SecretRef::Inline(jwk.clone()).resolve("the signing key", allow_inline)?;
-                KeySource::Jwk(Secret::new(jwk.as_str()))
+                KeySource::Jwk(SecretString::from(jwk.as_str()))
             }
         };
         let mut p = SigningProfile::new(self.alg, key);

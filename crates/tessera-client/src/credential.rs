@@ -2,7 +2,7 @@
 //! "named credential", Couper's `oauth2` block).
 
 use crate::assertion::{KeySource, Signer, SigningProfile};
-use crate::{Endpoint, Error, Secret};
+use crate::{Endpoint, Error, ExposeSecret, SecretString};
 use tessera_jose::Algorithm;
 use tessera_proto::{ClientAuthMethod, GrantType, ScopeSet};
 
@@ -22,7 +22,7 @@ pub enum BasicEncoding {
 #[derive(Debug, Clone)]
 pub enum JwtBearerAssertion {
     /// An assertion obtained elsewhere, sent as is.
-    Given(Secret),
+    Given(SecretString),
     /// An assertion signed for each request from a profile (`iss`/`sub` default to the client id,
     /// `aud` to the token endpoint).
     Signed(SigningProfile),
@@ -39,7 +39,7 @@ pub enum Grant {
         /// The resource owner's user name.
         username: String,
         /// The resource owner's password.
-        password: Secret,
+        password: SecretString,
     },
     /// RFC 7523 §2.1 `urn:ietf:params:oauth:grant-type:jwt-bearer`.
     JwtBearer(JwtBearerAssertion),
@@ -60,8 +60,11 @@ impl Grant {
 #[derive(Debug, Clone)]
 pub(crate) enum LoadedGrant {
     ClientCredentials,
-    Password { username: String, password: Secret },
-    JwtBearerGiven(Secret),
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    JwtBearerGiven(SecretString),
     JwtBearerSigned(Box<Signer>),
 }
 
@@ -74,7 +77,7 @@ pub struct Credential {
     pub(crate) endpoint: Endpoint,
     pub(crate) client_id: String,
     pub(crate) auth_method: ClientAuthMethod,
-    pub(crate) client_secret: Option<Secret>,
+    pub(crate) client_secret: Option<SecretString>,
     pub(crate) client_signer: Option<Box<Signer>>,
     pub(crate) basic_encoding: BasicEncoding,
     pub(crate) grant: LoadedGrant,
@@ -216,7 +219,7 @@ pub struct CredentialBuilder {
     endpoint: Endpoint,
     client_id: String,
     auth_method: Option<ClientAuthMethod>,
-    client_secret: Option<Secret>,
+    client_secret: Option<SecretString>,
     signing: Option<SigningProfile>,
     basic_encoding: BasicEncoding,
     grant: Grant,
@@ -228,7 +231,7 @@ pub struct CredentialBuilder {
 
 impl CredentialBuilder {
     /// The client secret (for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`).
-    pub fn client_secret(mut self, secret: Secret) -> Self {
+    pub fn client_secret(mut self, secret: SecretString) -> Self {
         self.client_secret = Some(secret);
         self
     }
@@ -364,7 +367,7 @@ impl CredentialBuilder {
                 LoadedGrant::Password { username, password }
             }
             Grant::JwtBearer(JwtBearerAssertion::Given(a)) => {
-                if a.is_empty() {
+                if a.expose_secret().is_empty() {
                     return Err(Error::Config("the jwt-bearer assertion is empty".into()));
                 }
                 LoadedGrant::JwtBearerGiven(a)
@@ -403,7 +406,7 @@ mod tests {
     #[test]
     fn defaults_and_checks() {
         let c = Credential::builder(ep(), "c")
-            .client_secret(Secret::new("s"))
+            .client_secret(SecretString::from("s"))
             .build()
             .unwrap();
         assert_eq!(c.auth_method(), ClientAuthMethod::ClientSecretBasic);
@@ -411,13 +414,13 @@ mod tests {
         assert!(Credential::builder(ep(), "c").build().is_err());
         assert!(
             Credential::builder(ep(), "c")
-                .client_secret(Secret::new("s"))
+                .client_secret(SecretString::from("s"))
                 .param("grant_type", "x")
                 .build()
                 .is_err()
         );
         let jwt = Credential::builder(ep(), "c")
-            .client_secret(Secret::new("s"))
+            .client_secret(SecretString::from("s"))
             .auth_method(ClientAuthMethod::ClientSecretJwt)
             .build()
             .unwrap();
@@ -431,7 +434,7 @@ mod tests {
         let debug = format!(
             "{:?}",
             Credential::builder(ep(), "c")
-                .client_secret(Secret::new("hunter2"))
+                .client_secret(SecretString::from("hunter2"))
                 .build()
                 .unwrap()
         );

@@ -7,9 +7,10 @@ use crate::backoff::parse_retry_after;
 use crate::credential::{Credential, LoadedGrant};
 use crate::discovery::discover;
 use crate::metrics as m;
-use crate::{Endpoint, Error, LifetimePolicy, RetryPolicy, Secret};
+use crate::{Endpoint, Error, LifetimePolicy, RetryPolicy, SecretString};
 use http::header;
 use reqwest::Url;
+use secrecy::ExposeSecret;
 use serde::Deserialize as _;
 use std::time::{Duration, Instant, SystemTime};
 use tessera_proto::{ErrorResponse, GrantType, TokenResponse};
@@ -71,7 +72,7 @@ impl std::fmt::Debug for FetchedToken {
 }
 
 /// Body parameters of a token request.
-type Params = Vec<(&'static str, Secret)>;
+type Params = Vec<(&'static str, SecretString)>;
 
 /// Makes token requests for one credential.
 #[derive(Debug)]
@@ -126,7 +127,10 @@ impl Fetcher {
 
     /// Gets a token: with `refresh_token` first when there is one (RFC 6749 §6), falling back to
     /// the credential's own grant when the server refuses it; each with retries.
-    pub(crate) async fn fetch(&self, refresh_token: Option<Secret>) -> Result<FetchedToken, Error> {
+    pub(crate) async fn fetch(
+        &self,
+        refresh_token: Option<SecretString>,
+    ) -> Result<FetchedToken, Error> {
         if let Some(rt) = refresh_token {
             match self.with_retries(Some(&rt)).await {
                 Ok(t) => return Ok(t),
@@ -143,7 +147,10 @@ impl Fetcher {
         self.with_retries(None).await
     }
 
-    async fn with_retries(&self, refresh_token: Option<&Secret>) -> Result<FetchedToken, Error> {
+    async fn with_retries(
+        &self,
+        refresh_token: Option<&SecretString>,
+    ) -> Result<FetchedToken, Error> {
         let mut attempt = 1u32;
         loop {
             let result = match self.token_endpoint().await {
@@ -187,24 +194,27 @@ impl Fetcher {
     fn grant_params(
         &self,
         endpoint: &str,
-        refresh_token: Option<&Secret>,
+        refresh_token: Option<&SecretString>,
     ) -> Result<(GrantType, Params), Error> {
         if let Some(rt) = refresh_token {
             return Ok((
                 GrantType::RefreshToken,
                 vec![
-                    ("grant_type", Secret::new(GrantType::RefreshToken.as_str())),
+                    (
+                        "grant_type",
+                        SecretString::from(GrantType::RefreshToken.as_str()),
+                    ),
                     ("refresh_token", rt.clone()),
                 ],
             ));
         }
         let c = &self.credential;
         let gt = c.grant_type();
-        let mut params = vec![("grant_type", Secret::new(gt.as_str()))];
+        let mut params = vec![("grant_type", SecretString::from(gt.as_str()))];
         match &c.grant {
             LoadedGrant::ClientCredentials => {}
             LoadedGrant::Password { username, password } => {
-                params.push(("username", Secret::new(username.as_str())));
+                params.push(("username", SecretString::from(username.as_str())));
                 params.push(("password", password.clone()));
             }
             LoadedGrant::JwtBearerGiven(a) => params.push(("assertion", a.clone())),
@@ -219,7 +229,7 @@ impl Fetcher {
     pub(crate) async fn attempt(
         &self,
         endpoint: &Url,
-        refresh_token: Option<&Secret>,
+        refresh_token: Option<&SecretString>,
     ) -> Result<FetchedToken, Error> {
         let c = &self.credential;
         let url = endpoint.as_str();
@@ -227,8 +237,10 @@ impl Fetcher {
         let auth = authenticate(c, url)?;
         params.extend(auth.params);
         let scope = c.scopes.to_string();
-        let mut body_pairs: Vec<(&str, &str)> =
-            params.iter().map(|(k, v)| (*k, v.expose())).collect();
+        let mut body_pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (*k, v.expose_secret()))
+            .collect();
         if !scope.is_empty() {
             body_pairs.push(("scope", &scope));
         }

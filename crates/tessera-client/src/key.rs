@@ -8,6 +8,7 @@
 use crate::assertion::Signer;
 use crate::credential::{Credential, LoadedGrant};
 use aws_lc_rs::{digest, hmac};
+use secrecy::ExposeSecret;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
@@ -41,7 +42,7 @@ impl<F: FnMut(&[u8])> Fields<F> {
 /// `iss`, `sub`, `aud`, lifetime, `kid`, extra claims and extra header parameters.
 fn signer_fields<F: FnMut(&[u8])>(f: &mut Fields<F>, s: &Signer) {
     let p = &s.profile;
-    f.field(s.fingerprint_material.expose().as_bytes());
+    f.field(s.fingerprint_material.expose_secret().as_bytes());
     f.field(p.alg.as_str().as_bytes());
     for v in [&p.issuer, &p.subject, &p.audience, &p.kid] {
         match v {
@@ -91,7 +92,7 @@ impl CacheKey {
                 credential
                     .client_secret
                     .as_ref()
-                    .map(|s| s.expose().as_bytes())
+                    .map(|s| s.expose_secret().as_bytes())
                     .unwrap_or(b"\0none"),
             );
             match &credential.client_signer {
@@ -103,11 +104,11 @@ impl CacheKey {
                 LoadedGrant::Password { username, password } => {
                     f.field(b"password");
                     f.field(username.as_bytes());
-                    f.field(password.expose().as_bytes());
+                    f.field(password.expose_secret().as_bytes());
                 }
                 LoadedGrant::JwtBearerGiven(a) => {
                     f.field(b"jwt-bearer-given");
-                    f.field(a.expose().as_bytes());
+                    f.field(a.expose_secret().as_bytes());
                 }
                 LoadedGrant::JwtBearerSigned(s) => {
                     f.field(b"jwt-bearer-signed");
@@ -184,12 +185,6 @@ impl CacheKey {
     pub fn short_id(&self) -> String {
         hex::encode(&self.digest[..6])
     }
-
-    pub(crate) fn hash64(&self) -> u64 {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&self.digest[..8]);
-        u64::from_le_bytes(b)
-    }
 }
 
 impl PartialEq for CacheKey {
@@ -202,7 +197,7 @@ impl Eq for CacheKey {}
 
 impl Hash for CacheKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash64());
+        self.digest.hash(state);
     }
 }
 
@@ -226,7 +221,7 @@ impl fmt::Debug for CacheKey {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::{Endpoint, Grant, JwtBearerAssertion, KeySource, Secret, SigningProfile};
+    use crate::{Endpoint, Grant, JwtBearerAssertion, KeySource, SecretString, SigningProfile};
     use serde_json::json;
     use tessera_jose::Algorithm;
 
@@ -235,7 +230,7 @@ mod tests {
             Endpoint::token_endpoint("https://as.example/token").unwrap(),
             "client",
         )
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .scopes(scopes.iter().copied())
         .build()
         .unwrap()
@@ -260,7 +255,7 @@ mod tests {
             Endpoint::token_endpoint("https://as.example/token").unwrap(),
             "client",
         )
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(profile)))
         .build()
         .unwrap();
@@ -272,7 +267,8 @@ mod tests {
     #[test]
     fn every_part_of_a_grant_assertion_profile_counts() {
         let base = || {
-            let mut p = SigningProfile::new(Algorithm::HS256, KeySource::Pem(Secret::new("k1")));
+            let mut p =
+                SigningProfile::new(Algorithm::HS256, KeySource::Pem(SecretString::from("k1")));
             p.subject = Some("alice".into());
             p.claims.insert("tenant".into(), json!("a"));
             p
@@ -309,7 +305,7 @@ mod tests {
             ("kid", Box::new(|p| p.kid = Some("k-2".into()))),
             (
                 "the key",
-                Box::new(|p| p.key = KeySource::Pem(Secret::new("k2"))),
+                Box::new(|p| p.key = KeySource::Pem(SecretString::from("k2"))),
             ),
         ];
         for (what, change) in variants {

@@ -15,19 +15,20 @@
 //!   ([RFC 6750 §2.1]) and, on a `401` whose challenge says `invalid_token` (or names no error),
 //!   evicts that token, gets a new one and retries ([`BearerMiddleware::retries`] times, default 1).
 //!
-//! Secrets ([`Secret`]) and tokens ([`AccessToken`]) never print: their `Debug` is redacted and
-//! they have no `Display`. Logs (`tracing`) and metrics (`metrics`, see [`metrics`](crate::metrics))
+//! Secrets ([`SecretString`], `secrecy`'s, re-exported with [`ExposeSecret`]) and tokens
+//! ([`AccessToken`]) never print: their `Debug` is redacted, they have no `Display`, and they are
+//! wiped on drop. Logs (`tracing`) and metrics (`metrics`, see [`metrics`](crate::metrics))
 //! never carry a token or a secret.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), tessera_client::Error> {
-//! use tessera_client::{Credential, Endpoint, Secret, TokenSource};
+//! use tessera_client::{Credential, Endpoint, SecretString, TokenSource};
 //!
 //! let credential = Credential::builder(
 //!         Endpoint::token_endpoint("https://auth.example.com/oauth2/token")?,
 //!         "billing-service",
 //!     )
-//!     .client_secret(Secret::new("tsk_…"))
+//!     .client_secret(SecretString::from("tsk_…"))
 //!     .scopes(["core.accounting.read"])
 //!     .build()?;
 //! let source = TokenSource::new(credential)?;
@@ -61,7 +62,6 @@ mod key;
 mod lifetime;
 pub mod metrics;
 mod middleware;
-mod secret;
 mod singleflight;
 mod source;
 mod striped;
@@ -79,7 +79,7 @@ pub use fetch::{FetchedToken, LifetimeSource};
 pub use key::CacheKey;
 pub use lifetime::{LifetimePolicy, RefreshPolicy};
 pub use middleware::BearerMiddleware;
-pub use secret::Secret;
+pub use secrecy::{ExposeSecret, SecretString};
 pub use source::{TokenSource, TokenSourceBuilder};
 pub use token::AccessToken;
 

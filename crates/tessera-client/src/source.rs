@@ -6,8 +6,8 @@ use crate::fetch::{FetchedToken, Fetcher};
 use crate::metrics as m;
 use crate::singleflight::{Completion, Joined};
 use crate::{
-    AccessToken, CacheKey, Credential, Error, LifetimePolicy, RefreshPolicy, RetryPolicy, Secret,
-    TokenCache,
+    AccessToken, CacheKey, Credential, Error, LifetimePolicy, RefreshPolicy, RetryPolicy,
+    SecretString, TokenCache,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -345,14 +345,14 @@ fn store(inner: &Inner, fetched: FetchedToken) -> Result<AccessToken, Error> {
     {
         let mut rt = entry.refresh_token.lock();
         match response.refresh_token {
-            Some(new) => *rt = Some(Secret::new(new)),
+            Some(new) => *rt = Some(SecretString::from(new)),
             // RFC 6749 §6: without a new refresh token, the old one stays valid.
             None if grant_type == GrantType::RefreshToken => {}
             None => *rt = None,
         }
     }
     let token = AccessToken::new(
-        Secret::new(response.access_token),
+        SecretString::from(response.access_token),
         response.scope,
         lifetime,
         received_at,

@@ -1,7 +1,8 @@
 //! An access token as served from the cache (RFC 6749 §1.4, presented per RFC 6750 §2.1).
 
-use crate::Secret;
+use crate::SecretString;
 use http::HeaderValue;
+use secrecy::ExposeSecret;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 struct Inner {
     /// The same for every copy of one token from one response (see [`AccessToken::same_as`]).
     id: u64,
-    value: Secret,
+    value: SecretString,
     header: HeaderValue,
     scope: Option<String>,
     lifetime: Duration,
@@ -29,12 +30,13 @@ pub struct AccessToken(Arc<Inner>);
 
 impl AccessToken {
     pub(crate) fn new(
-        value: Secret,
+        value: SecretString,
         scope: Option<String>,
         lifetime: Duration,
         received: Instant,
     ) -> Option<Self> {
-        let mut header = HeaderValue::from_str(&format!("Bearer {}", value.expose())).ok()?;
+        let mut header =
+            HeaderValue::from_str(&format!("Bearer {}", value.expose_secret())).ok()?;
         header.set_sensitive(true);
         Some(Self(Arc::new(Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -50,7 +52,7 @@ impl AccessToken {
 
     /// The token itself, for presenting it. Never log what this returns.
     pub fn secret(&self) -> &str {
-        self.0.value.expose()
+        self.0.value.expose_secret()
     }
 
     /// The `Authorization: Bearer …` header value (RFC 6750 §2.1), marked sensitive so that
@@ -157,7 +159,7 @@ mod tests {
 
     fn token(v: &str) -> AccessToken {
         AccessToken::new(
-            Secret::from(v.to_owned()),
+            SecretString::from(v.to_owned()),
             None,
             Duration::from_secs(60),
             Instant::now(),

@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tessera::{ClientSpec, Tessera, metric_sum, tessera, tessera_with};
 use tessera_client::{
     Algorithm, BasicEncoding, BearerMiddleware, ClientAuthMethod, Credential, Endpoint, Error,
-    Grant, GrantType, JwtBearerAssertion, KeySource, Secret, SigningProfile, TokenCache,
+    Grant, GrantType, JwtBearerAssertion, KeySource, SecretString, SigningProfile, TokenCache,
     TokenSource,
 };
 use tessera_guard::{Clock, Guard, GuardConfig, IntrospectionConfig};
@@ -100,17 +100,17 @@ async fn all_four_client_authentication_methods() {
 
     let credentials = [
         Credential::builder(endpoint(), "m-basic")
-            .client_secret(Secret::new(basic))
+            .client_secret(SecretString::from(basic))
             .build()
             .unwrap(),
         Credential::builder(endpoint(), "m-post")
             .auth_method(ClientAuthMethod::ClientSecretPost)
-            .client_secret(Secret::new(post))
+            .client_secret(SecretString::from(post))
             .build()
             .unwrap(),
         Credential::builder(endpoint(), "m-jwt")
             .auth_method(ClientAuthMethod::ClientSecretJwt)
-            .client_secret(Secret::new(jwt.clone()))
+            .client_secret(SecretString::from(jwt.clone()))
             .client_assertion(SigningProfile::new(
                 Algorithm::HS256,
                 KeySource::ClientSecret,
@@ -141,7 +141,7 @@ async fn all_four_client_authentication_methods() {
     // A wrong HMAC key is refused as invalid_client, without retries.
     let wrong = Credential::builder(endpoint(), "m-jwt")
         .auth_method(ClientAuthMethod::ClientSecretJwt)
-        .client_secret(Secret::new(format!("{jwt}x")))
+        .client_secret(SecretString::from(format!("{jwt}x")))
         .client_assertion(SigningProfile::new(
             Algorithm::HS256,
             KeySource::ClientSecret,
@@ -164,7 +164,7 @@ async fn basic_credentials_with_awkward_characters_in_id_and_secret() {
     let secret = "p:a%s+s w-ö€/=";
     client(&t, ClientSpec::new(id).secret(secret)).await;
     let cred = Credential::builder(Endpoint::token_endpoint(&t.token_endpoint()).unwrap(), id)
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .build()
         .unwrap();
     let token = source(cred.clone()).token().await.unwrap();
@@ -270,7 +270,7 @@ async fn discovery_at_both_well_known_urls() {
     let secret = client(&t, ClientSpec::new("d-client")).await;
     let cred = || {
         Credential::builder(Endpoint::issuer(&issuer).unwrap(), "d-client")
-            .client_secret(Secret::new(secret.clone()))
+            .client_secret(SecretString::from(secret.clone()))
             .build()
             .unwrap()
     };
@@ -301,7 +301,7 @@ async fn expires_in_agrees_with_the_jwt_exp() {
         Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
         "e-client",
     )
-    .client_secret(Secret::new(secret))
+    .client_secret(SecretString::from(secret))
     .build()
     .unwrap();
     let s = source(cred);
@@ -330,7 +330,7 @@ async fn a_thousand_cold_callers_make_one_token_request() {
         Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
         "c-client",
     )
-    .client_secret(Secret::new(secret))
+    .client_secret(SecretString::from(secret))
     .build()
     .unwrap();
     let cache = TokenCache::new();
@@ -393,7 +393,7 @@ async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
         &t.state,
         tessera_server::users::NewUser {
             username: tessera_server::users::Username::parse("alice").unwrap(),
-            password: Some(tessera_server::secret::SecretString::new(password)),
+            password: Some(secrecy::SecretString::from(password)),
             email: String::new(),
             email_verified: false,
             display_name: "Alice".into(),
@@ -407,10 +407,10 @@ async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
             Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
             "p-client",
         )
-        .client_secret(Secret::new(secret.clone()))
+        .client_secret(SecretString::from(secret.clone()))
         .grant(Grant::Password {
             username: "alice".into(),
-            password: Secret::new(password),
+            password: SecretString::from(password),
         })
         .scopes([SCOPE])
         .build()
@@ -499,7 +499,7 @@ fn jwt_bearer_credential(
     profile: SigningProfile,
 ) -> Credential {
     Credential::builder(Endpoint::token_endpoint(token_endpoint).unwrap(), client_id)
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(profile)))
         .scopes([SCOPE])
         .build()
@@ -685,7 +685,7 @@ async fn the_jwt_bearer_grant_with_a_configured_issuer_and_a_pem_key_file() {
             &te,
             "jb-partner",
             &secret,
-            profile(KeySource::Pem(Secret::new(pem))),
+            profile(KeySource::Pem(SecretString::from(pem))),
         ),
     )
     .await;
@@ -805,7 +805,7 @@ async fn the_middleware_refetches_once_after_a_revoked_token() {
         Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
         "r-client",
     )
-    .client_secret(Secret::new(secret.clone()))
+    .client_secret(SecretString::from(secret.clone()))
     .build()
     .unwrap();
     let s = source(cred);
@@ -846,7 +846,7 @@ async fn the_middleware_gives_up_after_retries_plus_one_fetches_for_expired_toke
         Endpoint::token_endpoint(&t.token_endpoint()).unwrap(),
         "x-client",
     )
-    .client_secret(Secret::new(secret))
+    .client_secret(SecretString::from(secret))
     .build()
     .unwrap();
     let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support_peer::peer;
 use tessera_client::{
-    Algorithm, ClientAuthMethod, Credential, Endpoint, Error, Grant, KeySource, Secret,
+    Algorithm, ClientAuthMethod, Credential, Endpoint, Error, Grant, KeySource, SecretString,
     SigningProfile, TokenCache, TokenSource,
 };
 
@@ -73,24 +73,24 @@ async fn assert_active(token: &str, client_id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_four_authentication_methods() {
     let basic = builder("basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .scopes(["api:read"])
         .build()
         .unwrap();
     let post = builder("post-client")
-        .client_secret(Secret::new("post-secret-2b8d4f6a1c3e5a7b9d0f"))
+        .client_secret(SecretString::from("post-secret-2b8d4f6a1c3e5a7b9d0f"))
         .auth_method(ClientAuthMethod::ClientSecretPost)
         .scopes(["api:read"])
         .build()
         .unwrap();
     let jwt_secret = "jwt-secret-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let jwt256 = builder("jwt-client")
-        .client_secret(Secret::new(jwt_secret))
+        .client_secret(SecretString::from(jwt_secret))
         .auth_method(ClientAuthMethod::ClientSecretJwt)
         .build()
         .unwrap();
     let jwt512 = builder("jwt-client")
-        .client_secret(Secret::new(jwt_secret))
+        .client_secret(SecretString::from(jwt_secret))
         .client_assertion(SigningProfile::new(
             Algorithm::HS512,
             KeySource::ClientSecret,
@@ -101,7 +101,7 @@ async fn all_four_authentication_methods() {
     let pkjwt = builder("pkjwt-client")
         .client_assertion(SigningProfile::new(
             Algorithm::ES256,
-            KeySource::Jwk(Secret::new(pk)),
+            KeySource::Jwk(SecretString::from(pk)),
         ))
         .build()
         .unwrap();
@@ -134,13 +134,13 @@ async fn special_characters_in_id_and_secret() {
     // ASCII (VSCHAR, RFC 6749 Appendix A) in ids and secrets, so non-ASCII is tested on the mock.
     let secret = "se:cr%et +plus/~ 42=&";
     let basic = builder("special:client %id+1 /x")
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .build()
         .unwrap();
     let t = source(basic).token().await.unwrap();
     assert_active(t.secret(), "special:client %id+1 /x").await;
     let post = builder("special-post:client %id+1")
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .auth_method(ClientAuthMethod::ClientSecretPost)
         .build()
         .unwrap();
@@ -148,7 +148,7 @@ async fn special_characters_in_id_and_secret() {
     assert_active(t.secret(), "special-post:client %id+1").await;
     // The raw switch is what a non-conforming server wants; this one refuses it.
     let raw = builder("special:client %id+1 /x")
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .basic_encoding(tessera_client::BasicEncoding::Raw)
         .build()
         .unwrap();
@@ -159,7 +159,7 @@ async fn special_characters_in_id_and_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_jwt_access_token_for_a_resource() {
     let cred = builder("basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .scopes(["api:read", "api:write"])
         .resource(PEER_RESOURCE)
         .build()
@@ -179,10 +179,10 @@ async fn client_credentials_jwt_access_token_for_a_resource() {
 async fn password_grant_and_refresh() {
     let before = stats().await;
     let cred = builder("basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .grant(Grant::Password {
             username: "bob@example.com".into(),
-            password: Secret::new("b0b p@ss:wörd"),
+            password: SecretString::from("b0b p@ss:wörd"),
         })
         .scopes(["openid", "offline_access"])
         .build()
@@ -204,7 +204,7 @@ async fn password_grant_and_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_name_the_cause_with_the_servers_description() {
     let wrong_secret = builder("basic-client")
-        .client_secret(Secret::new("wrong"))
+        .client_secret(SecretString::from("wrong"))
         .build()
         .unwrap();
     let err = source(wrong_secret).token().await.unwrap_err();
@@ -217,14 +217,14 @@ async fn errors_name_the_cause_with_the_servers_description() {
     );
 
     let wrong_method = builder("pkjwt-client")
-        .client_secret(Secret::new("a-secret"))
+        .client_secret(SecretString::from("a-secret"))
         .build()
         .unwrap();
     let err = source(wrong_method).token().await.unwrap_err();
     assert_eq!(err.label(), "invalid_client");
 
     let bad_scope = builder("post-client")
-        .client_secret(Secret::new("post-secret-2b8d4f6a1c3e5a7b9d0f"))
+        .client_secret(SecretString::from("post-secret-2b8d4f6a1c3e5a7b9d0f"))
         .auth_method(ClientAuthMethod::ClientSecretPost)
         .scopes(["api:write"])
         .build()
@@ -234,10 +234,10 @@ async fn errors_name_the_cause_with_the_servers_description() {
     assert!(err.is_permanent());
 
     let bad_user = builder("basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .grant(Grant::Password {
             username: "alice".into(),
-            password: Secret::new("nope"),
+            password: SecretString::from("nope"),
         })
         .build()
         .unwrap();
@@ -249,7 +249,7 @@ async fn errors_name_the_cause_with_the_servers_description() {
     );
 
     let unknown_resource = builder("basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .resource("https://not-registered.example/")
         .build()
         .unwrap();
@@ -260,7 +260,7 @@ async fn errors_name_the_cause_with_the_servers_description() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_and_one_request_for_many_callers() {
     let cred = Credential::builder(Endpoint::issuer(peer().issuer()).unwrap(), "basic-client")
-        .client_secret(Secret::new("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
+        .client_secret(SecretString::from("basic-secret-7c1f0a9e5d3b4c2a8e6f"))
         .scopes(["api:write"])
         .build()
         .unwrap();

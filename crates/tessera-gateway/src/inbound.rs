@@ -11,6 +11,7 @@ use crate::config::GuardSettings;
 use axum::response::IntoResponse as _;
 use bytes::Bytes;
 use http::Response;
+use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -147,8 +148,8 @@ fn guard_config(s: &GuardSettings, allow_inline: bool) -> Result<(GuardConfig, S
             .client_secret
             .resolve("guard.introspection.client_secret", allow_inline)
             .map_err(|e| e.to_string())?;
-        secret.expose().hash(&mut fingerprint);
-        let mut ic = IntrospectionConfig::new(i.client_id.clone(), secret.expose());
+        secret.expose_secret().hash(&mut fingerprint);
+        let mut ic = IntrospectionConfig::new(i.client_id.clone(), secret.expose_secret());
         if let Some(e) = &i.endpoint {
             ic = ic.endpoint(e.clone());
         }

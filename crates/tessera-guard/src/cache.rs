@@ -1,19 +1,21 @@
 //! The verified-token cache: a token already checked within its lifetime costs a SHA-256 and a
-//! hash-map look-up instead of a signature check or an RFC 7662 introspection call.
+//! cache look-up instead of a signature check or an RFC 7662 introspection call.
 //!
-//! Keys are the SHA-256 of the token (so the cache holds no usable token), values the verified
-//! claims or a refusal, each with the Unix time it stops being valid. The size is bounded:
-//! a full shard first drops expired entries, then an eighth of its entries.
+//! Keys are the SHA-256 of the token (so the cache holds no usable token); the cache is moka's,
+//! which places keys with a randomly keyed SipHash (std's `RandomState`), so tokens chosen by a
+//! client cannot be made to collide. Values are the verified claims or a refusal, each with the
+//! Unix time it stops being valid: an entry is served only before that time (by the guard's
+//! clock), and moka drops it then. The size is bounded by moka's `max_capacity`.
 
 use crate::error::TokenError;
 use crate::token::VerifiedToken;
 use aws_lc_rs::digest;
-use parking_lot::RwLock;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use moka::Expiry;
+use moka::sync::Cache;
+use std::time::{Duration, Instant};
 
 /// The SHA-256 of a token.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct TokenHash([u8; 32]);
 
 impl TokenHash {
@@ -26,37 +28,6 @@ impl TokenHash {
     }
 }
 
-impl Hash for TokenHash {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // The bytes are already uniformly distributed: the first eight are the hash.
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&self.0[..8]);
-        state.write_u64(u64::from_le_bytes(first));
-    }
-}
-
-/// A hasher that passes a SHA-256 prefix through unchanged.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Shard = HashMap<TokenHash, Entry, BuildHasherDefault<PassThrough>>;
-
 /// What is remembered about a token.
 #[derive(Clone)]
 pub(crate) enum Cached {
@@ -66,80 +37,92 @@ pub(crate) enum Cached {
     Refused(TokenError),
 }
 
+#[derive(Clone)]
 struct Entry {
+    /// Unix time from which the entry is not served.
     expires_at: i64,
+    /// How long moka keeps the entry: `expires_at` less the time it was inserted.
+    keep: Duration,
     value: Cached,
 }
 
-/// A bounded, sharded map from token hash to verification result.
+/// Each entry lives until its own expiry.
+struct UntilExpiry;
+
+impl Expiry<TokenHash, Entry> for UntilExpiry {
+    fn expire_after_create(&self, _: &TokenHash, e: &Entry, _: Instant) -> Option<Duration> {
+        Some(e.keep)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &TokenHash,
+        e: &Entry,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(e.keep)
+    }
+}
+
+/// A bounded map from token hash to verification result.
 pub(crate) struct TokenCache {
-    shards: Box<[RwLock<Shard>]>,
-    mask: usize,
-    per_shard: usize,
+    /// `None` when the capacity is 0: nothing is cached.
+    cache: Option<Cache<TokenHash, Entry>>,
 }
 
 impl TokenCache {
-    /// A cache of about `capacity` entries (0: nothing is cached).
+    /// A cache of at most `capacity` entries (0: nothing is cached).
     pub(crate) fn new(capacity: usize) -> Self {
-        let shards: usize = if capacity >= 1024 { 16 } else { 1 };
-        let per_shard = capacity.div_ceil(shards);
-        Self {
-            shards: (0..shards).map(|_| RwLock::new(Shard::default())).collect(),
-            mask: shards - 1,
-            per_shard,
-        }
-    }
-
-    fn shard(&self, key: &TokenHash) -> &RwLock<Shard> {
-        let i = usize::from(key.0[31]) & self.mask;
-        // `mask` is `shards.len() - 1` with a power-of-two length, so `i` is in range.
-        &self.shards[i]
+        let cache = (capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(u64::try_from(capacity).unwrap_or(u64::MAX))
+                .expire_after(UntilExpiry)
+                .build()
+        });
+        Self { cache }
     }
 
     /// The remembered result, if it is still valid at `now`.
     #[inline]
     pub(crate) fn get(&self, key: &TokenHash, now: i64) -> Option<Cached> {
-        if self.per_shard == 0 {
-            return None;
-        }
-        let shard = self.shard(key).read();
-        let e = shard.get(key)?;
-        (now < e.expires_at).then(|| e.value.clone())
+        let e = self.cache.as_ref()?.get(key)?;
+        (now < e.expires_at).then_some(e.value)
     }
 
     /// Remembers a result until `expires_at` (exclusive).
     pub(crate) fn insert(&self, key: TokenHash, value: Cached, expires_at: i64, now: i64) {
-        if self.per_shard == 0 || expires_at <= now {
+        let Some(cache) = &self.cache else { return };
+        let Ok(left) = u64::try_from(expires_at.saturating_sub(now)) else {
+            return;
+        };
+        if left == 0 {
             return;
         }
-        let mut shard = self.shard(&key).write();
-        if shard.len() >= self.per_shard && !shard.contains_key(&key) {
-            shard.retain(|_, e| now < e.expires_at);
-            if shard.len() >= self.per_shard {
-                let mut drop = (self.per_shard / 8).max(1);
-                shard.retain(|_, _| {
-                    if drop > 0 {
-                        drop -= 1;
-                        false
-                    } else {
-                        true
-                    }
-                });
-            }
-        }
-        shard.insert(key, Entry { expires_at, value });
+        let keep = Duration::from_secs(left);
+        cache.insert(
+            key,
+            Entry {
+                expires_at,
+                keep,
+                value,
+            },
+        );
     }
 
     /// Forgets everything (after a signing key disappeared from the JWKS).
     pub(crate) fn clear(&self) {
-        for s in self.shards.iter() {
-            s.write().clear();
+        if let Some(c) = &self.cache {
+            c.invalidate_all();
         }
     }
 
-    /// The number of entries, expired ones included.
+    /// The number of entries, after pending evictions are applied.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().len()).sum()
+        self.cache.as_ref().map_or(0, |c| {
+            c.run_pending_tasks();
+            usize::try_from(c.entry_count()).unwrap_or(usize::MAX)
+        })
     }
 }
 
@@ -158,9 +141,10 @@ mod tests {
                 50,
                 0,
             );
-            assert!(c.len() <= 100);
         }
+        assert!(c.len() <= 100, "{}", c.len());
         let k = TokenHash::of("t999");
+        c.insert(k, Cached::Refused(TokenError::Inactive), 50, 0);
         assert!(c.get(&k, 49).is_some());
         assert!(c.get(&k, 50).is_none());
         c.insert(
@@ -170,6 +154,10 @@ mod tests {
             55,
         );
         assert!(c.len() <= 100);
+        // Already expired: not kept.
+        let gone = TokenHash::of("gone");
+        c.insert(gone, Cached::Refused(TokenError::Inactive), 10, 20);
+        assert!(c.get(&gone, 0).is_none());
         let big = TokenCache::new(2048);
         for i in 0..10_000 {
             big.insert(
@@ -183,5 +171,16 @@ mod tests {
         let off = TokenCache::new(0);
         off.insert(k, Cached::Refused(TokenError::Inactive), 50, 0);
         assert!(off.get(&k, 0).is_none());
+        assert_eq!(off.len(), 0);
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let c = TokenCache::new(10);
+        let k = TokenHash::of("t");
+        c.insert(k, Cached::Refused(TokenError::Inactive), 50, 0);
+        assert!(c.get(&k, 0).is_some());
+        c.clear();
+        assert!(c.get(&k, 0).is_none());
     }
 }

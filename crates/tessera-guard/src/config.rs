@@ -4,6 +4,7 @@
 
 use crate::clock::Clock;
 use crate::error::ConfigError;
+use secrecy::SecretString;
 use std::fmt;
 use std::time::Duration;
 use tessera_jose::{Algorithm, JwkSet};
@@ -102,33 +103,13 @@ fn strip_application(typ: &str) -> &str {
     }
 }
 
-/// The guard's client secret for introspection (RFC 6749 §2.3.1): `Debug` never shows it.
-#[derive(Clone)]
-pub struct ClientSecret(String);
-
-impl ClientSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret(..)")
-    }
-}
-
 /// Token introspection (RFC 7662) for tokens that are not a JWS, with the guard's own client
 /// credentials sent as `client_secret_basic` (RFC 6749 §2.3.1).
 #[derive(Debug, Clone)]
 pub struct IntrospectionConfig {
     pub(crate) client_id: String,
-    pub(crate) client_secret: ClientSecret,
+    /// The guard's client secret (RFC 6749 §2.3.1): `Debug` never shows it.
+    pub(crate) client_secret: SecretString,
     pub(crate) endpoint: Option<String>,
     pub(crate) max_cache: Duration,
     pub(crate) inactive_cache: Duration,
@@ -145,7 +126,7 @@ impl IntrospectionConfig {
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
-            client_secret: ClientSecret::new(client_secret),
+            client_secret: SecretString::from(client_secret.into()),
             endpoint: None,
             max_cache: Duration::from_secs(30),
             inactive_cache: Duration::from_secs(5),

@@ -13,6 +13,7 @@ use crate::fetch;
 use crate::token::{TokenSource, VerifiedToken};
 use crate::verify::check_times;
 use http::HeaderValue;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Arc;
 use tessera_proto::introspection::IntrospectionResponse;
@@ -46,7 +47,7 @@ pub(crate) struct Introspector {
 
 impl Introspector {
     pub(crate) fn new(cfg: IntrospectionConfig, endpoint: Endpoint, http: reqwest::Client) -> Self {
-        let basic = tessera_proto::basic::encode(&cfg.client_id, cfg.client_secret.expose());
+        let basic = tessera_proto::basic::encode(&cfg.client_id, cfg.client_secret.expose_secret());
         let mut authorization =
             HeaderValue::from_str(&basic).unwrap_or_else(|_| HeaderValue::from_static(""));
         authorization.set_sensitive(true);

@@ -5,6 +5,7 @@
 //! ([§5]), error codes ([§5.2], [RFC 6750 §3.1], [RFC 8628 §3.5]), scopes ([§3.3]), client
 //! authentication ([§2.3.1]), introspection ([RFC 7662]), discovery metadata ([RFC 8414]) and JWT
 //! access token claims ([RFC 9068]). No I/O.
+//! Also the one duration grammar of settings and the command line ([`duration`]).
 //!
 //! [RFC 6749 §4]: https://www.rfc-editor.org/rfc/rfc6749#section-4
 //! [§5]: https://www.rfc-editor.org/rfc/rfc6749#section-5
@@ -20,6 +21,7 @@
 pub mod basic;
 pub mod client_auth;
 pub mod discovery;
+pub mod duration;
 pub mod error;
 pub mod form;
 pub mod grant;

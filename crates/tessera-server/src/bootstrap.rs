@@ -7,6 +7,7 @@ use crate::crypto::random_id;
 use crate::model::{AuditEvent, Client, Scope, now};
 use crate::registry::ClientEntry;
 use crate::state::AppState;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tessera_proto::{ClientAuthMethod, GrantType, TokenFormat};
@@ -193,7 +194,7 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         token_endpoint: state.token_endpoint.clone(),
         admin_api: format!("{}/admin/api/v1", state.issuer),
         client_id: id.clone(),
-        client_secret: secret.expose().to_owned(),
+        client_secret: secret.expose_secret().to_owned(),
     };
     let json = serde_json::to_vec_pretty(&contents).map_err(|e| e.to_string())?;
     let pending = pending_path(&file).map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@
 use crate::crypto::{CryptoError, Keys, random_id, random_token};
 use crate::model::{StoredSecret, now};
 use crate::registry::secret_aad;
-use crate::secret::SecretString;
+use secrecy::SecretString;
 use tessera_proto::ClientAuthMethod;
 
 /// The prefix of every client secret Tessera generates.
@@ -19,7 +19,7 @@ pub fn generate(
 ) -> Result<(SecretString, StoredSecret), CryptoError> {
     let plain = random_token(SECRET_PREFIX)?;
     let row = stored(keys, client_id, method, &plain)?;
-    Ok((SecretString::new(plain), row))
+    Ok((SecretString::from(plain), row))
 }
 
 /// The row storing a given secret (for declarative setup, where the secret comes from outside).

@@ -7,9 +7,10 @@
 pub use crate::people_config::{
     AuthorizeConfig, DeviceConfig, PagesConfig, RefreshTokensConfig, SessionsConfig, UsersConfig,
 };
-use crate::secret::SecretString;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -100,6 +101,7 @@ impl Default for Config {
 pub struct ClusterConfig {
     /// Seconds between full re-reads of clients and scopes: the safety net behind change
     /// notifications. Default 30.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub full_reload_secs: u64,
 }
 
@@ -115,11 +117,14 @@ impl Default for ClusterConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://path` or `postgres://…`. Default: `tessera.db` in `data_dir`.
+    /// `sqlite://path` or `postgres://…`. Default: `tessera.db` in `data_dir`. Read, never
+    /// written out (it may hold a password).
+    #[serde(serialize_with = "never_written")]
     pub url: Option<SecretString>,
     /// Connection pool size.
     pub max_connections: u32,
     /// Seconds to wait for a connection or a statement before answering 503.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub timeout_secs: u64,
 }
 
@@ -137,7 +142,9 @@ impl Default for DatabaseConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecretsConfig {
-    /// The master key, 32 bytes in base64url. Takes precedence over `master_key_file`.
+    /// The master key, 32 bytes in base64url. Takes precedence over `master_key_file`. Read,
+    /// never written out.
+    #[serde(serialize_with = "never_written")]
     pub master_key: Option<SecretString>,
     /// A file holding the master key. Default `master.key` in `data_dir`, created on first start.
     pub master_key_file: Option<PathBuf>,
@@ -148,8 +155,10 @@ pub struct SecretsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct TokensConfig {
     /// Access token lifetime for clients that set none. Default 600.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub default_lifetime_secs: u64,
     /// The longest lifetime a client may be given. Default 86400.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub max_lifetime_secs: u64,
     /// Format for clients that set none: `jwt` (default) or `opaque`.
     pub default_format: TokenFormat,
@@ -174,15 +183,20 @@ impl Default for TokensConfig {
 pub struct KeysConfig {
     /// Seconds a new key is published in the JWKS before it signs: at least the JWKS cache
     /// lifetime of every verifier. Default 300.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub publish_ahead_secs: u64,
     /// `Cache-Control: max-age` of the JWKS response. Default 300.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub jwks_max_age_secs: u64,
     /// Seconds between re-reads of the key table. Default 5.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub reload_interval_secs: u64,
     /// Seconds between automatic rotations of each signing key; 0 turns them off. Default
     /// 2592000 (30 days).
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub rotation_period_secs: u64,
     /// Seconds between checks whether a rotation is due. Default 60.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub rotation_check_secs: u64,
 }
 
@@ -203,8 +217,10 @@ impl Default for KeysConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ClientAuthConfig {
     /// The furthest ahead a client assertion's `exp` may be. Default 300.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub assertion_max_lifetime_secs: u64,
     /// Clock skew allowed on assertion times. Default 30.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub clock_skew_secs: u64,
 }
 
@@ -377,8 +393,10 @@ pub struct HttpConfig {
     /// Largest request body accepted, in bytes. Default 65536.
     pub max_body_bytes: usize,
     /// Seconds a request may take before 503. Default 30.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub request_timeout_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT. Default 30.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub shutdown_grace_secs: u64,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run). Default false.
     pub trust_forwarded_for: bool,
@@ -579,7 +597,7 @@ impl Config {
     /// The database URL.
     pub fn database_url(&self) -> String {
         match &self.database.url {
-            Some(u) => u.expose().to_owned(),
+            Some(u) => u.expose_secret().to_owned(),
             None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
         }
     }
@@ -602,6 +620,12 @@ impl Config {
 }
 
 /// Every dotted path a setting can have, read off the defaults.
+/// Writes a secret setting as absent: settings are written out only to list their names and
+/// defaults, never a secret.
+fn never_written<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
 fn known_paths() -> BTreeSet<String> {
     fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
         match v {
@@ -724,6 +748,50 @@ mod tests {
                 env(&[("TESSERA_TOKENS_DEFAULT_LIFETIME_SECS", "ten")])
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn durations_are_seconds_or_the_duration_grammar() {
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(
+            &file,
+            "[tokens]\ndefault_lifetime_secs = \"5m\"\nmax_lifetime_secs = \"1h 30m\"\n\
+             [keys]\nrotation_period_secs = \"30days\"\n[http]\nrequest_timeout_secs = 45\n\
+             [sessions]\nlifetime_secs = \"8h\"\n",
+        );
+        let c = Config::load_from(
+            Some(&file),
+            env(&[("TESSERA_REFRESH_TOKENS_IDLE_LIFETIME_SECS", "7d")]),
+        );
+        assert!(c.is_ok(), "{:?}", c.err());
+        let c = c.unwrap_or_default();
+        assert_eq!(c.tokens.default_lifetime_secs, 300);
+        assert_eq!(c.tokens.max_lifetime_secs, 5400);
+        assert_eq!(c.keys.rotation_period_secs, 30 * 86_400);
+        assert_eq!(c.http.request_timeout_secs, 45);
+        assert_eq!(c.sessions.lifetime_secs, 8 * 3600);
+        assert_eq!(c.refresh_tokens.idle_lifetime_secs, 7 * 86_400);
+        // A bad one is refused with the setting's name and the grammar.
+        let _ = std::fs::write(&file, "[database]\ntimeout_secs = \"5x\"\n");
+        let e = Config::load_from(Some(&file), env(&[]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("timeout_secs")
+                && e.contains("\"5x\" is not a duration")
+                && e.contains("90s"),
+            "{e}"
+        );
+        let e = Config::load_from(None, env(&[("TESSERA_DEVICE_INTERVAL_SECS", "1500ms")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("TESSERA_DEVICE_INTERVAL_SECS") && e.contains("whole number of seconds"),
+            "{e}"
         );
     }
 

@@ -23,7 +23,6 @@ pub mod pages;
 pub mod people_config;
 pub mod ratelimit;
 pub mod registry;
-pub mod secret;
 mod serve;
 pub mod setup_file;
 pub mod startup;

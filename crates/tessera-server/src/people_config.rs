@@ -60,6 +60,7 @@ impl Default for UsersConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SessionsConfig {
     /// Seconds a sign-in lasts. Default 28800 (8 hours).
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub lifetime_secs: u64,
     /// The session cookie's name. Default `tessera_session`.
     pub cookie_name: String,
@@ -79,6 +80,7 @@ impl Default for SessionsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct AuthorizeConfig {
     /// Seconds an authorization code lives, at most 60. Default 60.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub code_lifetime_secs: u64,
     /// Whether confidential clients must use PKCE too (public clients always must). Default
     /// true, as RFC 9700 §2.1.1 advises.
@@ -99,8 +101,10 @@ impl Default for AuthorizeConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RefreshTokensConfig {
     /// Seconds a refresh token stays usable when unused. Default 1209600 (14 days).
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub idle_lifetime_secs: u64,
     /// Seconds after the user's approval when the whole chain ends. Default 7776000 (90 days).
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub absolute_lifetime_secs: u64,
 }
 
@@ -118,8 +122,10 @@ impl Default for RefreshTokensConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DeviceConfig {
     /// Seconds a device code and its user code live. Default 600.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub code_lifetime_secs: u64,
     /// The polling interval given to devices, seconds. Default 5.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub interval_secs: u64,
     /// Wrong user codes allowed per source address per minute. Default 10.
     pub failed_user_codes_per_address_per_minute: u32,

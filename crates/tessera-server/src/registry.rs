@@ -4,10 +4,10 @@
 
 use crate::crypto::Keys;
 use crate::model::{Client, Scope, StoredSecret, now};
-use crate::secret::SecretString;
 use crate::store::changes::Change;
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
+use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_jose::VerifyingKey;
@@ -70,7 +70,7 @@ impl ClientEntry {
                     keys.decrypt(&secret_aad(&s.client_id, &s.id), e)
                         .ok()
                         .and_then(|b| String::from_utf8(b).ok())
-                        .map(SecretString::new)
+                        .map(SecretString::from)
                 }),
                 expires_at: s.expires_at,
             })

@@ -12,9 +12,10 @@ use crate::admin::scopes::{self, NewScope, ScopePatch};
 use crate::admin::secrets::rotate_secret;
 use crate::admin::validate::{self, Limits, RESERVED_SCOPE_PREFIX};
 use crate::model::now;
-use crate::secret::SecretString;
 use crate::state::AppState;
 use crate::store::StoreError;
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -270,7 +271,7 @@ fn check_secret_value(label: &str, source: &str, v: String) -> Result<SecretStri
             "{label}: the secret from {source} contains control characters"
         ));
     }
-    Ok(SecretString::new(v))
+    Ok(SecretString::from(v))
 }
 
 fn check_secret_fits(p: &PlannedClient, method: ClientAuthMethod) -> Result<(), String> {
@@ -359,10 +360,10 @@ fn holds_secret(state: &AppState, client_id: &str, secret: &SecretString) -> boo
             s.expires_at.is_none_or(|e| e > t)
                 && s.plain
                     .as_ref()
-                    .is_some_and(|p| p.expose() == secret.expose())
+                    .is_some_and(|p| p.expose_secret() == secret.expose_secret())
         })
     } else {
-        entry.check_secret(&state.keys, secret.expose(), now())
+        entry.check_secret(&state.keys, secret.expose_secret(), now())
     }
 }
 

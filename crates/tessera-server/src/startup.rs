@@ -11,6 +11,7 @@ use crate::registry::Registry;
 use crate::state::{AppState, SharedState};
 use crate::store::Store;
 use crate::{bootstrap, setup_file, telemetry};
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,7 +82,7 @@ impl Application {
             ))
         })?;
         let keys = match &config.secrets.master_key {
-            Some(k) => Keys::from_master_b64(k.expose())?,
+            Some(k) => Keys::from_master_b64(k.expose_secret())?,
             None => Keys::load_or_create(&config.master_key_file())?,
         };
         let store = Store::connect(

@@ -10,6 +10,7 @@
     unreachable_pub
 )]
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -80,7 +81,7 @@ async fn tessera_with_client() -> (String, String, tempfile::TempDir) {
         .unwrap();
     let endpoint = format!("http://{}/oauth2/token", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
-    (endpoint, secret.expose().to_owned(), dir)
+    (endpoint, secret.expose_secret().to_owned(), dir)
 }
 
 /// An HTTP/1.1 upstream that answers every request with `{"path": …}` and records the

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_client::{
     Algorithm, BasicEncoding, ClientAuthMethod, Credential, Endpoint, Grant, JwtBearerAssertion,
-    KeySource, LifetimePolicy, LifetimeSource, Secret, SigningProfile, TokenCache, TokenSource,
+    KeySource, LifetimePolicy, LifetimeSource, SecretString, SigningProfile, TokenCache,
+    TokenSource,
 };
 use tessera_jose::SigningKey;
 
@@ -52,7 +53,7 @@ async fn the_raw_basic_switch_joins_id_and_secret_unencoded() {
         Endpoint::token_endpoint(&mock.token_url()).unwrap(),
         SPECIAL_ID,
     )
-    .client_secret(Secret::new(SPECIAL_SECRET))
+    .client_secret(SecretString::from(SPECIAL_SECRET))
     .basic_encoding(BasicEncoding::Raw)
     .build()
     .unwrap();
@@ -74,7 +75,7 @@ async fn client_secret_post_sends_id_and_secret_in_the_body() {
         Endpoint::token_endpoint(&mock.token_url()).unwrap(),
         SPECIAL_ID,
     )
-    .client_secret(Secret::new(SPECIAL_SECRET))
+    .client_secret(SecretString::from(SPECIAL_SECRET))
     .auth_method(ClientAuthMethod::ClientSecretPost)
     .scopes(["core.accounting.read", "core.accounting.write"])
     .resource("https://api.example/")
@@ -119,7 +120,7 @@ async fn client_secret_jwt_signs_a_fresh_assertion_per_request() {
             Endpoint::token_endpoint(&mock.token_url()).unwrap(),
             "jwt-client",
         )
-        .client_secret(Secret::new(secret))
+        .client_secret(SecretString::from(secret))
         .auth_method(ClientAuthMethod::ClientSecretJwt)
         .client_assertion(SigningProfile::new(alg, KeySource::ClientSecret))
         .build()
@@ -245,7 +246,7 @@ async fn assertion_keys_from_pem_file_inline_pem_and_jwk_file() {
     let mock = Mock::start().await;
     for (alg, source) in [
         (Algorithm::ES256, KeySource::PemFile(pem_path.clone())),
-        (Algorithm::EdDSA, KeySource::Pem(Secret::new(ed_pem))),
+        (Algorithm::EdDSA, KeySource::Pem(SecretString::from(ed_pem))),
         (Algorithm::HS256, KeySource::JwkFile(jwk_path.clone())),
     ] {
         let cred = Credential::builder(Endpoint::token_endpoint(&mock.token_url()).unwrap(), "pk")
@@ -285,10 +286,10 @@ async fn assertion_keys_from_pem_file_inline_pem_and_jwk_file() {
 async fn jwt_bearer_grant_with_a_given_or_signed_assertion() {
     let mock = Mock::start().await;
     let given = Credential::builder(Endpoint::token_endpoint(&mock.token_url()).unwrap(), "c")
-        .client_secret(Secret::new("s"))
-        .grant(Grant::JwtBearer(JwtBearerAssertion::Given(Secret::new(
-            "given.assertion.jwt",
-        ))))
+        .client_secret(SecretString::from("s"))
+        .grant(Grant::JwtBearer(JwtBearerAssertion::Given(
+            SecretString::from("given.assertion.jwt"),
+        )))
         .build()
         .unwrap();
     mock.source(given).token().await.unwrap();
@@ -296,7 +297,7 @@ async fn jwt_bearer_grant_with_a_given_or_signed_assertion() {
     let mut profile = SigningProfile::new(Algorithm::ES256, KeySource::Key(Arc::clone(&key)));
     profile.subject = Some("user-42".into());
     let signed = Credential::builder(Endpoint::token_endpoint(&mock.token_url()).unwrap(), "c")
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(profile)))
         .build()
         .unwrap();
@@ -335,10 +336,10 @@ async fn password_grant_then_refresh_token_then_fallback() {
         _ => Reply::json(400, serde_json::json!({"error": "unsupported_grant_type"})),
     });
     let cred = Credential::builder(Endpoint::token_endpoint(&mock.token_url()).unwrap(), "c")
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .grant(Grant::Password {
             username: "alice".into(),
-            password: Secret::new("p@ss w:rd"),
+            password: SecretString::from("p@ss w:rd"),
         })
         .build()
         .unwrap();

@@ -1,7 +1,7 @@
 //! Issuer discovery (RFC 8414 / OpenID Connect Discovery).
 
 use crate::mock::Mock;
-use tessera_client::{Credential, Endpoint, Error, Secret, TokenCache, TokenSource};
+use tessera_client::{Credential, Endpoint, Error, SecretString, TokenCache, TokenSource};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issuer_is_resolved_through_its_metadata_once() {
@@ -12,7 +12,7 @@ async fn an_issuer_is_resolved_through_its_metadata_once() {
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
     }));
     let cred = Credential::builder(Endpoint::issuer(&mock.base).unwrap(), "c")
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .build()
         .unwrap();
     let source = TokenSource::builder(cred)
@@ -35,7 +35,7 @@ async fn metadata_for_another_issuer_is_refused() {
         "token_endpoint": "https://evil.example/token",
     }));
     let cred = Credential::builder(Endpoint::issuer(&mock.base).unwrap(), "c")
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .build()
         .unwrap();
     let source = TokenSource::builder(cred)
@@ -52,7 +52,7 @@ async fn metadata_for_another_issuer_is_refused() {
 async fn no_metadata_at_all_is_a_discovery_error() {
     let mock = Mock::start().await;
     let cred = Credential::builder(Endpoint::issuer(&mock.base).unwrap(), "c")
-        .client_secret(Secret::new("s"))
+        .client_secret(SecretString::from("s"))
         .build()
         .unwrap();
     let source = TokenSource::builder(cred)

@@ -22,7 +22,7 @@ async fn a_server_that_is_down_is_unreachable_after_backoff() {
             .unwrap(),
         "c",
     )
-    .client_secret(tessera_client::Secret::new("s"))
+    .client_secret(tessera_client::SecretString::from("s"))
     .build()
     .unwrap();
     let source = TokenSource::builder(cred)
@@ -68,7 +68,7 @@ async fn a_refused_connection_to_a_host_named_tls_is_unreachable_not_a_tls_failu
         tessera_client::Endpoint::token_endpoint(&format!("https://{host}:{port}/token")).unwrap(),
         "c",
     )
-    .client_secret(tessera_client::Secret::new("s"))
+    .client_secret(tessera_client::SecretString::from("s"))
     .build()
     .unwrap();
     let source = TokenSource::builder(cred)

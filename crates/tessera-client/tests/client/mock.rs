@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tessera_client::{Credential, Endpoint, Secret, TokenCache, TokenSource};
+use tessera_client::{Credential, Endpoint, SecretString, TokenCache, TokenSource};
 
 /// One request the mock received.
 #[derive(Clone, Debug)]
@@ -177,7 +177,7 @@ impl Mock {
     /// A client_secret_basic credential for this mock's token endpoint.
     pub fn credential(&self, id: &str, secret: &str) -> Credential {
         Credential::builder(Endpoint::token_endpoint(&self.token_url()).unwrap(), id)
-            .client_secret(Secret::new(secret))
+            .client_secret(SecretString::from(secret))
             .build()
             .unwrap()
     }

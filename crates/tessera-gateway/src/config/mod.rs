@@ -5,7 +5,6 @@
 //! cross references; building the running state ([`crate::state`]) then reads secrets, keys and CA
 //! files, so a configuration that parses but names a missing secret is still refused as a whole.
 
-pub(crate) mod duration;
 mod oauth2;
 
 pub use oauth2::{KeyConfig, OAuth2Config, OneOrMany, SigningProfileConfig};
@@ -84,10 +83,13 @@ pub struct ServerConfig {
     #[serde(default)]
     pub trust_forwarded_headers: bool,
     /// How long in-flight requests may take to finish at shutdown (default 10 s).
-    #[serde(default = "default_shutdown_grace", with = "duration")]
+    #[serde(default = "default_shutdown_grace", with = "tessera_proto::duration")]
     pub shutdown_grace: Duration,
     /// How long a client may take to send a request head (default 30 s).
-    #[serde(default = "default_header_read_timeout", with = "duration")]
+    #[serde(
+        default = "default_header_read_timeout",
+        with = "tessera_proto::duration"
+    )]
     pub header_read_timeout: Duration,
     /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
     /// [`Threading`]).
@@ -180,14 +182,17 @@ pub struct UpstreamConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     /// TCP connect timeout (default 10 s).
-    #[serde(default = "default_connect_timeout", with = "duration")]
+    #[serde(default = "default_connect_timeout", with = "tessera_proto::duration")]
     pub connect_timeout: Duration,
     /// From sending the request to receiving the response head (default 60 s); the response body
     /// then streams without a deadline.
-    #[serde(default = "default_request_timeout", with = "duration")]
+    #[serde(default = "default_request_timeout", with = "tessera_proto::duration")]
     pub request_timeout: Duration,
     /// How long an idle pooled connection is kept (default 90 s).
-    #[serde(default = "default_pool_idle_timeout", with = "duration")]
+    #[serde(
+        default = "default_pool_idle_timeout",
+        with = "tessera_proto::duration"
+    )]
     pub pool_idle_timeout: Duration,
     /// The token the gateway puts on requests to this upstream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,7 +213,7 @@ pub struct IntrospectionSettings {
     /// The longest an answer is cached (default 30 s).
     #[serde(
         default,
-        with = "duration::option",
+        with = "tessera_proto::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub max_cache: Option<Duration>,
@@ -231,7 +236,7 @@ pub struct GuardSettings {
     /// Clock leeway for `exp`, `nbf`, `iat` (default 30 s).
     #[serde(
         default,
-        with = "duration::option",
+        with = "tessera_proto::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub leeway: Option<Duration>,
@@ -472,6 +477,37 @@ mod tests {
         );
         assert_eq!(c.routes[0].display_name(), "/billing");
         assert!(c.log.access_log);
+    }
+
+    #[test]
+    fn durations_take_every_documented_form() {
+        for (text, want) in [
+            ("\"250ms\"", Duration::from_millis(250)),
+            ("\"10s\"", Duration::from_secs(10)),
+            ("\"2m\"", Duration::from_secs(120)),
+            ("\"1h\"", Duration::from_secs(3600)),
+            ("\"1h 30m\"", Duration::from_secs(5400)),
+            ("\"2days\"", Duration::from_secs(172_800)),
+            ("\"10\"", Duration::from_secs(10)),
+            ("10", Duration::from_secs(10)),
+        ] {
+            let file = GOOD.replace(
+                "request_timeout = \"5s\"",
+                &format!("request_timeout = {text}"),
+            );
+            let c = GatewayConfig::from_toml(&file, "t").unwrap();
+            assert_eq!(c.upstreams["billing"].request_timeout, want, "{text}");
+        }
+        let bad = GOOD.replace("request_timeout = \"5s\"", "request_timeout = \"5x\"");
+        let e = GatewayConfig::from_toml(&bad, "t").unwrap_err().to_string();
+        assert!(
+            e.contains("request_timeout") && e.contains("\"5x\" is not a duration"),
+            "{e}"
+        );
+        // Written back in the same grammar.
+        let c = GatewayConfig::from_toml(GOOD, "t").unwrap();
+        let json = serde_json::to_value(&c.upstreams["billing"]).unwrap();
+        assert_eq!(json["request_timeout"], "5s");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! `token_endpoint_auth_method`, `jwt_signing_profile`, `retries`…), turned into a token client
 //! credential ([`tessera_client::config::CredentialConfig`]).
 
-use super::duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -95,7 +94,7 @@ pub struct SigningProfileConfig {
     /// Lifetime of each assertion (default 60 s).
     #[serde(
         default,
-        with = "duration::option",
+        with = "tessera_proto::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub ttl: Option<Duration>,
@@ -234,7 +233,7 @@ pub struct OAuth2Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     /// Timeout of each token request (default 10 s).
-    #[serde(default = "default_token_timeout", with = "duration")]
+    #[serde(default = "default_token_timeout", with = "tessera_proto::duration")]
     pub timeout: Duration,
 }
 

@@ -1,6 +1,7 @@
 //! A Tessera authorization server in this process, on 127.0.0.1:0, with clients registered
 //! straight in its store. Also used by `crates/tessera-client/tests/against_tessera.rs`.
 
+use secrecy::ExposeSecret;
 use std::time::Duration;
 use tempfile::TempDir;
 use tessera_jose::JwkSet;
@@ -180,7 +181,7 @@ impl Tessera {
             None => {
                 let (s, row) =
                     client_secret::generate(&self.state.keys, &c.client_id, spec.method).unwrap();
-                (s.expose().to_owned(), row)
+                (s.expose_secret().to_owned(), row)
             }
         };
         self.state

@@ -13,12 +13,13 @@ use super::validate::{self, Limits};
 use crate::client_secret;
 use crate::crypto::random_id;
 use crate::model::{Client, StoredSecret, now};
-use crate::secret::SecretString;
 use crate::state::{AppState, SharedState};
 use crate::store::SecretChange;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -282,7 +283,7 @@ pub struct SecretValidity {
 
 fn expose<S: serde::Serializer>(s: &Option<SecretString>, ser: S) -> Result<S::Ok, S::Error> {
     match s {
-        Some(s) => ser.serialize_str(s.expose()),
+        Some(s) => ser.serialize_str(s.expose_secret()),
         None => ser.serialize_none(),
     }
 }
@@ -358,8 +359,9 @@ pub(crate) async fn create_client(
         match secret {
             // A secret given from outside (setup file): stored, not shown back.
             Some(given) => {
-                let row = client_secret::stored(&state.keys, &c.client_id, method, given.expose())
-                    .map_err(ApiError::internal)?;
+                let row =
+                    client_secret::stored(&state.keys, &c.client_id, method, given.expose_secret())
+                        .map_err(ApiError::internal)?;
                 (None, Some(row))
             }
             None => {

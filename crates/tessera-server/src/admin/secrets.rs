@@ -7,10 +7,11 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, ClientsWrite};
 use crate::model::now;
-use crate::secret::SecretString;
 use crate::state::{AppState, SharedState};
 use axum::Json;
 use axum::extract::State;
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -42,7 +43,7 @@ pub struct RotatedSecret {
 }
 
 fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.expose())
+    ser.serialize_str(s.expose_secret())
 }
 
 /// Replaces the secret of `client_id` (with `plain` when given, else a generated one).
@@ -72,7 +73,7 @@ pub(crate) async fn rotate_secret(
     let (shown, row) = match plain {
         Some(p) => (
             p.clone(),
-            crate::client_secret::stored(&state.keys, client_id, method, p.expose())
+            crate::client_secret::stored(&state.keys, client_id, method, p.expose_secret())
                 .map_err(ApiError::internal)?,
         ),
         None => new_secret(state, client_id, method)?,

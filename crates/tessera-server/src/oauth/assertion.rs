@@ -5,6 +5,7 @@
 use crate::registry::ClientEntry;
 use crate::state::AppState;
 use crate::store::StoreError;
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use tessera_jose::{Algorithm, UnverifiedJws, VerifyingKey};
 use tessera_proto::ClientAuthMethod;
@@ -95,7 +96,7 @@ pub async fn verify(
             .iter()
             .filter(|s| s.expires_at.is_none_or(|e| e > crate::model::now()))
             .filter_map(|s| s.plain.as_ref())
-            .map(|p| VerifyingKey::hmac(p.expose().as_bytes()))
+            .map(|p| VerifyingKey::hmac(p.expose_secret().as_bytes()))
             .collect()
     } else {
         let kid = jws.header.kid.as_deref();

@@ -1,7 +1,6 @@
 //! JWKS published by clients at a `jwks_uri` (for `private_key_jwt`), fetched and cached.
 
-use parking_lot::Mutex;
-use std::collections::HashMap;
+use moka::sync::Cache;
 use std::time::{Duration, Instant};
 use tessera_jose::{JwkSet, VerifyingKey};
 
@@ -31,6 +30,8 @@ pub fn check_uri(uri: &str) -> Result<(), String> {
     Ok(())
 }
 const MIN_REFETCH: Duration = Duration::from_secs(10);
+/// The most key sets kept (one per `jwks_uri` in use).
+const CAPACITY: u64 = 10_000;
 
 #[derive(Clone)]
 struct Entry {
@@ -38,11 +39,18 @@ struct Entry {
     keys: Vec<VerifyingKey>,
 }
 
-/// A cache of client JWKS by URI. An unknown `kid` triggers a refetch at most every 10 s.
-#[derive(Default)]
+/// A cache of client JWKS by URI (moka's, at most 10,000 sets). A set is refetched after 5 min,
+/// and for an unknown `kid` at most every 10 s; the last good set is served while the endpoint is
+/// down.
 pub struct RemoteJwks {
     http: reqwest::Client,
-    cache: Mutex<HashMap<String, Entry>>,
+    cache: Cache<String, Entry>,
+}
+
+impl Default for RemoteJwks {
+    fn default() -> Self {
+        Self::new(reqwest::Client::default())
+    }
 }
 
 impl std::fmt::Debug for RemoteJwks {
@@ -56,13 +64,13 @@ impl RemoteJwks {
     pub fn new(http: reqwest::Client) -> Self {
         Self {
             http,
-            cache: Mutex::new(HashMap::new()),
+            cache: Cache::new(CAPACITY),
         }
     }
 
     /// The keys at `uri`, refetched when stale or when `kid` is not among them.
     pub async fn keys(&self, uri: &str, kid: Option<&str>) -> Result<Vec<VerifyingKey>, String> {
-        let cached = self.cache.lock().get(uri).cloned();
+        let cached = self.cache.get(uri);
         if let Some(e) = &cached {
             let fresh = e.fetched.elapsed() < TTL;
             let has_kid = kid.is_none_or(|k| e.keys.iter().any(|v| v.kid() == Some(k)));
@@ -72,7 +80,7 @@ impl RemoteJwks {
         }
         match self.fetch(uri).await {
             Ok(keys) => {
-                self.cache.lock().insert(
+                self.cache.insert(
                     uri.to_owned(),
                     Entry {
                         fetched: Instant::now(),

@@ -100,7 +100,7 @@ pub struct NewUser {
     /// The initial password; a user without one cannot sign in until one is set.
     #[serde(default)]
     #[schema(value_type = Option<String>, write_only)]
-    pub password: Option<crate::secret::SecretString>,
+    pub password: Option<secrecy::SecretString>,
     /// E-mail address.
     #[serde(default)]
     pub email: String,

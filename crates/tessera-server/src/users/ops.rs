@@ -7,9 +7,9 @@ use super::model::{NewUser, User, UserPatch, check_email, check_text};
 use super::password;
 use crate::crypto::random_id;
 use crate::model::now;
-use crate::secret::SecretString;
 use crate::state::AppState;
 use crate::store::StoreError;
+use secrecy::SecretString;
 
 /// The prefix of user ids (the `sub` of their tokens).
 pub const USER_ID_PREFIX: &str = "usr_";

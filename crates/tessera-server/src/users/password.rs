@@ -2,10 +2,11 @@
 //! thread so a slow hash never stalls the async workers. Unknown users are checked against a
 //! dummy hash so that timing does not tell which usernames exist.
 
-use crate::secret::SecretString;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use std::sync::OnceLock;
 
 /// The shortest password accepted when one is set.
@@ -45,8 +46,8 @@ fn hash_blocking(password: &[u8]) -> Result<String, PasswordError> {
 
 /// Hashes a new password to a PHC string (`$argon2id$v=19$…`).
 pub async fn hash(password: &SecretString) -> Result<String, PasswordError> {
-    check_new(password.expose())?;
-    let p = password.expose().as_bytes().to_vec();
+    check_new(password.expose_secret())?;
+    let p = password.expose_secret().as_bytes().to_vec();
     tokio::task::spawn_blocking(move || hash_blocking(&p))
         .await
         .map_err(|e| PasswordError::Hash(e.to_string()))?
@@ -93,13 +94,13 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
-        let h = hash(&SecretString::new("correct horse"))
+        let h = hash(&SecretString::from("correct horse"))
             .await
             .unwrap_or_default();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify("correct horse", Some(&h)).await);
         assert!(!verify("wrong horse!", Some(&h)).await);
         assert!(!verify("correct horse", None).await);
-        assert!(hash(&SecretString::new("short")).await.is_err());
+        assert!(hash(&SecretString::from("short")).await.is_err());
     }
 }

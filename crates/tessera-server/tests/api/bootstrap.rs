@@ -4,11 +4,11 @@
 
 use crate::helpers::start;
 use crate::pg;
+use secrecy::SecretString;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tessera_server::config::Config;
 use tessera_server::model::now;
-use tessera_server::secret::SecretString;
 use tessera_server::startup::Application;
 
 /// A configuration on `dir`, on PostgreSQL when the suite runs there.
@@ -20,7 +20,7 @@ async fn config(dir: &Path) -> Config {
     };
     config.http.shutdown_grace_secs = 5;
     if std::env::var("TESSERA_TEST_BACKEND").as_deref() == Ok("postgres") {
-        config.database.url = Some(SecretString::new(pg::fresh_database().await));
+        config.database.url = Some(SecretString::from(pg::fresh_database().await));
     }
     config
 }

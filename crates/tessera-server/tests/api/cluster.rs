@@ -2,15 +2,16 @@
 
 use crate::helpers::{ClientSpec, TestApp, spawn_app_with, start};
 use crate::{pg, proxy::Proxy};
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tessera_proto::TokenFormat;
-use tessera_server::secret::SecretString;
 
 async fn two_instances() -> (TestApp, TestApp) {
     let url = pg::fresh_database().await;
     let a = spawn_app_with(|c| {
-        c.database.url = Some(SecretString::new(url.clone()));
+        c.database.url = Some(SecretString::from(url.clone()));
         // These tests poll with credentials that fail until a change arrives; the limit on failed
         // authentication (tested on its own) must not answer 429 in their place.
         c.rate_limit.failed_auth_per_client_per_minute = 10_000;
@@ -92,18 +93,18 @@ async fn changes_on_one_instance_are_honoured_by_the_other_within_a_second() {
         .await
         .unwrap();
     within(second, "new secret at B", async || {
-        status(&b, "shared", new_secret.expose()).await == 200
+        status(&b, "shared", new_secret.expose_secret()).await == 200
     })
     .await;
     assert_eq!(status(&b, "shared", &secret).await, 401);
     // A token revoked through A is inactive at B at once.
-    let t = a.cc_token("shared", new_secret.expose(), &[]).await;
+    let t = a.cc_token("shared", new_secret.expose_secret(), &[]).await;
     let token = t["access_token"].as_str().unwrap();
     assert_eq!(
         a.form_post(
             "/oauth2/revoke",
             &[("token", token)],
-            Some(("shared", new_secret.expose()))
+            Some(("shared", new_secret.expose_secret()))
         )
         .await
         .status(),
@@ -113,7 +114,7 @@ async fn changes_on_one_instance_are_honoured_by_the_other_within_a_second() {
         .form_post(
             "/oauth2/introspect",
             &[("token", token)],
-            Some(("shared", new_secret.expose())),
+            Some(("shared", new_secret.expose_secret())),
         )
         .await
         .json()
@@ -127,7 +128,7 @@ async fn changes_on_one_instance_are_honoured_by_the_other_within_a_second() {
         .await
         .unwrap();
     within(second, "deleted client refused at B", async || {
-        status(&b, "shared", new_secret.expose()).await == 401
+        status(&b, "shared", new_secret.expose_secret()).await == 401
     })
     .await;
 }
@@ -232,7 +233,7 @@ async fn a_database_outage_gives_503_and_heals_without_restart() {
         format!("{scheme_user}@{}/{db}", proxy.addr)
     };
     let app = spawn_app_with(|c| {
-        c.database.url = Some(SecretString::new(via_proxy.clone()));
+        c.database.url = Some(SecretString::from(via_proxy.clone()));
         c.database.timeout_secs = 1;
     })
     .await;

@@ -1,5 +1,6 @@
 //! `spawn_app()` and friends.
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -99,7 +100,7 @@ pub async fn spawn_app_with(f: impl FnOnce(&mut Config)) -> TestApp {
     // TESSERA_TEST_BACKEND=postgres runs the whole suite on a fresh PostgreSQL database per test.
     if std::env::var("TESSERA_TEST_BACKEND").as_deref() == Ok("postgres") {
         let url = crate::pg::fresh_database().await;
-        config.database.url = Some(tessera_server::secret::SecretString::new(url));
+        config.database.url = Some(secrecy::SecretString::from(url));
     }
     f(&mut config);
     let mut app = start(config).await;
@@ -213,7 +214,7 @@ impl TestApp {
             .reload_client(&self.state.store, &self.state.keys, &c.client_id)
             .await
             .unwrap();
-        secret.expose().to_owned()
+        secret.expose_secret().to_owned()
     }
 
     /// POSTs a form to the token endpoint with optional Basic credentials (RFC 6749 encoding).

@@ -2,10 +2,10 @@
 //! and a user agent that keeps cookies, reads forms and follows the server's own redirects.
 
 use crate::helpers::{ClientSpec, TestApp};
+use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::HashMap;
 use tessera_proto::{ClientAuthMethod, GrantType};
-use tessera_server::secret::SecretString;
 use tessera_server::users::{NewUser, Username, ops};
 
 pub const REDIRECT: &str = "https://app.example/callback";
@@ -17,7 +17,7 @@ pub async fn create_user(app: &TestApp, username: &str) -> String {
         &app.state,
         NewUser {
             username: Username::parse(username).unwrap(),
-            password: Some(SecretString::new(PASSWORD)),
+            password: Some(SecretString::from(PASSWORD)),
             email: format!("{username}@example.com"),
             email_verified: true,
             display_name: format!("{} Example", username.to_uppercase()),

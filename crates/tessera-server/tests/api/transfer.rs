@@ -4,10 +4,10 @@ use crate::helpers::{ClientSpec, TestApp, spawn_app, start};
 use crate::people::{code_client, create_user};
 use crate::pg;
 use crate::refresh::{refresh, tokens};
+use secrecy::SecretString;
 use serde_json::Value;
 use std::time::Duration;
 use tessera_proto::{ClientAuthMethod, TokenFormat};
-use tessera_server::secret::SecretString;
 use tessera_server::store::Store;
 use tessera_server::transfer;
 
@@ -153,7 +153,7 @@ async fn sqlite_to_postgres_and_back() {
     pg.close().await;
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.issuer = None;
-    config.database.url = Some(SecretString::new(pg_url));
+    config.database.url = Some(SecretString::from(pg_url));
     let on_pg = start(config.clone()).await;
     check(&on_pg, &mut f, &jwks).await;
 
@@ -167,7 +167,7 @@ async fn sqlite_to_postgres_and_back() {
         .unwrap();
     transfer::import(&sqlite, &keys, &back).await.unwrap();
     sqlite.close().await;
-    config.database.url = Some(SecretString::new(sqlite_url));
+    config.database.url = Some(SecretString::from(sqlite_url));
     let on_sqlite = start(config).await;
     check(&on_sqlite, &mut f, &jwks).await;
     drop(dir);

@@ -6,12 +6,13 @@
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use reqwest::{Method, StatusCode, Url};
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 use tessera_server::bootstrap::ADMIN_AUDIENCE;
-use tessera_server::secret::SecretString;
 
 /// Where the default server listens.
 pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -68,7 +69,7 @@ fn load_credential(opts: &AdminOptions) -> anyhow::Result<Credential> {
         (None, (Some(id), Some(secret))) => {
             return Ok(Credential {
                 client_id: id,
-                client_secret: SecretString::new(secret),
+                client_secret: SecretString::from(secret),
             });
         }
         (None, (Some(_), None)) | (None, (None, Some(_))) => {
@@ -145,7 +146,7 @@ impl AdminClient {
             .post(token_url.clone())
             .header(
                 reqwest::header::AUTHORIZATION,
-                tessera_proto::basic::encode(&cred.client_id, cred.client_secret.expose()),
+                tessera_proto::basic::encode(&cred.client_id, cred.client_secret.expose_secret()),
             )
             .header(reqwest::header::ACCEPT, "application/json")
             .header(
@@ -178,7 +179,7 @@ impl AdminClient {
         Ok(Self {
             http,
             base,
-            token: SecretString::new(token),
+            token: SecretString::from(token),
         })
     }
 
@@ -210,7 +211,7 @@ impl AdminClient {
         let mut req = self
             .http
             .request(method, url)
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(b) = body {
             req = req.json(b);

@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::time::Duration;
 use tessera_server::config::Config;
@@ -108,7 +109,7 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
             let doc: transfer::Export = serde_json::from_slice(&text)
                 .with_context(|| format!("{} is not a Tessera export", file.display()))?;
             let keys = Keys::load_configured(
-                config.secrets.master_key.as_ref().map(|k| k.expose()),
+                config.secrets.master_key.as_ref().map(|k| k.expose_secret()),
                 &config.master_key_file(),
             )
             .context("the import needs the exporting server's master key (secrets.master_key or secrets.master_key_file)")?;

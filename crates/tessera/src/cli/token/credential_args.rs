@@ -1,6 +1,7 @@
 //! The flags that describe a credential, shared by `get`, `validate` and `profile add`, and how
 //! they combine with a named profile (flags override the profile's values).
 
+use crate::cli::duration::parse_secs;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
@@ -95,8 +96,8 @@ pub(crate) struct CredentialArgs {
     /// The grant assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "AUD")]
     pub(crate) grant_assertion_audience: Option<String>,
-    /// The grant assertion's lifetime in seconds (default 60).
-    #[arg(long, value_name = "SECONDS")]
+    /// The grant assertion's lifetime: 60s, 5m, or seconds (default 60).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     pub(crate) grant_assertion_lifetime: Option<u64>,
     /// An extra claim NAME=VALUE in the grant assertion (VALUE as JSON, else as a string).
     #[arg(long = "grant-assertion-claim", value_name = "NAME=VALUE")]
@@ -134,8 +135,8 @@ pub(crate) struct CredentialArgs {
     /// The `kid` header of the client assertion.
     #[arg(long, value_name = "KID")]
     pub(crate) kid: Option<String>,
-    /// The client assertion's lifetime in seconds (default 60).
-    #[arg(long, value_name = "SECONDS")]
+    /// The client assertion's lifetime: 60s, 5m, or seconds (default 60).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     pub(crate) assertion_lifetime: Option<u64>,
     /// The client assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "AUD")]
@@ -153,8 +154,8 @@ pub(crate) struct CredentialArgs {
     #[arg(long = "header", value_name = "NAME=VALUE")]
     pub(crate) headers: Vec<String>,
 
-    /// Timeout of each request, in seconds.
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    /// Timeout of each request: 10s, 1m, or seconds.
+    #[arg(long, default_value = "10", value_name = "DURATION", value_parser = parse_secs)]
     pub(crate) timeout: u64,
 }
 
@@ -162,11 +163,12 @@ pub(crate) struct CredentialArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SourceArgs {
     /// The lifetime given a token when the response has no expires_in and the token is not a
-    /// JWT with exp, in seconds (default 300).
-    #[arg(long, value_name = "SECONDS")]
+    /// JWT with exp: 5m, 300s, or seconds (default 300).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     pub(crate) default_lifetime: Option<u64>,
-    /// The longest lifetime given a token, whatever the server says, in seconds (default 86400).
-    #[arg(long, value_name = "SECONDS")]
+    /// The longest lifetime given a token, whatever the server says: 24h, 1h 30m, or seconds
+    /// (default 86400).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     pub(crate) max_lifetime: Option<u64>,
     /// Retries of a failed token request (network errors, 5xx, 429/503), with exponential
     /// backoff; OAuth errors such as invalid_client are never retried.
