@@ -59,6 +59,19 @@ impl Counts {
             (TestResult::Acceptable, false) => self.acceptable_refused += 1,
         }
     }
+
+    /// Prints the counts and checks that every vector of the set was seen, valid and invalid ones
+    /// among them.
+    fn finish(&self, alg: Algorithm, number_of_tests: usize) {
+        println!("{alg}: {self:?}");
+        let seen = self.valid
+            + self.invalid
+            + self.acceptable_accepted
+            + self.acceptable_refused
+            + self.keys_refused;
+        assert_eq!(seen, number_of_tests);
+        assert!(self.valid > 0 && self.invalid > 0);
+    }
 }
 
 /// Strips the sign byte Wycheproof's big integers may carry.
@@ -97,12 +110,7 @@ fn es256_p1363() {
             counts.add(t.result, accepted);
         }
     }
-    println!("ES256: {counts:?}");
-    assert_eq!(
-        counts.valid + counts.invalid + counts.acceptable_accepted + counts.acceptable_refused,
-        set.number_of_tests
-    );
-    assert!(counts.valid > 0 && counts.invalid > 0);
+    counts.finish(Algorithm::ES256, set.number_of_tests);
 }
 
 #[test]
@@ -131,12 +139,7 @@ fn eddsa_ed25519() {
             counts.add(t.result, accepted);
         }
     }
-    println!("EdDSA: {counts:?}");
-    assert_eq!(
-        counts.valid + counts.invalid + counts.acceptable_accepted + counts.acceptable_refused,
-        set.number_of_tests
-    );
-    assert!(counts.valid > 0 && counts.invalid > 0);
+    counts.finish(Algorithm::EdDSA, set.number_of_tests);
 }
 
 #[test]
@@ -176,14 +179,5 @@ fn rs256_pkcs1_2048() {
             counts.add(t.result, accepted);
         }
     }
-    println!("RS256: {counts:?}");
-    assert_eq!(
-        counts.valid
-            + counts.invalid
-            + counts.acceptable_accepted
-            + counts.acceptable_refused
-            + counts.keys_refused,
-        set.number_of_tests
-    );
-    assert!(counts.valid > 0 && counts.invalid > 0);
+    counts.finish(Algorithm::RS256, set.number_of_tests);
 }
