@@ -65,14 +65,18 @@ make_client() { # name format alg
     "$base/admin/api/v1/clients"
 }
 
-# Tessera under a fixed offered load: h2load spreads RATE tokens/s over CONNS HTTP/1.1 connections;
-# latencies come from its per-request log (start, status, microseconds).
+# Tessera under a fixed offered load: h2load spreads RATE tokens/s over CONNS HTTP/1.1 connections,
+# each sending at its own fixed rate (--rps). The connections are started a few per millisecond
+# over one sending interval (-r, --rate-period), so that their requests do not all leave at the same
+# instant. Latencies come from h2load's per-request log (start, status, microseconds).
 fixed_rate() { # id secret rate
-  local per_conn o achieved
+  local per_conn per_ms o achieved
   per_conn=$(awk -v r="$3" -v c="$CONNS" 'BEGIN {printf "%d", (r / c < 1) ? 1 : r / c}')
+  per_ms=$(awk -v p="$per_conn" -v c="$CONNS" 'BEGIN {i = 1000 / p; if (i < 1) i = 1; n = c / i; printf "%d", (n > int(n)) ? int(n) + 1 : n}')
   printf 'grant_type=client_credentials&scope=core.bench.read' > "$data/body"
   rm -f "$data/h2load.log"
-  o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"$THREADS" -c"$CONNS" -D "$DURATION" --rps="$per_conn" \
+  o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"$THREADS" -c"$CONNS" -n $((per_conn * CONNS * DURATION)) \
+    -r "$per_ms" --rate-period=1ms --rps="$per_conn" \
     -d "$data/body" -H 'content-type: application/x-www-form-urlencoded' -H 'accept: application/json' \
     -H "authorization: Basic $(printf '%s:%s' "$1" "$2" | base64 -w0)" \
     --log-file="$data/h2load.log" "$base/oauth2/token" 2>&1)
