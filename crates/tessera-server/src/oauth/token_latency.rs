@@ -2,12 +2,14 @@
 //! it reached the token route until its answer's body was done with (written out, or dropped
 //! with a connection that closed), recorded under the grant the handler names.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use http_body_util::BodyExt;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::token::SUPPORTED_GRANTS;
@@ -30,21 +32,45 @@ pub async fn record(req: Request, next: Next) -> Response {
         started,
         histogram: duration_histogram(grant),
     };
-    // The closure owns the timer, so it is dropped (and records) with the body.
-    response.map(|body| Body::new(body.map_frame(move |frame| timer.pass(frame))))
+    response.map(|inner| {
+        Body::new(TimedBody {
+            inner,
+            _timer: timer,
+        })
+    })
+}
+
+/// An answer's body passed through unchanged, its size included (so the answer keeps its
+/// `Content-Length`), with the timer that records when the body is dropped.
+struct TimedBody {
+    inner: Body,
+    _timer: Timer,
+}
+
+impl HttpBody for TimedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Records the time since `started` when dropped.
 struct Timer {
     started: Instant,
     histogram: &'static metrics::Histogram,
-}
-
-impl Timer {
-    /// Passes a frame of the body through unchanged.
-    fn pass<T>(&self, frame: T) -> T {
-        frame
-    }
 }
 
 impl Drop for Timer {

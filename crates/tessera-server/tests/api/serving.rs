@@ -37,6 +37,16 @@ async fn token_answers_carry_the_request_id() {
     // Made up (a UUID) when it does not.
     let r = ask(None, secret).await;
     assert_eq!(r.status(), 200);
+    // The answer's length is known, so it is sent with `Content-Length`, not chunked.
+    assert!(r.headers().get("transfer-encoding").is_none());
+    assert!(
+        r.headers()[header::CONTENT_LENGTH]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
     let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "{id}");
     assert!(r.json::<serde_json::Value>().await.unwrap()["access_token"].is_string());
