@@ -242,6 +242,7 @@ impl Metrics {
     pub(crate) fn render(&self) -> String {
         let mut out = self.recorder.handle().render();
         if let Some(h) = &self.process {
+            tessera_log::publish_dropped_lines();
             out.push_str(&h.render());
         }
         out

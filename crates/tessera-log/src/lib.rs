@@ -7,7 +7,7 @@
 
 mod dropped;
 
-pub use dropped::DROPPED_LINES_METRIC;
+pub use dropped::{DROPPED_LINES_METRIC, publish_dropped_lines};
 
 use serde::{Deserialize, Serialize};
 use tracing::Dispatch;
@@ -41,8 +41,9 @@ pub struct Guard {
 /// Installs the process's log subscriber: `format` lines on stderr, filtered by `RUST_LOG` if set,
 /// else by `level` (a `tracing` filter such as `info` or `tessera_server=debug`; `info` if it does
 /// not parse). The level is coloured when stderr is a terminal. The count of lines dropped is
-/// published as [`DROPPED_LINES_METRIC`] through the `metrics` facade, once a second. A second
-/// call installs nothing.
+/// published as [`DROPPED_LINES_METRIC`] through the `metrics` facade by
+/// [`publish_dropped_lines`], which `/metrics` calls before rendering. A second call installs
+/// nothing.
 pub fn init(level: &str, format: Format) -> Guard {
     use std::io::IsTerminal as _;
     let ansi = std::io::stderr().is_terminal();
@@ -51,7 +52,7 @@ pub fn init(level: &str, format: Format) -> Guard {
     let (dispatch, guard, dropped) =
         pipeline(filter, format, ansi, std::io::stderr(), BUFFERED_LINES);
     if dispatch.try_init().is_ok() {
-        dropped::publish_periodically(dropped);
+        dropped::remember(dropped);
     }
     guard
 }

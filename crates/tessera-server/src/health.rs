@@ -33,11 +33,14 @@ pub async fn readyz(State(state): State<SharedState>) -> Response {
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<SharedState>) -> Response {
     match &state.metrics {
-        Some(h) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
-        )
-            .into_response(),
+        Some(h) => {
+            tessera_log::publish_dropped_lines();
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                h.render(),
+            )
+                .into_response()
+        }
         None => (
             StatusCode::NOT_FOUND,
             "metrics are not enabled in this process",
