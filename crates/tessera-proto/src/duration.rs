@@ -91,7 +91,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
 /// `#[serde(serialize_with = "tessera_proto::duration::serialize")]` for a `Duration`: the
 /// humantime form, which [`deserialize`] reads back.
 pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&humantime::format_duration(*d))
+    s.serialize_str(&format(*d))
 }
 
 /// The serde helpers for an `Option<Duration>`.

@@ -3,13 +3,13 @@
 
 use crate::app;
 use crate::state::SharedState;
-use axum::extract::{ConnectInfo, Request};
-use hyper::body::Incoming;
+use axum::extract::ConnectInfo;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceExt};
+use tower::Layer;
 
 /// How long a client may take to send a request's headers (slow-loris protection).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,7 +21,7 @@ pub(crate) async fn serve(
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,
-) -> std::io::Result<()> {
+) {
     let router = app::router(state);
     let settings = tessera_serve::Settings {
         header_read_timeout: HEADER_READ_TIMEOUT,
@@ -29,13 +29,11 @@ pub(crate) async fn serve(
     };
     // Every connection's requests carry its peer's address, for `RemoteAddr`.
     let make_service = move |peer: SocketAddr| {
-        let service = axum::Extension(ConnectInfo(peer)).layer(router.clone());
-        hyper::service::service_fn(move |req: Request<Incoming>| service.clone().oneshot(req))
+        TowerToHyperService::new(axum::Extension(ConnectInfo(peer)).layer(router.clone()))
     };
     let shutdown = async {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
     };
     tessera_serve::serve(listener, make_service, &settings, shutdown, grace).await;
-    Ok(())
 }

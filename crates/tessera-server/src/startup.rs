@@ -163,12 +163,12 @@ impl Application {
         let state = self.state.clone();
         let tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        let result = crate::serve::serve(self.listener, state.clone(), shutdown, grace).await;
+        crate::serve::serve(self.listener, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();
         }
         state.store.close().await;
-        result
+        Ok(())
     }
 }
 
