@@ -68,10 +68,16 @@ const GUARD_ERRORS: [&str; 6] = [
     "other",
 ];
 
+/// Statuses 100…599 each have a slot of [`RouteMetrics::statuses`]; anything else the last one.
+const STATUS_SLOTS: usize = 501;
+
 /// One route's metrics.
 pub(crate) struct RouteMetrics {
     recorder: Arc<PrometheusRecorder>,
     route: SharedString,
+    /// `tessera_gateway_requests_total` by status, each handle registered at its status's first
+    /// answer (so only statuses seen show), then reused without a registry look-up.
+    statuses: Box<[OnceLock<Counter>]>,
     duration: Histogram,
     retries: Counter,
     tokens_ok: Counter,
@@ -107,6 +113,7 @@ impl RouteMetrics {
         Self {
             recorder,
             route,
+            statuses: (0..STATUS_SLOTS).map(|_| OnceLock::new()).collect(),
             duration,
             retries,
             tokens_ok,
@@ -117,15 +124,26 @@ impl RouteMetrics {
 
     /// Counts an answered request (statuses outside 100…599 as `other`).
     pub(crate) fn request(&self, status: u16, took: Duration) {
-        let status: SharedString = if (100..600).contains(&status) {
-            status.to_string().into()
+        let known = (100..600).contains(&status);
+        let slot = if known {
+            usize::from(status - 100)
         } else {
-            "other".into()
+            STATUS_SLOTS - 1
         };
-        metrics::with_local_recorder(&*self.recorder, || {
-            metrics::counter!(REQUESTS, "route" => self.route.clone(), "status" => status)
+        if let Some(counter) = self.statuses.get(slot) {
+            counter
+                .get_or_init(|| {
+                    let status: SharedString = if known {
+                        status.to_string().into()
+                    } else {
+                        "other".into()
+                    };
+                    metrics::with_local_recorder(&*self.recorder, || {
+                        metrics::counter!(REQUESTS, "route" => self.route.clone(), "status" => status)
+                    })
+                })
                 .increment(1);
-        });
+        }
         self.duration.record(took);
     }
 
