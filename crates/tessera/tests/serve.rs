@@ -99,6 +99,22 @@ fn wait_for(log: &Arc<Mutex<Vec<String>>>, pred: impl Fn(&str) -> bool) -> Strin
     }
 }
 
+/// Polls `/metrics` until one of its lines matches `pred` (10 s at most).
+fn wait_for_metric(server: &Server, pred: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = reqwest::blocking::get(server.url("/metrics"))
+            .unwrap()
+            .text()
+            .unwrap();
+        if m.lines().any(&pred) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no such metric line:\n{m}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn credentials(dir: &Path) -> (String, String) {
     let v: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join("tessera-data/admin-credentials.json")).unwrap(),
@@ -188,21 +204,7 @@ fn json_logs_one_line_per_token_request() {
     }
     assert!(all.contains("bootstrap admin credential written"), "{all}");
     // The log writer's dropped lines are on `/metrics` (none dropped here).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let m = reqwest::blocking::get(server.url("/metrics"))
-            .unwrap()
-            .text()
-            .unwrap();
-        if m.lines().any(|l| l == "tessera_log_lines_dropped_total 0") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no dropped log lines metric:\n{m}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_metric(&server, |l| l == "tessera_log_lines_dropped_total 0");
 }
 
 #[test]
@@ -223,23 +225,9 @@ fn sigterm_lets_an_in_flight_request_finish() {
     .unwrap();
     stream.flush().unwrap();
     // Wait until the server is inside the request (headers read, body incomplete).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let m = reqwest::blocking::get(server.url("/metrics"))
-            .unwrap()
-            .text()
-            .unwrap();
-        if m.lines()
-            .any(|l| l.starts_with("tessera_token_requests_in_flight") && l.ends_with(" 1"))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the request never reached the handler:\n{m}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_metric(&server, |l| {
+        l.starts_with("tessera_token_requests_in_flight") && l.ends_with(" 1")
+    });
     server.terminate();
     wait_for(&server.log, |l| l.contains("shutting down"));
     stream.write_all(&body.as_bytes()[5..]).unwrap();
