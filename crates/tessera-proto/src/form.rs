@@ -1,6 +1,16 @@
 //! `application/x-www-form-urlencoded` request bodies with OAuth's rules on parameters.
+//!
+//! Parsing costs time linear in the body's size: the parameters are counted before any is decoded
+//! (more than [`MAX_PARAMS`] is refused at once), and names are looked up through an index sorted
+//! once per body, so no body, however its names are chosen, makes the server compare every name
+//! with every other (and no hash of attacker-chosen names is involved).
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// The most parameters a form body or query string may carry. No OAuth or page request needs more
+/// than a few dozen; a body with more is refused before its names are decoded.
+pub const MAX_PARAMS: usize = 100;
 
 /// Why a form body or one of its parameters was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,23 +24,41 @@ pub enum FormError {
     /// A required parameter is absent.
     #[error("the parameter {0:?} is missing")]
     Missing(String),
+    /// The body has more than [`MAX_PARAMS`] parameters.
+    #[error("too many parameters: at most {MAX_PARAMS} are accepted")]
+    TooMany,
 }
 
 /// The parameters of a form body, in order, with OAuth's rules applied: a parameter sent without a
 /// value is treated as omitted (RFC 6749 §3.1), and [`FormParams::get`] refuses a repeated one.
-#[derive(Debug, Clone, Default)]
+///
+/// Its `Debug` output lists the names only: values may be secrets (`client_secret`, `password`).
+#[derive(Clone, Default)]
 pub struct FormParams {
     pairs: Vec<(String, String)>,
+    /// Positions in `pairs`, ordered by name and, for one name, by position: the occurrences of a
+    /// name are next to each other, in the order they were sent.
+    by_name: Vec<usize>,
+}
+
+impl std::fmt::Debug for FormParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.pairs.iter().map(|(k, _)| k))
+            .finish()
+    }
 }
 
 impl FormParams {
-    /// Parses a body. Fails only when a name or value is not UTF-8 once percent-decoded.
+    /// Parses a body. Fails when it has more than [`MAX_PARAMS`] parameters (checked before any
+    /// is decoded) or when a name or value is not UTF-8 once percent-decoded.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
+        let parts = || body.split(|b| *b == b'&').filter(|p| !p.is_empty());
+        if parts().nth(MAX_PARAMS).is_some() {
+            return Err(FormError::TooMany);
+        }
         let mut pairs = Vec::with_capacity(4);
-        for part in body.split(|b| *b == b'&') {
-            if part.is_empty() {
-                continue;
-            }
+        for part in parts() {
             let (k, v) = match part.iter().position(|b| *b == b'=') {
                 Some(i) => (&part[..i], &part[i + 1..]),
                 None => (part, &b""[..]),
@@ -41,21 +69,38 @@ impl FormParams {
             }
             pairs.push((decode_component(k)?, v));
         }
-        Ok(Self { pairs })
+        let mut by_name: Vec<usize> = (0..pairs.len()).collect();
+        // Stable: equal names keep the order they were sent in.
+        by_name.sort_by(|a, b| pairs[*a].0.cmp(&pairs[*b].0));
+        Ok(Self { pairs, by_name })
+    }
+
+    fn name_at(&self, i: usize) -> &str {
+        self.by_name
+            .get(i)
+            .and_then(|p| self.pairs.get(*p))
+            .map_or("", |(k, _)| k.as_str())
+    }
+
+    /// The positions in `pairs` where `name` occurs, in order.
+    fn occurrences(&self, name: &str) -> &[usize] {
+        let from = self
+            .by_name
+            .partition_point(|p| self.pairs[*p].0.as_str().cmp(name) == Ordering::Less);
+        let len = self.by_name[from..]
+            .iter()
+            .take_while(|p| self.pairs[**p].0 == name)
+            .count();
+        &self.by_name[from..from + len]
     }
 
     /// The single value of `name`, or `None` when absent; an error when it is repeated.
     pub fn get(&self, name: &str) -> Result<Option<&str>, FormError> {
-        let mut found = None;
-        for (k, v) in &self.pairs {
-            if k == name {
-                if found.is_some() {
-                    return Err(FormError::Repeated(name.to_owned()));
-                }
-                found = Some(v.as_str());
-            }
+        match self.occurrences(name) {
+            [] => Ok(None),
+            [p] => Ok(self.pairs.get(*p).map(|(_, v)| v.as_str())),
+            _ => Err(FormError::Repeated(name.to_owned())),
         }
-        Ok(found)
     }
 
     /// The single value of `name`; an error when absent or repeated.
@@ -64,30 +109,29 @@ impl FormParams {
             .ok_or_else(|| FormError::Missing(name.to_owned()))
     }
 
-    /// Every value of a parameter that may repeat (such as RFC 8707's `resource`).
+    /// Every value of a parameter that may repeat (such as RFC 8707's `resource`), in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs
+        self.occurrences(name)
             .iter()
-            .filter(move |(k, _)| k == name)
+            .filter_map(|p| self.pairs.get(*p))
             .map(|(_, v)| v.as_str())
     }
 
     /// Whether `name` is present (with a value).
     pub fn contains(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == name)
+        !self.occurrences(name).is_empty()
     }
 
-    /// The first parameter other than those in `allowed_repeats` that is present more than once.
+    /// The first parameter other than those in `allowed_repeats` that is present more than once:
+    /// of the repeated names, the one whose second occurrence comes first.
     pub fn first_repeated(&self, allowed_repeats: &[&str]) -> Option<&str> {
-        for (i, (k, _)) in self.pairs.iter().enumerate() {
-            if allowed_repeats.contains(&k.as_str()) {
-                continue;
-            }
-            if self.pairs[..i].iter().any(|(p, _)| p == k) {
-                return Some(k);
-            }
-        }
-        None
+        (1..self.by_name.len())
+            .filter(|i| self.name_at(*i) == self.name_at(i - 1))
+            .filter(|i| !allowed_repeats.contains(&self.name_at(*i)))
+            .filter_map(|i| self.by_name.get(i).copied())
+            .min()
+            .and_then(|p| self.pairs.get(p))
+            .map(|(k, _)| k.as_str())
     }
 
     /// All pairs, in order.
@@ -153,10 +197,112 @@ mod tests {
         assert!(FormParams::parse(&[b'a', b'=', 0xff]).is_err());
     }
 
+    /// `n` distinct names, each with a value: `p0=1&p1=1&…`.
+    fn distinct_names(n: usize) -> String {
+        encode(
+            (0..n)
+                .map(|i| format!("p{i}"))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|k| (k.as_str(), "1")),
+        )
+    }
+
+    #[test]
+    fn at_most_max_params_are_accepted() {
+        let f = FormParams::parse(distinct_names(MAX_PARAMS).as_bytes());
+        assert!(f.is_ok());
+        let f = f.unwrap_or_default();
+        assert_eq!(f.pairs().count(), MAX_PARAMS);
+        assert_eq!(f.first_repeated(&[]), None);
+        assert_eq!(f.get("p99"), Ok(Some("1")));
+        for n in [MAX_PARAMS + 1, 10_000] {
+            assert_eq!(
+                FormParams::parse(distinct_names(n).as_bytes()).map(|_| ()),
+                Err(FormError::TooMany),
+                "{n} names"
+            );
+        }
+        // Empty parts (`&&`) are not parameters; empty values are.
+        let sparse = format!("{}&&&&&&", distinct_names(MAX_PARAMS));
+        assert!(FormParams::parse(sparse.as_bytes()).is_ok());
+        let empty_values = format!("{}&a=&b=", distinct_names(MAX_PARAMS - 1));
+        assert_eq!(
+            FormParams::parse(empty_values.as_bytes()).map(|_| ()),
+            Err(FormError::TooMany)
+        );
+    }
+
+    #[test]
+    fn too_many_is_refused_before_any_name_is_decoded() {
+        // The first name is not UTF-8: decoding it would fail with `NotUtf8`, so `TooMany` shows
+        // that the count came first, and that no per-name work was done on the other 10,000.
+        let body = format!("%FF=1&{}", distinct_names(10_000));
+        assert_eq!(
+            FormParams::parse(body.as_bytes()).map(|_| ()),
+            Err(FormError::TooMany)
+        );
+    }
+
+    #[test]
+    fn repeats_are_found_wherever_they_are() {
+        let mut body = distinct_names(MAX_PARAMS - 2);
+        body.push_str("&p40=again&resource=x");
+        let f = FormParams::parse(body.as_bytes()).unwrap_or_default();
+        assert_eq!(f.first_repeated(&[]), Some("p40"));
+        assert_eq!(f.first_repeated(&["p40"]), None);
+        assert_eq!(f.get("p40"), Err(FormError::Repeated("p40".into())));
+        assert_eq!(f.get_all("p40").collect::<Vec<_>>(), ["1", "again"]);
+        assert_eq!(f.get_all("absent").count(), 0);
+        assert!(f.contains("resource") && !f.contains("absent"));
+        // Of several repeated names, the one repeated first in the body.
+        let f = FormParams::parse(b"a=1&b=1&b=2&a=2").unwrap_or_default();
+        assert_eq!(f.first_repeated(&[]), Some("b"));
+        assert_eq!(f.first_repeated(&["b"]), Some("a"));
+    }
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let f = FormParams::parse(b"client_id=c&client_secret=s3cr3t").unwrap_or_default();
+        let shown = format!("{f:?}");
+        assert!(
+            shown.contains("client_secret") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
     proptest! {
         #[test]
         fn parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = FormParams::parse(&body);
+        }
+
+        #[test]
+        fn the_index_agrees_with_a_plain_scan(
+            pairs in proptest::collection::vec(("[abc]{1,2}", "[xy]{0,2}"), 0..40),
+            allowed in proptest::collection::vec("[abc]{1,2}", 0..3),
+        ) {
+            let body = encode(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let f = FormParams::parse(body.as_bytes()).unwrap_or_default();
+            let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+            let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+            let repeated = kept.iter().enumerate().find_map(|(i, (k, _))| {
+                (!allowed.contains(&k.as_str()) && kept[..i].iter().any(|(p, _)| p == k))
+                    .then_some(k.as_str())
+            });
+            prop_assert_eq!(f.first_repeated(&allowed), repeated);
+            for name in ["a", "b", "c", "aa", "ab", "ca", "cc"] {
+                let values: Vec<&str> =
+                    kept.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+                prop_assert_eq!(f.get_all(name).collect::<Vec<_>>(), values.clone());
+                prop_assert_eq!(f.contains(name), !values.is_empty());
+                let expected = match values.as_slice() {
+                    [] => Ok(None),
+                    [v] => Ok(Some(*v)),
+                    _ => Err(FormError::Repeated(name.to_owned())),
+                };
+                prop_assert_eq!(f.get(name), expected);
+            }
         }
 
         #[test]

@@ -75,15 +75,25 @@ impl Application {
         if config.issuer.is_none() {
             config.issuer = Some(format!("http://{local}"));
         }
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            StartupError::Config(format!(
-                "cannot create data_dir {}: {e}",
-                config.data_dir.display()
-            ))
-        })?;
+        // The data folder holds the master key and, by default, the database: the owner only.
+        crate::fsutil::create_private_dir(&config.data_dir)
+            .and_then(|()| crate::fsutil::tighten(&config.data_dir, crate::fsutil::PRIVATE_DIR))
+            .map_err(|e| {
+                StartupError::Config(format!(
+                    "cannot create data_dir {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
         let keys = match &config.secrets.master_key {
             Some(k) => Keys::from_master_b64(k.expose_secret())?,
-            None => Keys::load_or_create(&config.master_key_file())?,
+            None => {
+                let file = config.master_key_file();
+                let keys = Keys::load_or_create(&file)?;
+                crate::fsutil::tighten(&file, crate::fsutil::PRIVATE_FILE).map_err(|e| {
+                    StartupError::Config(format!("cannot protect {}: {e}", file.display()))
+                })?;
+                keys
+            }
         };
         let store = Store::connect(
             &config.database_url(),

@@ -11,7 +11,8 @@ async fn main() -> ExitCode {
     match cli::run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Error texts may quote what a server answered: shown escaped.
+            eprintln!("error: {}", cli::terminal::escape(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -595,3 +595,64 @@ async fn private_key_jwt_clients_from_a_jwks_file() {
         .await
         .failure("no secret to rotate");
 }
+
+/// A client id typed into an unauthenticated token request reaches the audit log as it was sent;
+/// `tessera audit` shows it with its control characters escaped, so it can neither recolour the
+/// administrator's terminal nor start a line that looks like another event. `--json` keeps it
+/// exactly (as JSON escapes).
+#[tokio::test]
+async fn the_audit_table_escapes_what_an_attacker_typed() {
+    let s = server().await;
+    let hostile = "evil\x1b[31m\nFAKE 1 client.enable admin\u{202E}txt.exe\u{9b}2J";
+    let r = s
+        .http
+        .post(format!("{}/oauth2/token", s.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", hostile),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // The event is written in the background: poll the log for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let events = loop {
+        let v: Value = serde_json::from_str(
+            &s.run(&["audit", "--action", "client.auth_failed", "--json"])
+                .await
+                .success(),
+        )
+        .unwrap();
+        let events = v["events"].as_array().cloned().unwrap_or_default();
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no client.auth_failed event"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(events[0]["actor"], hostile);
+    assert_eq!(events[0]["target"], hostile);
+
+    let out = s
+        .run(&["audit", "--action", "client.auth_failed"])
+        .await
+        .success();
+    let dangerous = |c: char| {
+        (c.is_control() && c != '\n')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    assert!(!out.contains(dangerous), "{out:?}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one event: {out:?}");
+    let escaped = r"evil\u{1b}[31m\u{a}FAKE 1 client.enable admin\u{202e}txt.exe\u{9b}2J";
+    assert!(
+        lines[1].contains("client.auth_failed") && lines[1].matches(escaped).count() == 2,
+        "actor and target escaped on the event's line: {out:?}"
+    );
+}

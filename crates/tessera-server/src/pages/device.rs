@@ -4,7 +4,7 @@
 //! answers at `POST /device/approve`.
 
 use super::browser::Browser;
-use super::form::{field, read};
+use super::form::{field, read, unreadable_query};
 use super::login::login_url;
 use super::render::{self, chrome};
 use super::scopes::describe;
@@ -15,20 +15,11 @@ use crate::oauth::device::user_code;
 use crate::state::{AppState, SharedState};
 use crate::store::device::DeviceRecord;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde::Deserialize;
 use std::net::IpAddr;
-use tessera_proto::ScopeSet;
-
-/// Query of `GET /device`.
-#[derive(Debug, Deserialize)]
-pub struct DeviceQuery {
-    /// The user code, from `verification_uri_complete`.
-    #[serde(default)]
-    pub user_code: Option<String>,
-}
+use tessera_proto::{FormParams, ScopeSet};
 
 fn entry_page(
     state: &AppState,
@@ -135,13 +126,18 @@ pub async fn show(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
     headers: HeaderMap,
-    Query(q): Query<DeviceQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let q = match FormParams::parse(raw.unwrap_or_default().as_bytes()) {
+        Ok(q) => q,
+        Err(e) => return unreadable_query(&state, &e),
+    };
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
         Err(_) => return render::unavailable(&state),
     };
-    let typed = q.user_code.unwrap_or_default();
+    // The user code, from `verification_uri_complete`.
+    let typed = field(&q, "user_code").unwrap_or_default().to_owned();
     if typed.is_empty() || browser.signed_in.is_none() {
         return entry_page(&state, &browser, StatusCode::OK, &typed, None);
     }

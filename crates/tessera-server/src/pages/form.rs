@@ -1,12 +1,13 @@
-//! Reading a page's form post: `application/x-www-form-urlencoded`, within the body limit, no
-//! repeated field; anything else is answered with an error page.
+//! Reading a page's form post (`application/x-www-form-urlencoded`, within the body limit, at most
+//! [`tessera_proto::form::MAX_PARAMS`] fields, no repeated field) and a page's query string (at
+//! most as many parameters); anything else is answered with an error page.
 
 use super::render;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use tessera_proto::FormParams;
+use tessera_proto::{FormError, FormParams};
 
 /// The posted form, or the error page to answer with.
 pub async fn read(
@@ -24,6 +25,18 @@ pub async fn read(
             None,
         )),
     }
+}
+
+/// The error page (400) for a query string that [`FormParams::parse`] refused: not UTF-8 once
+/// decoded, or more than [`tessera_proto::form::MAX_PARAMS`] parameters.
+pub fn unreadable_query(state: &AppState, e: &FormError) -> Response {
+    render::message(
+        state,
+        StatusCode::BAD_REQUEST,
+        "Something went wrong",
+        format!("The address could not be read: {e}"),
+        None,
+    )
 }
 
 /// A field's value, treating a repeated field as absent.

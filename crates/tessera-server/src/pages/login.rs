@@ -3,7 +3,7 @@
 //! address and audited.
 
 use super::browser::Browser;
-use super::form::{field, read};
+use super::form::{field, read, unreadable_query};
 use super::render::{self, chrome};
 use super::templates::LoginPage;
 use crate::model::{AuditEvent, now};
@@ -11,19 +11,10 @@ use crate::net::RemoteAddr;
 use crate::state::{AppState, SharedState};
 use crate::users::{Username, password};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde::Deserialize;
 use tessera_proto::FormParams;
-
-/// Query of `GET /login`.
-#[derive(Debug, Deserialize)]
-pub struct LoginQuery {
-    /// Where to go after signing in.
-    #[serde(default)]
-    pub return_to: Option<String>,
-}
 
 /// Whether `path` is a path on this server (never another site: no `//host`, no scheme).
 pub fn is_local_path(path: &str) -> bool {
@@ -76,8 +67,12 @@ fn form_page(
 pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(q): Query<LoginQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let q = match FormParams::parse(raw.unwrap_or_default().as_bytes()) {
+        Ok(q) => q,
+        Err(e) => return unreadable_query(&state, &e),
+    };
     let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
         Err(e) => {
@@ -85,8 +80,10 @@ pub async fn show(
             return render::unavailable(&state);
         }
     };
-    let return_to = q.return_to.filter(|r| is_local_path(r)).unwrap_or_default();
-    form_page(&state, &browser, StatusCode::OK, &return_to, "", None)
+    let return_to = field(&q, "return_to")
+        .filter(|r| is_local_path(r))
+        .unwrap_or_default();
+    form_page(&state, &browser, StatusCode::OK, return_to, "", None)
 }
 
 /// `POST /login`.

@@ -165,6 +165,31 @@ pub struct Store {
     timeout: Duration,
 }
 
+/// Makes the SQLite database at `file` private to its owner before SQLite opens it: a missing
+/// parent folder is created 0700, a missing database file is created empty with mode 0600 (SQLite
+/// gives its `-wal` and `-shm` files the database's mode), and an existing database and side files
+/// that others may read are narrowed to 0600 (see [`crate::fsutil::tighten`]).
+fn private_sqlite_files(file: &std::path::Path) -> Result<(), StoreError> {
+    use crate::fsutil::{PRIVATE_FILE, create_private_dir, create_private_file, tighten};
+    let failed = |p: &std::path::Path, e: std::io::Error| {
+        StoreError::Other(format!("cannot prepare {}: {e}", p.display()))
+    };
+    if let Some(parent) = file.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.exists()
+    {
+        create_private_dir(parent).map_err(|e| failed(parent, e))?;
+    }
+    create_private_file(file).map_err(|e| failed(file, e))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::Path::new(&name);
+        tighten(path, PRIVATE_FILE).map_err(|e| failed(path, e))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file when missing,
     /// and applies migrations.
@@ -182,14 +207,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(timeout)
                 .foreign_keys(true);
-            if let Some(path) = url
-                .strip_prefix("sqlite://")
-                .and_then(|p| std::path::Path::new(p).parent())
-                && !path.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(path).map_err(|e| {
-                    StoreError::Other(format!("cannot create {}: {e}", path.display()))
-                })?;
+            if url.starts_with("sqlite://") && !url.contains("mode=memory") {
+                private_sqlite_files(opts.get_filename())?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))

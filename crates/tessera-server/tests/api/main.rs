@@ -21,6 +21,7 @@ mod client_auth;
 mod cluster;
 mod device;
 mod discovery;
+mod form_limits;
 mod grant_races;
 mod interop;
 mod introspect_revoke;

@@ -3,6 +3,7 @@
 use super::admin_client::{AdminClient, AdminOptions};
 use super::duration::format_time;
 use super::{print_json, print_table};
+use crate::cli::terminal::outln;
 use clap::Args;
 use serde_json::Value;
 
@@ -108,7 +109,7 @@ pub(crate) async fn run(args: AuditArgs) -> anyhow::Result<()> {
         &rows,
     );
     if let Some(next) = v.get("next_before_id").and_then(Value::as_i64) {
-        println!("(older events: tessera audit --before-id {next})");
+        outln!("(older events: tessera audit --before-id {next})");
     }
     Ok(())
 }

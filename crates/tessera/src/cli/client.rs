@@ -3,6 +3,7 @@
 use super::admin_client::{AdminClient, AdminOptions};
 use super::duration::{format_secs, format_time, parse_secs};
 use super::{cell, print_json, print_table};
+use crate::cli::terminal::{errln, outln};
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
@@ -268,9 +269,9 @@ impl Settings {
 const SECRET_NOTE: &str = "This secret cannot be shown again: store it now. (tessera client rotate-secret issues a new one.)";
 
 fn print_secret(client_id: &str, secret: &str) {
-    println!("client_id:     {client_id}");
-    println!("client_secret: {secret}");
-    println!("{SECRET_NOTE}");
+    outln!("client_id:     {client_id}");
+    outln!("client_secret: {secret}");
+    outln!("{SECRET_NOTE}");
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -345,7 +346,7 @@ fn print_client(c: &Value) {
         ),
     ];
     for (k, v) in rows {
-        println!("{k:<17} {v}");
+        outln!("{k:<17} {v}");
     }
     if let Some(secrets) = c.get("secrets").and_then(Value::as_array) {
         let list: Vec<String> = secrets
@@ -362,7 +363,7 @@ fn print_client(c: &Value) {
                 }
             })
             .collect();
-        println!(
+        outln!(
             "{:<17} {}",
             "secrets",
             if list.is_empty() {
@@ -397,19 +398,19 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             let created = api.post(&["clients"], &Value::Object(body)).await?;
             // On stderr, so that `--json` output stays one JSON document.
             if let Some(note) = no_default_scope_note(&created) {
-                eprintln!("{note}");
+                errln!("{note}");
             }
             if json_out {
                 print_json(&created);
                 return Ok(());
             }
             let id = s(&created, "client_id");
-            println!("Created client {:?} ({}).", s(&created, "name"), id);
+            outln!("Created client {:?} ({}).", s(&created, "name"), id);
             match created.get("client_secret").and_then(Value::as_str) {
                 Some(secret) => print_secret(id, secret),
                 None => {
-                    println!("client_id:     {id}");
-                    println!(
+                    outln!("client_id:     {id}");
+                    outln!(
                         "No secret: the client authenticates with {}.",
                         s(&created, "token_endpoint_auth_method")
                     );
@@ -481,9 +482,9 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 print_json(&v);
                 return Ok(());
             }
-            println!("Updated client {}.", u.client_id);
+            outln!("Updated client {}.", u.client_id);
             if let Some(secret) = v.get("client_secret").and_then(Value::as_str) {
-                println!(
+                outln!(
                     "The new authentication method needs a new secret; the old one no longer works."
                 );
                 print_secret(&u.client_id, secret);
@@ -496,7 +497,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!(
+                outln!(
                     "Client {client_id} is disabled: its token requests get invalid_client from now on."
                 );
             }
@@ -508,7 +509,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Client {client_id} is enabled.");
+                outln!("Client {client_id} is enabled.");
             }
         }
         ClientCommand::RotateSecret { client_id, grace } => {
@@ -529,13 +530,13 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                         .get("previous_secrets_expire_at")
                         .and_then(Value::as_i64)
                         .unwrap_or_default();
-                    println!(
+                    outln!(
                         "The previous secret keeps working for {} (until {}).",
                         format_secs(g),
                         format_time(at)
                     );
                 }
-                _ => println!("The previous secret no longer works."),
+                _ => outln!("The previous secret no longer works."),
             }
         }
         ClientCommand::Delete { client_id } => {
@@ -543,7 +544,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&json!({ "deleted": client_id }));
             } else {
-                println!("Deleted client {client_id}.");
+                outln!("Deleted client {client_id}.");
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `tessera db migrate|export|import`: the database itself, without a running server.
 
+use crate::cli::terminal::errln;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use secrecy::ExposeSecret;
@@ -64,7 +65,7 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
         DbCommand::Migrate => {
             let store = open(&config).await?;
             store.close().await;
-            eprintln!("The {} database is up to date.", store.backend());
+            errln!("The {} database is up to date.", store.backend());
         }
         DbCommand::Export { output } => {
             // Exporting must never create a database: in the wrong folder that would write an
@@ -85,7 +86,7 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
                 Some(path) => {
                     tessera_server::fsutil::write_private(&path, &json)
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!(
+                    errln!(
                         "Exported {} clients, {} scopes, {} keys, {} opaque tokens, {} audit events to {}.",
                         doc.clients.len(),
                         doc.scopes.len(),
@@ -117,7 +118,7 @@ pub(crate) async fn run(args: DbArgs) -> anyhow::Result<()> {
             let summary = transfer::import(&store, &keys, &doc).await;
             store.close().await;
             let summary = summary?;
-            eprintln!(
+            errln!(
                 "Imported {} clients, {} scopes, {} keys, {} opaque tokens and {} audit events into the {} database.",
                 summary.clients,
                 summary.scopes,

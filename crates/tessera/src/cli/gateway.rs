@@ -1,6 +1,7 @@
 //! `tessera gateway --config gateway.toml`: runs the gateway, a reverse proxy that puts OAuth 2.0
 //! tokens on requests to upstreams and can guard inbound requests (see `docs/gateway.md`).
 
+use crate::cli::terminal::outln;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -19,7 +20,7 @@ pub(crate) struct GatewayArgs {
 pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     if args.check {
         let summary = tessera_gateway::check(&args.config).await?;
-        println!("{summary}");
+        outln!("{summary}");
         return Ok(());
     }
     tessera_gateway::run(&args.config, tessera_gateway::RunOptions::default()).await

@@ -4,6 +4,7 @@
 use super::admin_client::{AdminClient, AdminOptions};
 use super::duration::format_time;
 use super::{print_json, print_table};
+use crate::cli::terminal::outln;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -99,10 +100,10 @@ pub(crate) async fn run(args: KeyArgs) -> anyhow::Result<()> {
                 .and_then(Value::as_i64)
                 .map(format_time)
                 .unwrap_or_default();
-            println!("New keys {kids} are published now and sign from {at}.");
+            outln!("New keys {kids} are published now and sign from {at}.");
         }
         KeyCommand::Retire { kid } => {
-            println!("Key {kid} no longer signs; it stays published until its tokens expire.")
+            outln!("Key {kid} no longer signs; it stays published until its tokens expire.")
         }
         KeyCommand::List => {}
     }

@@ -9,10 +9,12 @@ pub(crate) mod gateway;
 pub(crate) mod key;
 pub(crate) mod scope;
 pub(crate) mod serve;
+pub(crate) mod terminal;
 pub(crate) mod token;
 pub(crate) mod user;
 
 use clap::{Parser, Subcommand};
+use std::borrow::Cow;
 
 /// Tessera: OAuth 2.0 / OpenID Connect authorization server, token client and gateway.
 #[derive(Debug, Parser)]
@@ -59,17 +61,23 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Prints rows under a header, each column as wide as its widest cell.
+/// Prints rows under a header, each column as wide as its widest cell, every cell with its control
+/// characters escaped ([`terminal::escape`]): cells hold what others typed.
 pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let header: Vec<Cow<'_, str>> = header.iter().map(|h| terminal::escape(h)).collect();
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| terminal::escape(c)).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
             }
         }
     }
-    let line = |cells: Vec<&str>| {
+    let line = |cells: &[Cow<'_, str>]| {
         let mut out = String::new();
         for (i, cell) in cells.iter().enumerate() {
             if i + 1 == cells.len() {
@@ -81,13 +89,13 @@ pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
         }
         println!("{}", out.trim_end());
     };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
+    line(&header);
+    for row in &rows {
+        line(row);
     }
 }
 
-/// Prints a JSON value for scripts.
+/// Prints a JSON value for programs, as it is (serde_json escapes the C0 controls in strings).
 pub(crate) fn print_json(v: &serde_json::Value) {
     println!(
         "{}",

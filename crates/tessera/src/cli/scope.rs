@@ -4,6 +4,7 @@
 use super::admin_client::{AdminClient, AdminOptions};
 use super::duration::format_time;
 use super::{cell, print_json, print_table};
+use crate::cli::terminal::outln;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
@@ -102,7 +103,7 @@ pub(crate) async fn run(args: ScopeArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Created scope {}.", s(&v, "name"));
+                outln!("Created scope {}.", s(&v, "name"));
             }
         }
         ScopeCommand::List => {
@@ -134,9 +135,9 @@ pub(crate) async fn run(args: ScopeArgs) -> anyhow::Result<()> {
                 print_json(&v);
                 return Ok(());
             }
-            println!("{:<12} {}", "scope", s(&v, "name"));
-            println!("{:<12} {}", "description", cell(v.get("description")));
-            println!(
+            outln!("{:<12} {}", "scope", s(&v, "name"));
+            outln!("{:<12} {}", "description", cell(v.get("description")));
+            outln!(
                 "{:<12} {}",
                 "created",
                 v.get("created_at")
@@ -144,22 +145,22 @@ pub(crate) async fn run(args: ScopeArgs) -> anyhow::Result<()> {
                     .map(format_time)
                     .unwrap_or_default()
             );
-            println!("permissions:");
+            outln!("permissions:");
             let perms = permissions(&v);
             if perms.is_empty() {
-                println!("  (none)");
+                outln!("  (none)");
             }
             for p in perms {
-                println!("  {p}");
+                outln!("  {p}");
             }
-            println!("clients that may use it:");
+            outln!("clients that may use it:");
             let clients = v
                 .get("clients")
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
             if clients.is_empty() {
-                println!("  (none)");
+                outln!("  (none)");
             } else {
                 let rows: Vec<Vec<String>> = clients
                     .iter()
@@ -199,7 +200,7 @@ pub(crate) async fn run(args: ScopeArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Updated scope {name}.");
+                outln!("Updated scope {name}.");
             }
         }
         ScopeCommand::Delete { name } => {
@@ -207,7 +208,7 @@ pub(crate) async fn run(args: ScopeArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&json!({ "deleted": name }));
             } else {
-                println!("Deleted scope {name}.");
+                outln!("Deleted scope {name}.");
             }
         }
     }

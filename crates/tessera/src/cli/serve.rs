@@ -1,5 +1,6 @@
 //! `tessera serve`: runs the authorization server.
 
+use crate::cli::terminal::errln;
 use clap::Args;
 use std::path::PathBuf;
 use tessera_server::config::Config;
@@ -50,21 +51,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// bootstrap credential went, and where the server and its token endpoint are.
 fn print_banner(app: &Application, state: &AppState) {
     if let Some(path) = &app.bootstrap_credentials {
-        eprintln!(
+        errln!(
             "Bootstrap admin credential written to {} (mode 0600).",
             path.display()
         );
     }
     let listening = format!("http://{}", app.local_addr());
     if state.issuer == listening {
-        eprintln!(
+        errln!(
             "Tessera is serving {listening} (token endpoint {}).",
             state.token_endpoint
         );
     } else {
-        eprintln!(
+        errln!(
             "Tessera is serving issuer {} on {listening} (token endpoint {}).",
-            state.issuer, state.token_endpoint
+            state.issuer,
+            state.token_endpoint
         );
     }
 }

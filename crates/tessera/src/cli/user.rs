@@ -7,6 +7,7 @@
 use super::admin_client::{AdminClient, AdminOptions};
 use super::duration::format_time;
 use super::{cell, print_json, print_table};
+use crate::cli::terminal::outln;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -158,7 +159,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Created user {} ({}).", s(&v, "username"), s(&v, "id"));
+                outln!("Created user {} ({}).", s(&v, "username"), s(&v, "id"));
             }
         }
         UserCommand::List => {
@@ -198,21 +199,21 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                     .map(format_time)
                     .unwrap_or_else(|| "-".into())
             };
-            println!("{:<16} {}", "username", s(&v, "username"));
-            println!("{:<16} {}", "id", s(&v, "id"));
-            println!("{:<16} {}", "enabled", yes_no(&v, "enabled"));
-            println!("{:<16} {}", "name", cell(v.get("display_name")));
-            println!("{:<16} {}", "email", cell(v.get("email")));
-            println!("{:<16} {}", "email verified", yes_no(&v, "email_verified"));
-            println!("{:<16} {}", "created", time("created_at"));
-            println!("{:<16} {}", "password set", time("password_changed_at"));
+            outln!("{:<16} {}", "username", s(&v, "username"));
+            outln!("{:<16} {}", "id", s(&v, "id"));
+            outln!("{:<16} {}", "enabled", yes_no(&v, "enabled"));
+            outln!("{:<16} {}", "name", cell(v.get("display_name")));
+            outln!("{:<16} {}", "email", cell(v.get("email")));
+            outln!("{:<16} {}", "email verified", yes_no(&v, "email_verified"));
+            outln!("{:<16} {}", "created", time("created_at"));
+            outln!("{:<16} {}", "password set", time("password_changed_at"));
         }
         UserCommand::Disable { user } => {
             let v = api.post(&["users", &user, "disable"], &json!({})).await?;
             if json_out {
                 print_json(&v);
             } else {
-                println!(
+                outln!(
                     "Disabled user {}; their sessions ended and refresh tokens were revoked.",
                     s(&v, "username")
                 );
@@ -223,7 +224,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Enabled user {}.", s(&v, "username"));
+                outln!("Enabled user {}.", s(&v, "username"));
             }
         }
         UserCommand::SetPassword { user, .. } => {
@@ -234,17 +235,17 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             .await?;
             if !json_out {
                 match password {
-                    Some(_) => println!(
+                    Some(_) => outln!(
                         "Set the password of {user}; their sessions ended and refresh tokens were revoked."
                     ),
-                    None => println!("Removed the password of {user}."),
+                    None => outln!("Removed the password of {user}."),
                 }
             }
         }
         UserCommand::Delete { user } => {
             api.delete(&["users", &user]).await?;
             if !json_out {
-                println!("Deleted user {user}.");
+                outln!("Deleted user {user}.");
             }
         }
         UserCommand::Consents {
@@ -290,7 +291,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                 print_json(&v);
             } else {
                 let n = v.get("revoked").and_then(Value::as_u64).unwrap_or(0);
-                println!(
+                outln!(
                     "Withdrew {n} consent(s) of {user}; the refresh tokens they allowed were revoked."
                 );
             }

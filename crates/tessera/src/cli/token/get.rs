@@ -4,6 +4,7 @@
 use super::CredentialArgs;
 use super::credential_args::SourceArgs;
 use super::validate::lifetime_from;
+use crate::cli::terminal::outln;
 use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
@@ -60,7 +61,7 @@ pub(crate) async fn run(args: GetArgs) -> anyhow::Result<()> {
         .build()?;
     let fetched = source.fetch_uncached().await?;
     if args.raw {
-        println!("{}", fetched.response.access_token);
+        outln!("{}", fetched.response.access_token);
         return Ok(());
     }
     let response = Value::Object(fetched.raw);

@@ -2,6 +2,7 @@
 //! (`~/.config/tessera/credentials.toml`, mode 0600).
 
 use super::CredentialArgs;
+use crate::cli::terminal::errln;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use tessera_client::config::{CredentialConfig, SecretRef};
@@ -107,7 +108,7 @@ pub(crate) async fn run(args: ProfileArgs) -> anyhow::Result<()> {
                 return Ok(());
             }
             if loaded.file.profiles.is_empty() {
-                eprintln!("no profiles in {}", loaded.path.display());
+                errln!("no profiles in {}", loaded.path.display());
                 return Ok(());
             }
             let rows: Vec<Vec<String>> = loaded
@@ -141,7 +142,7 @@ pub(crate) async fn run(args: ProfileArgs) -> anyhow::Result<()> {
                 &rows,
             );
             if !loaded.private {
-                eprintln!(
+                errln!(
                     "warning: {} can be read by other users; inline secrets in it are refused (chmod 600)",
                     loaded.path.display()
                 );
@@ -176,7 +177,7 @@ pub(crate) async fn run(args: ProfileArgs) -> anyhow::Result<()> {
             }
             loaded.file.profiles.insert(a.name.clone(), cfg);
             loaded.file.save(&path)?;
-            eprintln!(
+            errln!(
                 "saved profile {:?} in {} (mode 0600)",
                 a.name,
                 path.display()
@@ -190,7 +191,7 @@ pub(crate) async fn run(args: ProfileArgs) -> anyhow::Result<()> {
                 bail!("no profile {:?} in {}", a.name, path.display());
             }
             loaded.file.save(&path)?;
-            eprintln!("removed profile {:?}", a.name);
+            errln!("removed profile {:?}", a.name);
             Ok(())
         }
     }

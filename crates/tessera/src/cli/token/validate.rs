@@ -6,6 +6,7 @@
 //! from a wrong secret, it tries the other methods the same secret allows.
 
 use super::CredentialArgs;
+use crate::cli::terminal::outln;
 use clap::Args;
 use serde::Serialize;
 use std::time::Duration;
@@ -86,29 +87,30 @@ impl Report {
     /// Prints the report for a person.
     pub(crate) fn print_human(&self) {
         let mark = if self.ok { "OK" } else { "FAILED" };
-        println!("{mark} [{}] {}", self.diagnosis, self.summary);
+        outln!("{mark} [{}] {}", self.diagnosis, self.summary);
         if let Some(t) = &self.token {
-            println!("  token type:     {}", t.token_type);
-            println!(
+            outln!("  token type:     {}", t.token_type);
+            outln!(
                 "  lifetime:       {} s (from {})",
-                t.lifetime_s, t.lifetime_from
+                t.lifetime_s,
+                t.lifetime_from
             );
-            println!(
+            outln!(
                 "  granted scopes: {}",
                 t.scope.as_deref().unwrap_or("(not stated by the server)")
             );
-            println!("  token format:   {}", t.format);
-            println!(
+            outln!("  token format:   {}", t.format);
+            outln!(
                 "  refresh token:  {}",
                 if t.refresh_token { "yes" } else { "no" }
             );
-            println!("  token endpoint: {}", t.token_endpoint);
+            outln!("  token endpoint: {}", t.token_endpoint);
         }
         for d in &self.details {
-            println!("  - {d}");
+            outln!("  - {d}");
         }
         for h in &self.hints {
-            println!("  hint: {h}");
+            outln!("  hint: {h}");
         }
     }
 }
