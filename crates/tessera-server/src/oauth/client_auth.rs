@@ -177,11 +177,7 @@ pub async fn authenticate(
         )
     })?;
     let id = presented.client_id().to_owned();
-    if let Some(wait) = state
-        .failures_by_client
-        .check(&id)
-        .or_else(|| state.failures_by_address.check(&remote))
-    {
+    if let Some(wait) = state.client_auth_failures.blocked(&id, remote) {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
         return Err(with_log_detail(
             state,
@@ -207,9 +203,7 @@ pub async fn authenticate(
                 ),
                 remote_addr: Some(remote.to_string()),
             });
-            let a = state.failures_by_client.record_failure(&id);
-            let b = state.failures_by_address.record_failure(&remote);
-            let err = match a.or(b) {
+            let err = match state.client_auth_failures.failed(&id, remote) {
                 Some(wait) => OAuthError::rate_limited(wait),
                 None => OAuthError::invalid_client(public),
             };
