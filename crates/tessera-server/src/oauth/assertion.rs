@@ -36,15 +36,22 @@ impl From<&str> for AssertionError {
     }
 }
 
-/// The `sub` (client id) of an assertion, read before verification to find the client.
-pub fn claimed_client_id(assertion: &str) -> Option<String> {
+/// The `sub` (client id) of an assertion and the method its header's `alg` makes it
+/// (`client_secret_jwt` for `HS…`, `private_key_jwt` otherwise), read before verification to
+/// find the client and to name the method in the audit log and the server log.
+pub fn claimed_client(assertion: &str) -> Option<(String, ClientAuthMethod)> {
     let jws = UnverifiedJws::parse(assertion).ok()?;
     let claims: Map<String, Value> = jws.claims().ok()?;
-    claims
+    let id = claims
         .get("sub")
         .or_else(|| claims.get("iss"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+        .and_then(Value::as_str)?;
+    let method = if jws.header.alg.starts_with("HS") {
+        ClientAuthMethod::ClientSecretJwt
+    } else {
+        ClientAuthMethod::PrivateKeyJwt
+    };
+    Some((id.to_owned(), method))
 }
 
 /// Verifies an assertion for `client`: algorithm fits the registration, signature, `iss` = `sub`

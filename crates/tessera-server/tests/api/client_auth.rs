@@ -293,3 +293,52 @@ async fn private_key_jwt_with_rs256_eddsa_and_a_jwks_uri() {
     .unwrap();
     assert_oauth_error(send(&app, &forged).await, 401, "invalid_client").await;
 }
+
+/// The `client.auth_failed` audit events about `target`, waiting (with a deadline) for `n`.
+async fn auth_failures(app: &TestApp, target: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let events = app
+            .state
+            .store
+            .list_audit(&tessera_server::store::AuditQuery {
+                target: Some(target.into()),
+                action: Some("client.auth_failed".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if events.len() >= n {
+            return events.into_iter().filter_map(|e| e.after).collect();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "audit events not written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn failed_assertions_are_audited_under_the_method_their_alg_names() {
+    let app = spawn_app().await;
+    let te = app.token_url();
+    app.register_client(ClientSpec::new("hs-audit").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let bad = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims("hs-audit", &te, 60, "a1"),
+        &EncodingKey::from_secret(b"a secret that is not the client's one, clearly"),
+    )
+    .unwrap();
+    generic_refusal(send(&app, &bad).await).await;
+    let after = auth_failures(&app, "hs-audit", 1).await;
+    assert_eq!(after[0]["method"], "client_secret_jwt", "{after:?}");
+    // An asymmetric one is private_key_jwt, registered client or not.
+    let (_, ek, alg) = rsa_or_ec(Algorithm::ES256);
+    let pk =
+        jsonwebtoken::encode(&Header::new(alg), &claims("pk-audit", &te, 60, "a2"), &ek).unwrap();
+    generic_refusal(send(&app, &pk).await).await;
+    let after = auth_failures(&app, "pk-audit", 1).await;
+    assert_eq!(after[0]["method"], "private_key_jwt", "{after:?}");
+}
