@@ -216,7 +216,6 @@ pub async fn check_shared_claims(
 ) -> Result<(), AssertionError> {
     let name = rules.name;
     let audiences = rules.audiences;
-    let n = |claim: &str| claims.get(claim).and_then(Value::as_i64);
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => audiences.contains(&a.as_str()),
         Some(Value::Array(v)) => v
@@ -238,25 +237,29 @@ pub async fn check_shared_claims(
         )));
     }
     let cfg = &state.config.client_auth;
-    let skew = cfg.clock_skew_secs as i64;
+    // Claim values are anything a signer chose: every sum and difference below saturates, so
+    // extreme values are refused as out of range and never overflow.
+    let skew = i64::try_from(cfg.clock_skew_secs).unwrap_or(i64::MAX);
+    let max_lifetime = i64::try_from(cfg.assertion_max_lifetime_secs).unwrap_or(i64::MAX);
     let now = crate::model::now();
-    let exp = n("exp").ok_or_else(|| format!("the {name} has no exp"))?;
-    if exp + skew <= now {
+    let exp = numeric_date(claims, "exp", name)?.ok_or_else(|| format!("the {name} has no exp"))?;
+    if exp.saturating_add(skew) <= now {
         return Err(AssertionError::from(format!(
             "the {name} expired {} s ago (check the signer's clock)",
-            now - exp
+            now.saturating_sub(exp)
         )));
     }
-    if exp > now + cfg.assertion_max_lifetime_secs as i64 + skew {
+    if exp > now.saturating_add(max_lifetime).saturating_add(skew) {
         return Err(AssertionError::from(format!(
             "the {name}'s exp is {} s ahead; at most {} s is accepted: sign it to expire sooner (or check the signer's clock)",
-            exp - now,
+            exp.saturating_sub(now),
             cfg.assertion_max_lifetime_secs
         )));
     }
+    let iat = numeric_date(claims, "iat", name)?;
     if rules.lifetime_from_iat
-        && let Some(iat) = n("iat")
-        && exp.saturating_sub(iat) > cfg.assertion_max_lifetime_secs as i64 + skew
+        && let Some(iat) = iat
+        && exp.saturating_sub(iat) > max_lifetime.saturating_add(skew)
     {
         return Err(AssertionError::from(format!(
             "the {name} was issued for {} s (exp - iat); at most {} s is accepted",
@@ -264,16 +267,12 @@ pub async fn check_shared_claims(
             cfg.assertion_max_lifetime_secs
         )));
     }
-    if let Some(nbf) = n("nbf")
-        && nbf > now + skew
-    {
+    if numeric_date(claims, "nbf", name)?.is_some_and(|nbf| nbf > now.saturating_add(skew)) {
         return Err(AssertionError::from(format!(
             "the {name} is not valid yet (nbf is in the future; check the signer's clock)"
         )));
     }
-    if let Some(iat) = n("iat")
-        && iat > now + skew
-    {
+    if iat.is_some_and(|iat| iat > now.saturating_add(skew)) {
         return Err(AssertionError::from(format!(
             "the {name}'s iat is in the future (check the signer's clock)"
         )));
@@ -290,7 +289,7 @@ pub async fn check_shared_claims(
     }
     match state
         .store
-        .use_assertion(rules.replay_key, jti, exp + skew)
+        .use_assertion(rules.replay_key, jti, exp.saturating_add(skew))
         .await
     {
         Ok(true) => Ok(()),
@@ -298,5 +297,23 @@ pub async fn check_shared_claims(
             "the {name}'s jti was already used (replay)"
         ))),
         Err(e) => Err(AssertionError::Store(e)),
+    }
+}
+
+/// The time claim `claim` (RFC 7519 §2 NumericDate) of the assertion `name`, when present: a whole
+/// number of seconds that fits an `i64`. Anything else (a fraction, a string, a number out of
+/// range such as `1e300` or 2^64 − 1) is refused rather than read as absent.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    claim: &str,
+    name: &str,
+) -> Result<Option<i64>, AssertionError> {
+    match claims.get(claim) {
+        None => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+            AssertionError::from(format!(
+                "the {name}'s {claim} must be a whole number of seconds since 1970 (RFC 7519 NumericDate)"
+            ))
+        }),
     }
 }

@@ -1,7 +1,9 @@
 //! client_secret_jwt and private_key_jwt, with assertions built by an independent JOSE library
 //! (jsonwebtoken).
 
-use crate::helpers::{ClientSpec, TestApp, assert_oauth_error, jwt_claims, spawn_app};
+use crate::helpers::{
+    ClientSpec, TestApp, assert_oauth_error, jwt_claims, spawn_app, spawn_app_with,
+};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera_jose::{Algorithm, JwkSet, SigningKey, to_pem};
@@ -341,4 +343,48 @@ async fn failed_assertions_are_audited_under_the_method_their_alg_names() {
     generic_refusal(send(&app, &pk).await).await;
     let after = auth_failures(&app, "pk-audit", 1).await;
     assert_eq!(after[0]["method"], "private_key_jwt", "{after:?}");
+}
+
+/// Time claims at the ends of what JSON numbers hold are refused with `invalid_client`, never an
+/// overflow (tests build with overflow checks, where one would panic and answer nothing).
+#[tokio::test]
+async fn extreme_time_claims_are_refused_without_overflow() {
+    // Many refusals in a row from one address: not the failure limit's business here.
+    let app =
+        spawn_app_with(|c| c.rate_limit.failed_auth_per_client_and_address_per_minute = 1000).await;
+    let te = app.token_url();
+    let secret = app
+        .register_client(ClientSpec::new("hs-time").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let extremes = [
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-1e300),
+        json!(f64::MAX),
+        json!(1.5),
+    ];
+    let mut n = 0;
+    for claim in ["exp", "iat", "nbf"] {
+        for v in &extremes {
+            n += 1;
+            let mut c = claims("hs-time", &te, 60, &format!("t{n}"));
+            c[claim] = v.clone();
+            let a = jsonwebtoken::encode(
+                &Header::new(jsonwebtoken::Algorithm::HS256),
+                &c,
+                &EncodingKey::from_secret(secret.as_bytes()),
+            )
+            .unwrap();
+            let r = send(&app, &a).await;
+            if claim != "exp" && *v == json!(i64::MIN) {
+                // Issued, or valid, long before 1970: nothing wrong with that.
+                assert_eq!(r.status(), 200, "{claim} = {v}");
+                continue;
+            }
+            let d = generic_refusal(r).await;
+            assert!(d.contains(claim), "{claim} = {v}: {d}");
+        }
+    }
 }
