@@ -98,13 +98,26 @@ pub async fn verify(
         )));
     }
     let candidates: Vec<VerifyingKey> = if method == ClientAuthMethod::ClientSecretJwt {
-        client
+        let live: Vec<&str> = client
             .secrets
             .iter()
             .filter(|s| s.expires_at.is_none_or(|e| e > crate::model::now()))
             .filter_map(|s| s.plain.as_ref())
-            .map(|p| VerifyingKey::hmac(p.expose_secret().as_bytes()))
-            .collect()
+            .map(|p| p.expose_secret())
+            .collect();
+        let needed = hmac_output_bits(alg);
+        let strong: Vec<VerifyingKey> = live
+            .iter()
+            .filter(|p| secret_bits(p) >= needed)
+            .map(|p| VerifyingKey::hmac(p.as_bytes()))
+            .collect();
+        if strong.is_empty() && !live.is_empty() {
+            let most = live.iter().map(|p| secret_bits(p)).max().unwrap_or(0);
+            return Err(AssertionError::Unproven(format!(
+                "the client's secret is too weak for {alg}: RFC 7518 §3.2 wants an HMAC key at least as long as the hash output ({needed} bits), the secret carries at most {most}; sign with HS256 or set a longer secret"
+            )));
+        }
+        strong
     } else {
         let kid = jws.header.kid.as_deref();
         keys_for_kid(
@@ -315,5 +328,31 @@ fn numeric_date(
                 "the {name}'s {claim} must be a whole number of seconds since 1970 (RFC 7519 NumericDate)"
             ))
         }),
+    }
+}
+
+/// The length of the output of an HMAC algorithm, in bits: the least key strength RFC 7518 §3.2
+/// accepts for it.
+fn hmac_output_bits(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 384,
+        Algorithm::HS512 => 512,
+        _ => 256,
+    }
+}
+
+/// The bits of key a client secret gives an HMAC, as RFC 7518 §3.2 counts them: 8 per byte, except
+/// for a secret of the form this server generates (the `tsec_` prefix and base64url random bytes),
+/// which carries 6 per character after the prefix (256 bits for a generated one).
+fn secret_bits(secret: &str) -> usize {
+    match secret.strip_prefix(crate::client_secret::SECRET_PREFIX) {
+        Some(body)
+            if body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            body.len().saturating_mul(6)
+        }
+        _ => secret.len().saturating_mul(8),
     }
 }

@@ -345,6 +345,63 @@ async fn failed_assertions_are_audited_under_the_method_their_alg_names() {
     assert_eq!(after[0]["method"], "private_key_jwt", "{after:?}");
 }
 
+#[tokio::test]
+async fn an_hmac_longer_than_the_secret_is_refused() {
+    let app = spawn_app().await;
+    let te = app.token_url();
+    // A generated secret carries 256 bits: HS256, not HS384 or HS512 (RFC 7518 §3.2).
+    let secret = app
+        .register_client(ClientSpec::new("hs-len").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let signed = |alg: jsonwebtoken::Algorithm, jti: &str, secret: &str| {
+        jsonwebtoken::encode(
+            &Header::new(alg),
+            &claims("hs-len", &te, 60, jti),
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
+    for (i, alg) in [HS384, HS512].into_iter().enumerate() {
+        let d = generic_refusal(send(&app, &signed(alg, &format!("w{i}"), &secret)).await).await;
+        assert_eq!(d, GENERIC);
+    }
+    let after = auth_failures(&app, "hs-len", 2).await;
+    for a in &after {
+        let reason = a["reason"].as_str().unwrap();
+        assert!(reason.contains("too weak for HS"), "{reason}");
+    }
+    assert_eq!(
+        send(&app, &signed(HS256, "ok", &secret)).await.status(),
+        200
+    );
+    // A given secret of 64 bytes is long enough for HS512.
+    let long = "k".repeat(64);
+    let row = tessera_server::client_secret::stored(
+        &app.state.keys,
+        "hs-len",
+        ClientAuthMethod::ClientSecretJwt,
+        &long,
+    )
+    .unwrap();
+    app.state
+        .store
+        .replace_client_secret(&row, now())
+        .await
+        .unwrap();
+    app.state
+        .registry
+        .reload_client(&app.state.store, &app.state.keys, "hs-len")
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, &signed(HS512, "long", &long)).await.status(),
+        200
+    );
+    let d = generic_refusal(send(&app, &signed(HS512, "short", &long[..63])).await).await;
+    assert_eq!(d, GENERIC);
+}
+
 /// Time claims at the ends of what JSON numbers hold are refused with `invalid_client`, never an
 /// overflow (tests build with overflow checks, where one would panic and answer nothing).
 #[tokio::test]
