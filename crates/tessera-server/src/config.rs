@@ -378,6 +378,10 @@ pub struct RateLimitConfig {
     /// Failed authentications allowed per source address per minute, whatever the client id
     /// (IPv6 per /64). Default 30.
     pub failed_auth_per_address_per_minute: u32,
+    /// Failed authentications per client id per minute from all addresses together, past which
+    /// an address failing on that client is blocked for a minute at its first failure. It never
+    /// refuses an address that is not failing. Default 100; 0 turns it off.
+    pub failed_auth_per_client_ceiling_per_minute: u32,
     /// `failed_auth_per_client_per_minute`, the former name of
     /// `failed_auth_per_client_and_address_per_minute`: still read, and when given it sets that.
     #[serde(
@@ -402,6 +406,7 @@ impl Default for RateLimitConfig {
         Self {
             failed_auth_per_client_and_address_per_minute: 10,
             failed_auth_per_address_per_minute: 30,
+            failed_auth_per_client_ceiling_per_minute: 100,
             former_per_client: None,
         }
     }

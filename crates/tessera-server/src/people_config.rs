@@ -47,6 +47,10 @@ pub struct UsersConfig {
     /// Failed sign-ins allowed per source address per minute, whatever the username (IPv6 per
     /// /64). Default 20.
     pub failed_logins_per_address_per_minute: u32,
+    /// Failed sign-ins per username per minute from all addresses together, past which an
+    /// address failing on that username is blocked for a minute at its first failure. It never
+    /// refuses an address that is not failing. Default 50; 0 turns it off.
+    pub failed_logins_per_user_ceiling_per_minute: u32,
     /// `failed_logins_per_user_per_minute`, the former name of
     /// `failed_logins_per_user_and_address_per_minute`: still read, and when given it sets that.
     #[serde(
@@ -71,6 +75,7 @@ impl Default for UsersConfig {
         Self {
             failed_logins_per_user_and_address_per_minute: 5,
             failed_logins_per_address_per_minute: 20,
+            failed_logins_per_user_ceiling_per_minute: 50,
             former_per_user: None,
         }
     }

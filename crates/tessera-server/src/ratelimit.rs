@@ -108,6 +108,18 @@ impl<K: Hash + Eq + Clone> FailureLimiter<K> {
         }
     }
 
+    /// Blocks `key` for [`WINDOW`] from now, as if it had used up its allowance at once; the
+    /// seconds to wait.
+    pub fn block(&self, key: K) -> u64 {
+        let now = Instant::now();
+        let mut map = self.blocked.lock();
+        let until = map.entry(key).or_insert(now);
+        *until = now + WINDOW;
+        let left = *until - now;
+        self.blocked_count.store(map.len(), Ordering::Relaxed);
+        secs(left)
+    }
+
     /// Forgets expired state.
     pub fn sweep(&self) {
         self.limiter.retain_recent();
@@ -123,23 +135,33 @@ impl<K: Hash + Eq + Clone> FailureLimiter<K> {
 /// are held back, so failures from one address never refuse a correct credential from another
 /// address that has not been failing.
 ///
-/// A pair is keyed by its hash under a key drawn at random at start: a fixed size whatever the
-/// length of the names presented, and collisions no one can aim at. IPv6 sources count per /64
-/// (what one site is usually given) and IPv4-mapped IPv6 addresses as the IPv4 address.
+/// Against guessing spread over many addresses, an optional ceiling counts an account's failures
+/// from all sources together: past it, a source that fails on that account is blocked for a
+/// minute at once rather than after its own allowance. It acts only on a failure, so it never refuses a source
+/// that is not failing.
+///
+/// Pairs and accounts are keyed by their hash under a key drawn at random at start: a fixed size
+/// whatever the length of the names presented, and collisions no one can aim at. IPv6 sources
+/// count per /64 (what one site is usually given) and IPv4-mapped IPv6 addresses as the IPv4
+/// address.
 #[derive(Debug)]
 pub struct SourceLimits {
     by_account_and_source: FailureLimiter<u64>,
     by_source: FailureLimiter<IpAddr>,
+    by_account: Option<FailureLimiter<u64>>,
     hasher: RandomState,
 }
 
 impl SourceLimits {
     /// Allows `per_account_and_source` failures per minute for each (account, source) and
-    /// `per_source` per minute for each source, whatever the account.
-    pub fn per_minute(per_account_and_source: u32, per_source: u32) -> Self {
+    /// `per_source` per minute for each source, whatever the account; past `account_ceiling`
+    /// failures per minute on one account from all sources (0: no ceiling), a source failing on
+    /// it is blocked for a minute at its first failure.
+    pub fn per_minute(per_account_and_source: u32, per_source: u32, account_ceiling: u32) -> Self {
         Self {
             by_account_and_source: FailureLimiter::per_minute(per_account_and_source),
             by_source: FailureLimiter::per_minute(per_source),
+            by_account: (account_ceiling > 0).then(|| FailureLimiter::per_minute(account_ceiling)),
             hasher: RandomState::new(),
         }
     }
@@ -158,9 +180,16 @@ impl SourceLimits {
     /// Counts a failure of `source` on `account`; the seconds to wait when it used up an allowance.
     pub fn failed(&self, account: &str, source: IpAddr) -> Option<u64> {
         let source = source_of(source);
-        let pair = self
-            .by_account_and_source
-            .record_failure(&self.pair(account, source));
+        let key = self.pair(account, source);
+        let mut pair = self.by_account_and_source.record_failure(&key);
+        if pair.is_none()
+            && let Some(ceiling) = &self.by_account
+            && ceiling
+                .record_failure(&self.hasher.hash_one(account))
+                .is_some()
+        {
+            pair = Some(self.by_account_and_source.block(key));
+        }
         let any = self.by_source.record_failure(&source);
         pair.max(any)
     }
@@ -169,6 +198,9 @@ impl SourceLimits {
     pub fn sweep(&self) {
         self.by_account_and_source.sweep();
         self.by_source.sweep();
+        if let Some(c) = &self.by_account {
+            c.sweep();
+        }
     }
 
     fn pair(&self, account: &str, source: IpAddr) -> u64 {
@@ -230,7 +262,7 @@ mod tests {
 
     #[test]
     fn one_source_failing_does_not_block_another() {
-        let l = SourceLimits::per_minute(2, 100);
+        let l = SourceLimits::per_minute(2, 100, 0);
         let attacker = IpAddr::from([192, 0, 2, 1]);
         let other = IpAddr::from([192, 0, 2, 2]);
         assert!(l.failed("victim", attacker).is_none());
@@ -240,12 +272,26 @@ mod tests {
         assert_eq!(l.blocked("victim", other), None);
         assert_eq!(l.blocked("bystander", attacker), None);
         // The per-source allowance holds whatever the account.
-        let l = SourceLimits::per_minute(100, 2);
+        let l = SourceLimits::per_minute(100, 2, 0);
         assert!(l.failed("a", attacker).is_none());
         assert!(l.failed("b", attacker).is_none());
         assert!(l.failed("c", attacker).is_some());
         assert!(l.blocked("d", attacker).is_some());
         assert_eq!(l.blocked("a", other), None);
+    }
+
+    #[test]
+    fn past_the_account_ceiling_a_failing_source_is_blocked_at_once() {
+        let l = SourceLimits::per_minute(100, 100, 3);
+        let at = |i: u8| IpAddr::from([192, 0, 2, i]);
+        for i in 1..=3 {
+            assert_eq!(l.failed("victim", at(i)), None);
+        }
+        assert!(l.failed("victim", at(4)).is_some());
+        assert!(l.blocked("victim", at(4)).is_some());
+        // A source that does not fail is not refused; another account is not concerned.
+        assert_eq!(l.blocked("victim", at(5)), None);
+        assert_eq!(l.failed("bystander", at(6)), None);
     }
 
     #[test]

@@ -109,6 +109,7 @@ impl Application {
                     .rate_limit
                     .failed_auth_per_client_and_address_per_minute,
                 config.rate_limit.failed_auth_per_address_per_minute,
+                config.rate_limit.failed_auth_per_client_ceiling_per_minute,
             ),
             remote_jwks: RemoteJwks::new(http),
             metrics: telemetry::metrics_handle(),

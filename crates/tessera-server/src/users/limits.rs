@@ -21,6 +21,7 @@ impl GuessLimits {
             logins: SourceLimits::per_minute(
                 config.users.failed_logins_per_user_and_address_per_minute,
                 config.users.failed_logins_per_address_per_minute,
+                config.users.failed_logins_per_user_ceiling_per_minute,
             ),
             user_codes_by_address: FailureLimiter::per_minute(
                 config.device.failed_user_codes_per_address_per_minute,

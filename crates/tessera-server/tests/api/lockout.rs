@@ -102,6 +102,40 @@ async fn attempts_while_blocked_are_counted() {
 }
 
 #[tokio::test]
+async fn past_the_client_ceiling_failing_addresses_are_blocked_at_once_and_others_are_not() {
+    let app = spawn_app_with(|c| {
+        c.http.trust_forwarded_for = true;
+        c.rate_limit.failed_auth_per_client_and_address_per_minute = 5;
+        c.rate_limit.failed_auth_per_client_ceiling_per_minute = 4;
+    })
+    .await;
+    let secret = app.register_client(ClientSpec::new("spread")).await;
+    // Guesses spread over addresses, one each, until the client's ceiling is passed…
+    for i in 1..=4 {
+        let from = format!("192.0.2.{i}");
+        assert_eq!(cc_from(&app, &from, "spread", "guess").await.0, 401);
+    }
+    // …then an address is blocked at its first failure, for a minute…
+    let (status, wait) = cc_from(&app, "192.0.2.5", "spread", "guess").await;
+    assert_eq!((status, wait.is_some_and(|w| w >= 55)), (429, true));
+    assert_eq!(cc_from(&app, "192.0.2.5", "spread", &secret).await.0, 429);
+    // …while an address that does not fail is never refused.
+    assert_eq!(cc_from(&app, OTHER, "spread", &secret).await.0, 200);
+    // Without the ceiling, the fifth address would have had its own allowance.
+    let app = spawn_app_with(|c| {
+        c.http.trust_forwarded_for = true;
+        c.rate_limit.failed_auth_per_client_and_address_per_minute = 5;
+        c.rate_limit.failed_auth_per_client_ceiling_per_minute = 0;
+    })
+    .await;
+    app.register_client(ClientSpec::new("spread")).await;
+    for i in 1..=5 {
+        let from = format!("192.0.2.{i}");
+        assert_eq!(cc_from(&app, &from, "spread", "guess").await.0, 401);
+    }
+}
+
+#[tokio::test]
 async fn failed_sign_ins_from_one_address_do_not_lock_the_user_out_elsewhere() {
     let app = spawn_app_with(|c| {
         c.http.trust_forwarded_for = true;
