@@ -64,7 +64,10 @@ fn jwt_remaining(token: &str) -> Option<Duration> {
         return None;
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-    Some(Duration::from_secs_f64(exp).saturating_sub(now))
+    // An `exp` beyond what a `Duration` holds (1e300, 2^64) is as good as never: the longest one,
+    // which the lifetime cap then shortens.
+    let exp = Duration::try_from_secs_f64(exp).unwrap_or(Duration::MAX);
+    Some(exp.saturating_sub(now))
 }
 
 /// When a cached token is refreshed and until when it is served.
@@ -159,6 +162,36 @@ mod tests {
             d <= Duration::from_secs(120) && d >= Duration::from_secs(115),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn extreme_exp_values_are_capped_or_ignored() {
+        let p = LifetimePolicy {
+            default_lifetime: Duration::from_secs(42),
+            max_lifetime: Duration::from_secs(1000),
+        };
+        let key = tessera_jose::SigningKey::hmac(tessera_jose::Algorithm::HS256, b"k").unwrap();
+        let with_exp = |exp: &str| {
+            let claims: serde_json::Value =
+                serde_json::from_str(&format!("{{\"exp\": {exp}}}")).unwrap();
+            key.encode(Some("at+jwt"), &claims).unwrap()
+        };
+        for far in [
+            "1e300",
+            "18446744073709551615",
+            "9223372036854775807",
+            "1.7976931348623157e308",
+        ] {
+            assert_eq!(
+                p.lifetime(None, &with_exp(far)),
+                (Duration::from_secs(1000), LifetimeSource::Capped),
+                "exp {far}"
+            );
+        }
+        for past in ["-9223372036854775808", "-1e300", "0"] {
+            let (_, s) = p.lifetime(None, &with_exp(past));
+            assert_ne!(s, LifetimeSource::Capped, "exp {past}");
+        }
     }
 
     #[test]

@@ -326,7 +326,7 @@ async fn run_fetch(inner: Arc<Inner>, completion: Completion, reason: Reason) {
                 _ => inner.fetcher.retry.max_backoff,
             };
             c.refresh_gate
-                .store(entry.nanos(Instant::now() + pause), Ordering::Relaxed);
+                .store(entry.nanos(after(Instant::now(), pause)), Ordering::Relaxed);
         }
     }
     completion.finish(result);
@@ -380,4 +380,29 @@ fn store(inner: &Inner, fetched: FetchedToken) -> Result<AccessToken, Error> {
         "fetched a new access token"
     );
     Ok(token)
+}
+
+/// `now` + `pause`, or as late as an `Instant` goes when that overflows: the server chose the
+/// pause (`Retry-After`), and may send any number of seconds.
+fn after(now: Instant, pause: Duration) -> Instant {
+    now.checked_add(pause)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_of_any_length_gives_an_instant() {
+        let now = Instant::now();
+        assert_eq!(
+            after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        for huge in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+            assert!(after(now, huge) > now + Duration::from_secs(86_400));
+        }
+    }
 }

@@ -247,4 +247,49 @@ mod tests {
             assert!(VerifiedToken::from_claims(map(bad), TokenSource::Introspection).is_err());
         }
     }
+
+    /// Time claims at the ends of an `i64`, with any leeway and clock, are judged without overflow
+    /// (tests build with overflow checks).
+    #[test]
+    fn extreme_times_are_judged_without_overflow() {
+        use crate::verify::check_times;
+        let t = |claims: Value| {
+            VerifiedToken::from_claims(map(claims), TokenSource::Introspection).unwrap()
+        };
+        for now in [1_700_000_000, 0, i64::MAX, i64::MIN] {
+            for leeway in [0, 60, i64::MAX] {
+                let ok = |c: Value| check_times(&t(c), now, leeway, true);
+                let exp = json!(i64::MAX);
+                assert!(now == i64::MAX || ok(json!({"exp": exp})).is_ok());
+                let r = ok(json!({"exp": i64::MIN}));
+                assert!(r.is_ok() || matches!(r, Err(TokenError::Expired)));
+                for claim in ["nbf", "iat"] {
+                    for v in [i64::MAX, i64::MIN] {
+                        let r = ok(json!({"exp": exp, claim: v}));
+                        assert!(
+                            r.is_ok()
+                                || matches!(
+                                    r,
+                                    Err(TokenError::NotYetValid
+                                        | TokenError::IssuedInFuture
+                                        | TokenError::Expired)
+                                ),
+                            "{claim} {v} at {now} with {leeway}: {r:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let far = t(json!({"exp": i64::MAX, "nbf": i64::MIN, "iat": i64::MIN}));
+        assert!(check_times(&far, 1_700_000_000, 60, true).is_ok());
+        let future = t(json!({"exp": i64::MAX, "nbf": i64::MAX}));
+        assert!(matches!(
+            check_times(&future, 1_700_000_000, 60, true),
+            Err(TokenError::NotYetValid)
+        ));
+        assert_eq!(
+            far.expires_at(),
+            UNIX_EPOCH.checked_add(Duration::from_secs(i64::MAX as u64))
+        );
+    }
 }

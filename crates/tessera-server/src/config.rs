@@ -371,17 +371,43 @@ pub fn parse_jwks(bytes: &[u8]) -> Result<Vec<tessera_jose::VerifyingKey>, Strin
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
-    /// Failed authentications allowed per client id per minute (burst and refill). Default 10.
-    pub failed_auth_per_client_per_minute: u32,
-    /// Failed authentications allowed per source address per minute. Default 30.
+    /// Failed authentications allowed per (client id, source address) per minute (burst and
+    /// refill). Default 10. Only the failing source is held back: a client is never refused to
+    /// an address that has not been failing.
+    pub failed_auth_per_client_and_address_per_minute: u32,
+    /// Failed authentications allowed per source address per minute, whatever the client id
+    /// (IPv6 per /64). Default 30.
     pub failed_auth_per_address_per_minute: u32,
+    /// Failed authentications per client id per minute from all addresses together, past which
+    /// an address failing on that client is blocked for a minute at its first failure. It never
+    /// refuses an address that is not failing. Default 100; 0 turns it off.
+    pub failed_auth_per_client_ceiling_per_minute: u32,
+    /// `failed_auth_per_client_per_minute`, the former name of
+    /// `failed_auth_per_client_and_address_per_minute`: still read, and when given it sets that.
+    #[serde(
+        default,
+        rename = "failed_auth_per_client_per_minute",
+        skip_serializing
+    )]
+    former_per_client: Option<u32>,
+}
+
+impl RateLimitConfig {
+    /// Moves a value given under a former name to the setting's name.
+    fn apply_former_names(&mut self) {
+        if let Some(n) = self.former_per_client.take() {
+            self.failed_auth_per_client_and_address_per_minute = n;
+        }
+    }
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
-            failed_auth_per_client_per_minute: 10,
+            failed_auth_per_client_and_address_per_minute: 10,
             failed_auth_per_address_per_minute: 30,
+            failed_auth_per_client_ceiling_per_minute: 100,
+            former_per_client: None,
         }
     }
 }
@@ -534,7 +560,9 @@ impl Config {
         }
         // Environment values are strings; lossy extraction reads one as a number or a boolean
         // only where the setting is one, so `TESSERA_DATA_DIR=2024` stays a path.
-        let config: Config = fig.extract_lossy().map_err(Box::new)?;
+        let mut config: Config = fig.extract_lossy().map_err(Box::new)?;
+        config.rate_limit.apply_former_names();
+        config.users.apply_former_names();
         config.validate()?;
         Ok(config)
     }
@@ -626,6 +654,13 @@ fn never_written<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result
     s.serialize_none()
 }
 
+/// Former names of renamed settings, still read (see `apply_former_names`): listed so that
+/// `TESSERA_…` variables spelled the old way keep working too.
+const FORMER_NAMES: [&str; 2] = [
+    "rate_limit.failed_auth_per_client_per_minute",
+    "users.failed_logins_per_user_per_minute",
+];
+
 fn known_paths() -> BTreeSet<String> {
     fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
         match v {
@@ -652,6 +687,7 @@ fn known_paths() -> BTreeSet<String> {
     if let Ok(v) = serde_json::to_value(Config::default()) {
         walk("", &v, &mut out);
     }
+    out.extend(FORMER_NAMES.iter().map(|n| (*n).to_owned()));
     out
 }
 
@@ -711,6 +747,42 @@ mod tests {
         assert_eq!(c.tokens.default_lifetime_secs, 300);
         assert_eq!(c.database_url(), "postgres://x/y");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn former_names_of_the_failure_limits_still_load() {
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(
+            &file,
+            "[rate_limit]\nfailed_auth_per_client_per_minute = 7\n",
+        );
+        let c = Config::load_from(
+            Some(&file),
+            env(&[("TESSERA_USERS_FAILED_LOGINS_PER_USER_PER_MINUTE", "3")]),
+        );
+        assert!(c.is_ok(), "{:?}", c.as_ref().err().map(ToString::to_string));
+        let c = c.unwrap_or_default();
+        assert_eq!(
+            c.rate_limit.failed_auth_per_client_and_address_per_minute,
+            7
+        );
+        assert_eq!(c.users.failed_logins_per_user_and_address_per_minute, 3);
+        let c = Config::load_from(
+            None,
+            env(&[(
+                "TESSERA_RATE_LIMIT_FAILED_AUTH_PER_CLIENT_AND_ADDRESS_PER_MINUTE",
+                "4",
+            )]),
+        );
+        assert!(c.is_ok(), "{:?}", c.as_ref().err().map(ToString::to_string));
+        let c = c.unwrap_or_default();
+        assert_eq!(
+            c.rate_limit.failed_auth_per_client_and_address_per_minute,
+            4
+        );
+        assert_eq!(c.rate_limit.failed_auth_per_address_per_minute, 30);
+        assert_eq!(c.users.failed_logins_per_user_and_address_per_minute, 5);
     }
 
     #[test]

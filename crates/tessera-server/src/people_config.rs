@@ -40,17 +40,43 @@ impl Default for PagesConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UsersConfig {
-    /// Failed sign-ins allowed per username per minute (burst and refill). Default 5.
-    pub failed_logins_per_user_per_minute: u32,
-    /// Failed sign-ins allowed per source address per minute. Default 20.
+    /// Failed sign-ins allowed per (username, source address) per minute (burst and refill).
+    /// Default 5. Only the failing source is held back: a user is never refused to an address
+    /// that has not been failing.
+    pub failed_logins_per_user_and_address_per_minute: u32,
+    /// Failed sign-ins allowed per source address per minute, whatever the username (IPv6 per
+    /// /64). Default 20.
     pub failed_logins_per_address_per_minute: u32,
+    /// Failed sign-ins per username per minute from all addresses together, past which an
+    /// address failing on that username is blocked for a minute at its first failure. It never
+    /// refuses an address that is not failing. Default 50; 0 turns it off.
+    pub failed_logins_per_user_ceiling_per_minute: u32,
+    /// `failed_logins_per_user_per_minute`, the former name of
+    /// `failed_logins_per_user_and_address_per_minute`: still read, and when given it sets that.
+    #[serde(
+        default,
+        rename = "failed_logins_per_user_per_minute",
+        skip_serializing
+    )]
+    former_per_user: Option<u32>,
+}
+
+impl UsersConfig {
+    /// Moves a value given under a former name to the setting's name.
+    pub(crate) fn apply_former_names(&mut self) {
+        if let Some(n) = self.former_per_user.take() {
+            self.failed_logins_per_user_and_address_per_minute = n;
+        }
+    }
 }
 
 impl Default for UsersConfig {
     fn default() -> Self {
         Self {
-            failed_logins_per_user_per_minute: 5,
+            failed_logins_per_user_and_address_per_minute: 5,
             failed_logins_per_address_per_minute: 20,
+            failed_logins_per_user_ceiling_per_minute: 50,
+            former_per_user: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::crypto::Keys;
 use crate::keyring::KeyRing;
 use crate::oauth::remote_jwks::RemoteJwks;
 use crate::opaque::OpaqueWriter;
-use crate::ratelimit::FailureLimiter;
+use crate::ratelimit::SourceLimits;
 use crate::registry::Registry;
 use crate::state::{AppState, SharedState};
 use crate::store::Store;
@@ -114,11 +114,12 @@ impl Application {
             token_endpoint: format!("{issuer}/oauth2/token"),
             issuer,
             opaque: OpaqueWriter::start(store.clone()),
-            failures_by_client: FailureLimiter::per_minute(
-                config.rate_limit.failed_auth_per_client_per_minute,
-            ),
-            failures_by_address: FailureLimiter::per_minute(
+            client_auth_failures: SourceLimits::per_minute(
+                config
+                    .rate_limit
+                    .failed_auth_per_client_and_address_per_minute,
                 config.rate_limit.failed_auth_per_address_per_minute,
+                config.rate_limit.failed_auth_per_client_ceiling_per_minute,
             ),
             remote_jwks: RemoteJwks::new(http),
             metrics: telemetry::metrics_handle(),
@@ -210,8 +211,7 @@ fn spawn_background(state: SharedState) -> Vec<tokio::task::JoinHandle<()>> {
             if let Err(e) = s.registry.reload_all(&s.store, &s.keys).await {
                 tracing::warn!(error = %e, "could not reload the registry");
             }
-            s.failures_by_client.sweep();
-            s.failures_by_address.sweep();
+            s.client_auth_failures.sweep();
         }
     }));
     let s = state;

@@ -6,7 +6,7 @@ use crate::keyring::KeyRing;
 use crate::model::AuditEvent;
 use crate::oauth::remote_jwks::RemoteJwks;
 use crate::opaque::OpaqueWriter;
-use crate::ratelimit::FailureLimiter;
+use crate::ratelimit::SourceLimits;
 use crate::registry::Registry;
 use crate::store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -33,10 +33,8 @@ pub struct AppState {
     pub registry: Registry,
     /// Group-committing writer of opaque tokens.
     pub opaque: OpaqueWriter,
-    /// Failed authentications per client id.
-    pub failures_by_client: FailureLimiter,
-    /// Failed authentications per source address.
-    pub failures_by_address: FailureLimiter<std::net::IpAddr>,
+    /// Failed client authentications per (client id, source address) and per source address.
+    pub client_auth_failures: SourceLimits,
     /// JWKS fetched from clients' `jwks_uri`.
     pub remote_jwks: RemoteJwks,
     /// Prometheus exposition.

@@ -36,15 +36,22 @@ impl From<&str> for AssertionError {
     }
 }
 
-/// The `sub` (client id) of an assertion, read before verification to find the client.
-pub fn claimed_client_id(assertion: &str) -> Option<String> {
+/// The `sub` (client id) of an assertion and the method its header's `alg` makes it
+/// (`client_secret_jwt` for `HS…`, `private_key_jwt` otherwise), read before verification to
+/// find the client and to name the method in the audit log and the server log.
+pub fn claimed_client(assertion: &str) -> Option<(String, ClientAuthMethod)> {
     let jws = UnverifiedJws::parse(assertion).ok()?;
     let claims: Map<String, Value> = jws.claims().ok()?;
-    claims
+    let id = claims
         .get("sub")
         .or_else(|| claims.get("iss"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+        .and_then(Value::as_str)?;
+    let method = if jws.header.alg.starts_with("HS") {
+        ClientAuthMethod::ClientSecretJwt
+    } else {
+        ClientAuthMethod::PrivateKeyJwt
+    };
+    Some((id.to_owned(), method))
 }
 
 /// Verifies an assertion for `client`: algorithm fits the registration, signature, `iss` = `sub`
@@ -91,13 +98,26 @@ pub async fn verify(
         )));
     }
     let candidates: Vec<VerifyingKey> = if method == ClientAuthMethod::ClientSecretJwt {
-        client
+        let live: Vec<&str> = client
             .secrets
             .iter()
             .filter(|s| s.expires_at.is_none_or(|e| e > crate::model::now()))
             .filter_map(|s| s.plain.as_ref())
-            .map(|p| VerifyingKey::hmac(p.expose_secret().as_bytes()))
-            .collect()
+            .map(|p| p.expose_secret())
+            .collect();
+        let needed = hmac_output_bits(alg);
+        let strong: Vec<VerifyingKey> = live
+            .iter()
+            .filter(|p| secret_bits(p) >= needed)
+            .map(|p| VerifyingKey::hmac(p.as_bytes()))
+            .collect();
+        if strong.is_empty() && !live.is_empty() {
+            let most = live.iter().map(|p| secret_bits(p)).max().unwrap_or(0);
+            return Err(AssertionError::Unproven(format!(
+                "the client's secret is too weak for {alg}: RFC 7518 §3.2 wants an HMAC key at least as long as the hash output ({needed} bits), the secret carries at most {most}; sign with HS256 or set a longer secret"
+            )));
+        }
+        strong
     } else {
         let kid = jws.header.kid.as_deref();
         keys_for_kid(
@@ -209,7 +229,6 @@ pub async fn check_shared_claims(
 ) -> Result<(), AssertionError> {
     let name = rules.name;
     let audiences = rules.audiences;
-    let n = |claim: &str| claims.get(claim).and_then(Value::as_i64);
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => audiences.contains(&a.as_str()),
         Some(Value::Array(v)) => v
@@ -231,25 +250,29 @@ pub async fn check_shared_claims(
         )));
     }
     let cfg = &state.config.client_auth;
-    let skew = cfg.clock_skew_secs as i64;
+    // Claim values are anything a signer chose: every sum and difference below saturates, so
+    // extreme values are refused as out of range and never overflow.
+    let skew = i64::try_from(cfg.clock_skew_secs).unwrap_or(i64::MAX);
+    let max_lifetime = i64::try_from(cfg.assertion_max_lifetime_secs).unwrap_or(i64::MAX);
     let now = crate::model::now();
-    let exp = n("exp").ok_or_else(|| format!("the {name} has no exp"))?;
-    if exp + skew <= now {
+    let exp = numeric_date(claims, "exp", name)?.ok_or_else(|| format!("the {name} has no exp"))?;
+    if exp.saturating_add(skew) <= now {
         return Err(AssertionError::from(format!(
             "the {name} expired {} s ago (check the signer's clock)",
-            now - exp
+            now.saturating_sub(exp)
         )));
     }
-    if exp > now + cfg.assertion_max_lifetime_secs as i64 + skew {
+    if exp > now.saturating_add(max_lifetime).saturating_add(skew) {
         return Err(AssertionError::from(format!(
             "the {name}'s exp is {} s ahead; at most {} s is accepted: sign it to expire sooner (or check the signer's clock)",
-            exp - now,
+            exp.saturating_sub(now),
             cfg.assertion_max_lifetime_secs
         )));
     }
+    let iat = numeric_date(claims, "iat", name)?;
     if rules.lifetime_from_iat
-        && let Some(iat) = n("iat")
-        && exp.saturating_sub(iat) > cfg.assertion_max_lifetime_secs as i64 + skew
+        && let Some(iat) = iat
+        && exp.saturating_sub(iat) > max_lifetime.saturating_add(skew)
     {
         return Err(AssertionError::from(format!(
             "the {name} was issued for {} s (exp - iat); at most {} s is accepted",
@@ -257,16 +280,12 @@ pub async fn check_shared_claims(
             cfg.assertion_max_lifetime_secs
         )));
     }
-    if let Some(nbf) = n("nbf")
-        && nbf > now + skew
-    {
+    if numeric_date(claims, "nbf", name)?.is_some_and(|nbf| nbf > now.saturating_add(skew)) {
         return Err(AssertionError::from(format!(
             "the {name} is not valid yet (nbf is in the future; check the signer's clock)"
         )));
     }
-    if let Some(iat) = n("iat")
-        && iat > now + skew
-    {
+    if iat.is_some_and(|iat| iat > now.saturating_add(skew)) {
         return Err(AssertionError::from(format!(
             "the {name}'s iat is in the future (check the signer's clock)"
         )));
@@ -283,7 +302,7 @@ pub async fn check_shared_claims(
     }
     match state
         .store
-        .use_assertion(rules.replay_key, jti, exp + skew)
+        .use_assertion(rules.replay_key, jti, exp.saturating_add(skew))
         .await
     {
         Ok(true) => Ok(()),
@@ -291,5 +310,49 @@ pub async fn check_shared_claims(
             "the {name}'s jti was already used (replay)"
         ))),
         Err(e) => Err(AssertionError::Store(e)),
+    }
+}
+
+/// The time claim `claim` (RFC 7519 §2 NumericDate) of the assertion `name`, when present: a whole
+/// number of seconds that fits an `i64`. Anything else (a fraction, a string, a number out of
+/// range such as `1e300` or 2^64 − 1) is refused rather than read as absent.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    claim: &str,
+    name: &str,
+) -> Result<Option<i64>, AssertionError> {
+    match claims.get(claim) {
+        None => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+            AssertionError::from(format!(
+                "the {name}'s {claim} must be a whole number of seconds since 1970 (RFC 7519 NumericDate)"
+            ))
+        }),
+    }
+}
+
+/// The length of the output of an HMAC algorithm, in bits: the least key strength RFC 7518 §3.2
+/// accepts for it.
+fn hmac_output_bits(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 384,
+        Algorithm::HS512 => 512,
+        _ => 256,
+    }
+}
+
+/// The bits of key a client secret gives an HMAC, as RFC 7518 §3.2 counts them: 8 per byte, except
+/// for a secret of the form this server generates (the `tsec_` prefix and base64url random bytes),
+/// which carries 6 per character after the prefix (256 bits for a generated one).
+fn secret_bits(secret: &str) -> usize {
+    match secret.strip_prefix(crate::client_secret::SECRET_PREFIX) {
+        Some(body)
+            if body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            body.len().saturating_mul(6)
+        }
+        _ => secret.len().saturating_mul(8),
     }
 }

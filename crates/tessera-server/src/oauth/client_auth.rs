@@ -36,6 +36,9 @@ pub enum Presented {
         jwt: String,
         /// The client id it claims.
         id: String,
+        /// What its header's `alg` makes it: `client_secret_jwt` for an HMAC algorithm,
+        /// `private_key_jwt` otherwise.
+        method: ClientAuthMethod,
     },
     /// Only `client_id`: a public client.
     Public {
@@ -61,12 +64,12 @@ impl Presented {
         }
     }
 
-    /// The method used (for assertions, whether HMAC or not is known only after lookup).
+    /// The method used (for assertions, read off the unverified header's `alg`).
     pub fn method(&self) -> ClientAuthMethod {
         match self {
             Self::Basic { .. } => ClientAuthMethod::ClientSecretBasic,
             Self::Post { .. } => ClientAuthMethod::ClientSecretPost,
-            Self::Assertion { .. } => ClientAuthMethod::PrivateKeyJwt,
+            Self::Assertion { method, .. } => *method,
             Self::Public { .. } => ClientAuthMethod::None,
         }
     }
@@ -141,7 +144,7 @@ pub fn extract(headers: &HeaderMap, form: &FormParams) -> Result<Option<Presente
                 ));
             }
         }
-        let id = assertion::claimed_client_id(jwt).ok_or_else(|| {
+        let (id, method) = assertion::claimed_client(jwt).ok_or_else(|| {
             OAuthError::invalid_client("client_assertion is not a JWT with a sub claim")
         })?;
         if client_id.is_some_and(|c| c != id) {
@@ -152,6 +155,7 @@ pub fn extract(headers: &HeaderMap, form: &FormParams) -> Result<Option<Presente
         return Ok(Some(Presented::Assertion {
             jwt: jwt.to_owned(),
             id,
+            method,
         }));
     }
     if assertion_type.is_some() {
@@ -177,11 +181,7 @@ pub async fn authenticate(
         )
     })?;
     let id = presented.client_id().to_owned();
-    if let Some(wait) = state
-        .failures_by_client
-        .check(&id)
-        .or_else(|| state.failures_by_address.check(&remote))
-    {
+    if let Some(wait) = state.client_auth_failures.blocked(&id, remote) {
         metrics::counter!("tessera_client_auth_rate_limited_total").increment(1);
         return Err(with_log_detail(
             state,
@@ -207,9 +207,7 @@ pub async fn authenticate(
                 ),
                 remote_addr: Some(remote.to_string()),
             });
-            let a = state.failures_by_client.record_failure(&id);
-            let b = state.failures_by_address.record_failure(&remote);
-            let err = match a.or(b) {
+            let err = match state.client_auth_failures.failed(&id, remote) {
                 Some(wait) => OAuthError::rate_limited(wait),
                 None => OAuthError::invalid_client(public),
             };

@@ -90,25 +90,25 @@ pub async fn token(
         Ok(_) => "success".into(),
         Err(e) => e.code.as_str().to_owned().into(),
     };
-    if let Err(e) = &result
-        && client_label == "-"
-        && let Some(id) = &e.presented_client
-    {
-        // Failed authentication of a registered client: counted under its id. Ids that name no
-        // client stay "-", so made-up ids never become label values.
-        client_label.clone_from(id);
-    }
     let mut response = match result {
         Ok(resp) => {
             log_issued(grant_label, &client_label, &outcome, &resp, elapsed);
             token_response(&resp)
         }
         Err(e) => {
-            tracing::info!(target: "tessera::token", grant = grant_label, client_id = client_label.as_str(), outcome = &*outcome, status = e.status.as_u16(), description = &*e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
+            // The server log names the registered client a failed authentication aimed at; the
+            // metric below does not (`client_label` is set only once a client authenticated).
+            let logged = match (&e.presented_client, client_label.as_str()) {
+                (Some(id), "-") => id.as_str(),
+                _ => client_label.as_str(),
+            };
+            tracing::info!(target: "tessera::token", grant = grant_label, client_id = logged, outcome = &*outcome, status = e.status.as_u16(), description = &*e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
             e.into_response()
         }
     };
-    // After the log line, so the labels can take the values rather than copies of them.
+    // After the log line, so the labels can take the values rather than copies of them. The client
+    // label is `-` until a client authenticated, so the exposition (which anyone may read) never
+    // tells which client ids exist or which are being attacked.
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
     // For the latency histogram, recorded once the answer has gone out (`token_latency`).
     response

@@ -122,7 +122,7 @@ pub async fn submit(
     let pw = field(&form, "password").unwrap_or("");
     let address = remote.to_string();
     let key = typed.to_lowercase();
-    if let Some(wait) = state.guesses.login_blocked(&key, &address) {
+    if let Some(wait) = state.guesses.login_blocked(&key, remote) {
         return too_many(&state, &browser, wait);
     }
     let user = match Username::parse(&typed) {
@@ -150,7 +150,7 @@ pub async fn submit(
             after: None,
             remote_addr: Some(address.clone()),
         });
-        if let Some(wait) = state.guesses.login_failed(&key, &address) {
+        if let Some(wait) = state.guesses.login_failed(&key, remote) {
             return too_many(&state, &browser, wait);
         }
         return form_page(

@@ -1,7 +1,9 @@
 //! client_secret_jwt and private_key_jwt, with assertions built by an independent JOSE library
 //! (jsonwebtoken).
 
-use crate::helpers::{ClientSpec, TestApp, assert_oauth_error, jwt_claims, spawn_app};
+use crate::helpers::{
+    ClientSpec, TestApp, assert_oauth_error, jwt_claims, spawn_app, spawn_app_with,
+};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera_jose::{Algorithm, JwkSet, SigningKey, to_pem};
@@ -292,4 +294,154 @@ async fn private_key_jwt_with_rs256_eddsa_and_a_jwks_uri() {
     )
     .unwrap();
     assert_oauth_error(send(&app, &forged).await, 401, "invalid_client").await;
+}
+
+/// The `client.auth_failed` audit events about `target`, waiting (with a deadline) for `n`.
+async fn auth_failures(app: &TestApp, target: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let events = app
+            .state
+            .store
+            .list_audit(&tessera_server::store::AuditQuery {
+                target: Some(target.into()),
+                action: Some("client.auth_failed".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if events.len() >= n {
+            return events.into_iter().filter_map(|e| e.after).collect();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "audit events not written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn failed_assertions_are_audited_under_the_method_their_alg_names() {
+    let app = spawn_app().await;
+    let te = app.token_url();
+    app.register_client(ClientSpec::new("hs-audit").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let bad = jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims("hs-audit", &te, 60, "a1"),
+        &EncodingKey::from_secret(b"a secret that is not the client's one, clearly"),
+    )
+    .unwrap();
+    generic_refusal(send(&app, &bad).await).await;
+    let after = auth_failures(&app, "hs-audit", 1).await;
+    assert_eq!(after[0]["method"], "client_secret_jwt", "{after:?}");
+    // An asymmetric one is private_key_jwt, registered client or not.
+    let (_, ek, alg) = rsa_or_ec(Algorithm::ES256);
+    let pk =
+        jsonwebtoken::encode(&Header::new(alg), &claims("pk-audit", &te, 60, "a2"), &ek).unwrap();
+    generic_refusal(send(&app, &pk).await).await;
+    let after = auth_failures(&app, "pk-audit", 1).await;
+    assert_eq!(after[0]["method"], "private_key_jwt", "{after:?}");
+}
+
+#[tokio::test]
+async fn an_hmac_longer_than_the_secret_is_refused() {
+    let app = spawn_app().await;
+    let te = app.token_url();
+    // A generated secret carries 256 bits: HS256, not HS384 or HS512 (RFC 7518 §3.2).
+    let secret = app
+        .register_client(ClientSpec::new("hs-len").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let signed = |alg: jsonwebtoken::Algorithm, jti: &str, secret: &str| {
+        jsonwebtoken::encode(
+            &Header::new(alg),
+            &claims("hs-len", &te, 60, jti),
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
+    for (i, alg) in [HS384, HS512].into_iter().enumerate() {
+        let d = generic_refusal(send(&app, &signed(alg, &format!("w{i}"), &secret)).await).await;
+        assert_eq!(d, GENERIC);
+    }
+    let after = auth_failures(&app, "hs-len", 2).await;
+    for a in &after {
+        let reason = a["reason"].as_str().unwrap();
+        assert!(reason.contains("too weak for HS"), "{reason}");
+    }
+    assert_eq!(
+        send(&app, &signed(HS256, "ok", &secret)).await.status(),
+        200
+    );
+    // A given secret of 64 bytes is long enough for HS512.
+    let long = "k".repeat(64);
+    let row = tessera_server::client_secret::stored(
+        &app.state.keys,
+        "hs-len",
+        ClientAuthMethod::ClientSecretJwt,
+        &long,
+    )
+    .unwrap();
+    app.state
+        .store
+        .replace_client_secret(&row, now())
+        .await
+        .unwrap();
+    app.state
+        .registry
+        .reload_client(&app.state.store, &app.state.keys, "hs-len")
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, &signed(HS512, "long", &long)).await.status(),
+        200
+    );
+    let d = generic_refusal(send(&app, &signed(HS512, "short", &long[..63])).await).await;
+    assert_eq!(d, GENERIC);
+}
+
+/// Time claims at the ends of what JSON numbers hold are refused with `invalid_client`, never an
+/// overflow (tests build with overflow checks, where one would panic and answer nothing).
+#[tokio::test]
+async fn extreme_time_claims_are_refused_without_overflow() {
+    // Many refusals in a row from one address: not the failure limit's business here.
+    let app =
+        spawn_app_with(|c| c.rate_limit.failed_auth_per_client_and_address_per_minute = 1000).await;
+    let te = app.token_url();
+    let secret = app
+        .register_client(ClientSpec::new("hs-time").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let extremes = [
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-1e300),
+        json!(f64::MAX),
+        json!(1.5),
+    ];
+    let mut n = 0;
+    for claim in ["exp", "iat", "nbf"] {
+        for v in &extremes {
+            n += 1;
+            let mut c = claims("hs-time", &te, 60, &format!("t{n}"));
+            c[claim] = v.clone();
+            let a = jsonwebtoken::encode(
+                &Header::new(jsonwebtoken::Algorithm::HS256),
+                &c,
+                &EncodingKey::from_secret(secret.as_bytes()),
+            )
+            .unwrap();
+            let r = send(&app, &a).await;
+            if claim != "exp" && *v == json!(i64::MIN) {
+                // Issued, or valid, long before 1970: nothing wrong with that.
+                assert_eq!(r.status(), 200, "{claim} = {v}");
+                continue;
+            }
+            let d = generic_refusal(r).await;
+            assert!(d.contains(claim), "{claim} = {v}: {d}");
+        }
+    }
 }

@@ -14,7 +14,7 @@ async fn two_instances() -> (TestApp, TestApp) {
         c.database.url = Some(SecretString::from(url.clone()));
         // These tests poll with credentials that fail until a change arrives; the limit on failed
         // authentication (tested on its own) must not answer 429 in their place.
-        c.rate_limit.failed_auth_per_client_per_minute = 10_000;
+        c.rate_limit.failed_auth_per_client_and_address_per_minute = 10_000;
         c.rate_limit.failed_auth_per_address_per_minute = 10_000;
     })
     .await;

@@ -133,14 +133,25 @@ async fn token_request_metrics_are_labelled_by_grant_client_and_outcome() {
         .status(),
         200
     );
-    // A wrong secret for a registered client is counted under that client; an id that names no
-    // client is not (made-up ids must not become label values).
+    // A failed authentication is counted under `-`, whether the id names a registered client or
+    // not: `/metrics` is public, and must tell neither which ids exist nor which are attacked.
     for (id, secret) in [("metrics-labels", "wrong"), ("made-up-id-7f3a", "whatever")] {
         let r = app
             .token(&[("grant_type", "client_credentials")], Some((id, secret)))
             .await;
         assert_eq!(r.status(), 401);
     }
+    // A refusal after the client authenticated is counted under its id.
+    let r = app
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "no.such.scope"),
+            ],
+            Some(("metrics-labels", &secret)),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
     let m = app
         .http
         .get(app.url("/metrics"))
@@ -156,6 +167,10 @@ async fn token_request_metrics_are_labelled_by_grant_client_and_outcome() {
         )
     };
     assert!(m.contains(&line("success")), "{m}");
-    assert!(m.contains(&line("invalid_client")), "{m}");
+    assert!(m.contains(&line("invalid_scope")), "{m}");
+    assert!(
+        !m.contains("client=\"metrics-labels\",outcome=\"invalid_client\""),
+        "{m}"
+    );
     assert!(!m.contains("made-up-id-7f3a"), "{m}");
 }

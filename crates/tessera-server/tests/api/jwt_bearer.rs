@@ -569,3 +569,50 @@ async fn the_admin_api_registers_the_grant_for_confidential_clients_only() {
         .await;
     a.assert_error(400, "invalid_request", "confidential");
 }
+
+/// Time claims at the ends of what JSON numbers hold are refused with `invalid_grant`, never an
+/// overflow (tests build with overflow checks, where one would panic and answer nothing).
+#[tokio::test]
+async fn extreme_time_claims_are_refused_without_overflow() {
+    let (key, ek, alg) = keypair(Algorithm::ES256, "idp-x");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("idp.jwks.json");
+    std::fs::write(&file, serde_json::to_vec(&jwks(&[&key])).unwrap()).unwrap();
+    let app = spawn_app_with(|c| c.jwt_bearer.issuers = vec![issuer_with_file(IDP, &file)]).await;
+    let secret = app.register_client(bearer_client("svc-x")).await;
+    let basic = ("svc-x", secret.as_str());
+    let te = app.token_url();
+    let extremes = [
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-1e300),
+        json!(f64::MAX),
+    ];
+    let mut n = 0;
+    for claim in ["exp", "iat", "nbf"] {
+        for v in &extremes {
+            n += 1;
+            let mut c = claims(IDP, "user-x", &te, 60, &format!("x{n}"));
+            c[claim] = v.clone();
+            let a = sign(alg, Some("idp-x"), &c, &ek);
+            let r = exchange(&app, &a, basic, &[]).await;
+            if claim == "nbf" && *v == json!(i64::MIN) {
+                // Valid since long before 1970: nothing wrong with that.
+                assert_eq!(r.status(), 200);
+                continue;
+            }
+            let d = refused(r, 400, "invalid_grant", &a).await;
+            assert!(d.contains(claim), "{claim} = {v}: {d}");
+        }
+    }
+    // The assertion itself is fine: only its times were wrong.
+    let a = sign(
+        alg,
+        Some("idp-x"),
+        &claims(IDP, "user-x", &te, 60, "fine"),
+        &ek,
+    );
+    assert_eq!(exchange(&app, &a, basic, &[]).await.status(), 200);
+}

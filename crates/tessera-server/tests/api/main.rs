@@ -26,6 +26,7 @@ mod grant_races;
 mod interop;
 mod introspect_revoke;
 mod jwt_bearer;
+mod lockout;
 mod oidc;
 mod password;
 mod refresh;

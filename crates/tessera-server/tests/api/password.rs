@@ -106,7 +106,7 @@ async fn tokens_for_the_right_password_only() {
 
 #[tokio::test]
 async fn failed_passwords_are_rate_limited() {
-    let app = spawn_app_with(|c| c.users.failed_logins_per_user_per_minute = 2).await;
+    let app = spawn_app_with(|c| c.users.failed_logins_per_user_and_address_per_minute = 2).await;
     create_user(&app, "abe").await;
     let mut spec = ClientSpec::new("legacy");
     spec.grant_types = vec![GrantType::Password];

@@ -107,6 +107,8 @@ pub struct UserAgent {
     pub base: String,
     http: reqwest::Client,
     pub cookies: HashMap<String, String>,
+    /// Sent as `X-Forwarded-For`, to come from that address (with `http.trust_forwarded_for`).
+    pub forwarded_for: Option<String>,
 }
 
 impl UserAgent {
@@ -118,6 +120,14 @@ impl UserAgent {
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),
+            forwarded_for: None,
+        }
+    }
+
+    fn forwarded(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.forwarded_for {
+            Some(a) => req.header("x-forwarded-for", a),
+            None => req,
         }
     }
 
@@ -157,8 +167,7 @@ impl UserAgent {
 
     pub async fn get(&mut self, url: &str) -> Page {
         let resp = self
-            .http
-            .get(self.absolute(url))
+            .forwarded(self.http.get(self.absolute(url)))
             .header("cookie", self.cookie_header())
             .send()
             .await
@@ -168,8 +177,7 @@ impl UserAgent {
 
     pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
         let resp = self
-            .http
-            .post(self.absolute(url))
+            .forwarded(self.http.post(self.absolute(url)))
             .header("cookie", self.cookie_header())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(tessera_proto::form::encode(form.iter().copied()))

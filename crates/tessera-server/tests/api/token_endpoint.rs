@@ -390,7 +390,7 @@ async fn basic_credentials_are_form_urldecoded() {
 #[tokio::test]
 async fn failed_authentication_is_rate_limited_and_audited() {
     let app = spawn_app_with(|c| {
-        c.rate_limit.failed_auth_per_client_per_minute = 3;
+        c.rate_limit.failed_auth_per_client_and_address_per_minute = 3;
         c.rate_limit.failed_auth_per_address_per_minute = 100;
     })
     .await;
@@ -658,7 +658,7 @@ async fn the_per_address_limit_counts_the_forwarded_address_only_when_trusted() 
     for trusted in [true, false] {
         let app = spawn_app_with(|c| {
             c.http.trust_forwarded_for = trusted;
-            c.rate_limit.failed_auth_per_client_per_minute = 1000;
+            c.rate_limit.failed_auth_per_client_and_address_per_minute = 1000;
             c.rate_limit.failed_auth_per_address_per_minute = 3;
         })
         .await;

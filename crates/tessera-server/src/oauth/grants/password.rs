@@ -44,7 +44,7 @@ pub async fn handle(
     let aud = choose_audiences(state, client, form)?;
     let key = typed.trim().to_lowercase();
     let address = remote.to_string();
-    if let Some(wait) = state.guesses.login_blocked(&key, &address) {
+    if let Some(wait) = state.guesses.login_blocked(&key, remote) {
         return Err(too_many(wait));
     }
     let user = match Username::parse(typed) {
@@ -66,7 +66,7 @@ pub async fn handle(
             after: Some(serde_json::json!({ "grant": "password" })),
             remote_addr: Some(address.clone()),
         });
-        if let Some(wait) = state.guesses.login_failed(&key, &address) {
+        if let Some(wait) = state.guesses.login_failed(&key, remote) {
             return Err(too_many(wait));
         }
         return Err(OAuthError::invalid_grant(
