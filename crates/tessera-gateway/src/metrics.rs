@@ -13,6 +13,8 @@
 //! | `tessera_gateway_guard_rejections_total` | counter | `route`, `error` |
 //! | `tessera_gateway_reloads_total` | counter | `outcome` (`ok`, `refused`) |
 //! | `tessera_gateway_routes` | gauge | — |
+//! | `tessera_gateway_connections_open` | gauge | — (both listeners) |
+//! | `tessera_gateway_connections_refused_total` | counter | — (closed at once: a listener already served `max_connections`) |
 //!
 //! Each gateway records these into a Prometheus recorder of its own, not the process-wide one:
 //! its handles are registered under [`metrics::with_local_recorder`], so gateways that share a
@@ -46,6 +48,8 @@ const UPSTREAM_ERRORS: &str = "tessera_gateway_upstream_errors_total";
 const GUARD_REJECTIONS: &str = "tessera_gateway_guard_rejections_total";
 const RELOADS: &str = "tessera_gateway_reloads_total";
 const ROUTES: &str = "tessera_gateway_routes";
+const CONNECTIONS_OPEN: &str = "tessera_gateway_connections_open";
+const CONNECTIONS_REFUSED: &str = "tessera_gateway_connections_refused_total";
 
 /// Why an upstream request failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +255,14 @@ impl Metrics {
         }
     }
 
+    /// The handles the listeners count their connections with.
+    pub(crate) fn connections(&self) -> tessera_serve::ConnectionMetrics {
+        metrics::with_local_recorder(&*self.recorder, || tessera_serve::ConnectionMetrics {
+            open: metrics::gauge!(CONNECTIONS_OPEN),
+            refused: metrics::counter!(CONNECTIONS_REFUSED),
+        })
+    }
+
     /// Sets the number of routes in force.
     pub(crate) fn set_routes(&self, n: usize) {
         self.routes.set(n as f64);
@@ -289,6 +301,11 @@ fn describe() {
     );
     metrics::describe_counter!(RELOADS, "Configuration reloads, applied (ok) or refused.");
     metrics::describe_gauge!(ROUTES, "Routes in force.");
+    metrics::describe_gauge!(CONNECTIONS_OPEN, "Connections open, on both listeners.");
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections closed as soon as accepted because a listener served max_connections."
+    );
 }
 
 /// Folds histogram samples into buckets every [`UPKEEP`] until the recorder is gone.

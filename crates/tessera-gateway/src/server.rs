@@ -2,7 +2,7 @@
 //! each with hyper-util's server (`tessera_serve`), and shut down gracefully (no new connections,
 //! in-flight requests finish within the grace period).
 
-use crate::config::{ConfigError, LoadedConfig};
+use crate::config::{ConfigError, LoadedConfig, ServerConfig};
 use crate::headers::ClientAddr;
 use crate::health;
 use crate::metrics::Metrics;
@@ -17,7 +17,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Why the gateway could not start.
@@ -85,6 +84,7 @@ impl Gateway {
             None => None,
         };
         state.warm_up();
+        let serving = serving(&loaded.config.gateway, &metrics);
         let shared = Arc::new(Shared {
             state: ArcSwap::from_pointee(state),
             credentials,
@@ -93,7 +93,7 @@ impl Gateway {
             reload_lock: tokio::sync::Mutex::new(()),
             admin_separate: admin_listener.is_some(),
             shutdown_grace: loaded.config.gateway.shutdown_grace,
-            header_read_timeout: loaded.config.gateway.header_read_timeout,
+            serving,
         });
         Ok(Self {
             shared,
@@ -124,10 +124,7 @@ impl Gateway {
     /// Serves until `shutdown` completes, then stops accepting and lets in-flight requests and
     /// open connections finish within the grace period.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
-        let server = tessera_serve::Server::new(&tessera_serve::Settings {
-            header_read_timeout: self.shared.header_read_timeout,
-            http2_keep_alive_interval: Some(HTTP2_KEEP_ALIVE_INTERVAL),
-        });
+        let server = tessera_serve::Server::new(&self.shared.serving);
         // What serves each connection of the proxy listener, or of the admin listener.
         let service = |admin: bool| {
             let shared = Arc::clone(&self.shared);
@@ -155,7 +152,7 @@ impl Gateway {
         };
         let stopping = async {
             shutdown.await;
-            tracing::info!("shutting down: no new connections; waiting for requests in flight");
+            tracing::info!("shutting down: no new connections");
             server.stop();
         };
         tokio::join!(proxy, admin, stopping);
@@ -164,5 +161,14 @@ impl Gateway {
     }
 }
 
-/// How often an HTTP/2 client is pinged to check that it is still there.
-const HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// The limits of `[gateway]` that connections are served under, counted in `metrics`.
+fn serving(config: &ServerConfig, metrics: &Metrics) -> tessera_serve::Settings {
+    tessera_serve::Settings {
+        header_read_timeout: config.header_read_timeout,
+        idle_timeout: config.idle_timeout,
+        http2_keep_alive_interval: Some(config.http2_keep_alive_interval),
+        max_header_bytes: config.max_header_bytes,
+        max_connections: config.max_connections,
+        metrics: metrics.connections(),
+    }
+}

@@ -78,8 +78,8 @@ pub(crate) struct Shared {
     pub(crate) admin_separate: bool,
     /// How long in-flight requests may take at shutdown (from the first configuration).
     pub(crate) shutdown_grace: Duration,
-    /// Longest wait for a request head (from the first configuration).
-    pub(crate) header_read_timeout: Duration,
+    /// The limits connections are served under (from the first configuration).
+    pub(crate) serving: tessera_serve::Settings,
 }
 
 impl State {

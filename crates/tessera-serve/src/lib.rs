@@ -7,8 +7,13 @@
 //! waits for the requests in flight. [`serve`] does all three for a single listener.
 
 mod accept;
+mod connection;
+mod in_flight;
 mod server;
+mod service;
+mod settings;
 mod threading;
 
-pub use server::{Server, Settings, serve};
+pub use server::{Server, serve};
+pub use settings::{ConnectionMetrics, HTTP2_KEEP_ALIVE_TIMEOUT, Settings};
 pub use threading::Threading;

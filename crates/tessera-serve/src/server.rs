@@ -1,29 +1,26 @@
 //! Serving connections with hyper-util's server, and shutting down gracefully.
 
-use crate::accept::accept_next;
+use crate::accept::{Limit, accept_next};
+use crate::connection::{Deadlines, Phase, drive};
+use crate::in_flight::Tracker;
+use crate::service;
+use crate::settings::{HTTP2_KEEP_ALIVE_TIMEOUT, Settings};
 use hyper::body::{Body, Incoming};
 use hyper::service::Service;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// How every connection of a [`Server`] is served.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// How long a client may take to send a request's head (HTTP/1.1) before its connection
-    /// is closed.
-    pub header_read_timeout: Duration,
-    /// How often an HTTP/2 connection is pinged to check that the client is still there; `None`
-    /// sends no pings.
-    pub http2_keep_alive_interval: Option<Duration>,
-}
+/// The smallest read buffer hyper's HTTP/1.1 server takes.
+const MIN_HTTP1_BUFFER: usize = 8192;
 
 /// Listeners served with one set of [`Settings`] and shut down together.
 ///
@@ -32,18 +29,21 @@ pub struct Settings {
 /// [`drain`](Self::drain) once they have ended.
 pub struct Server {
     builder: auto::Builder<TokioExecutor>,
-    /// Watches every connection served, to ask them to close at shutdown.
-    graceful: GracefulShutdown,
+    settings: Settings,
+    /// Told to every connection: serving, draining, closing. Each connection holds a receiver
+    /// until it ends, so the sender sees when all have.
+    phase: watch::Sender<Phase>,
     /// Set to `true` by [`stop`](Self::stop): the accept loops end.
     stop: watch::Sender<bool>,
-    /// Set to `true` when the grace period is over: connections still open are dropped.
-    close: watch::Sender<bool>,
+    /// Requests in flight on all the connections.
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("connections", &self.graceful.count())
+            .field("connections", &self.phase.receiver_count())
+            .field("in_flight", &self.in_flight.load(Ordering::Relaxed))
             .field("stopped", &*self.stop.borrow())
             .finish_non_exhaustive()
     }
@@ -51,29 +51,34 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// A server whose connections speak HTTP/1.1 (with keep-alive) or HTTP/2, as the client's
-    /// first bytes say.
+    /// first bytes say, within `settings`.
     pub fn new(settings: &Settings) -> Self {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(settings.header_read_timeout)
+            .max_buf_size(settings.max_header_bytes.max(MIN_HTTP1_BUFFER))
             .keep_alive(true);
         builder
             .http2()
             .timer(TokioTimer::new())
-            .keep_alive_interval(settings.http2_keep_alive_interval);
+            .max_header_list_size(u32::try_from(settings.max_header_bytes).unwrap_or(u32::MAX))
+            .keep_alive_interval(settings.http2_keep_alive_interval)
+            .keep_alive_timeout(HTTP2_KEEP_ALIVE_TIMEOUT);
         Self {
             builder,
-            graceful: GracefulShutdown::new(),
+            settings: settings.clone(),
+            phase: watch::Sender::new(Phase::Serving),
             stop: watch::Sender::new(false),
-            close: watch::Sender::new(false),
+            in_flight: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// Accepts connections on `listener` until [`stop`](Self::stop) (then drops it, so that new
     /// connections are refused), serving each on a task of its own with the service
-    /// `make_service` returns for the peer's address.
+    /// `make_service` returns for the peer's address. At most `max_connections` are served at
+    /// once; more are closed as soon as accepted.
     pub async fn accept<M, S, B>(&self, listener: TcpListener, mut make_service: M)
     where
         M: FnMut(SocketAddr) -> S,
@@ -84,21 +89,28 @@ impl Server {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
+        let deadlines = Deadlines {
+            first_request: self.settings.header_read_timeout,
+            idle: self.settings.idle_timeout,
+        };
+        let mut limit = Limit::new(self.settings.max_connections, self.settings.metrics.clone());
+        let max_header_bytes = self.settings.max_header_bytes;
         let mut stop = self.stop.subscribe();
-        while let Some((stream, peer)) = accept_next(&listener, &mut stop).await {
+        while let Some((stream, peer, admitted)) =
+            accept_next(&listener, &mut stop, &mut limit).await
+        {
+            let (tracker, activity) = Tracker::new(Arc::clone(&self.in_flight));
             let conn = self
                 .builder
-                .serve_connection(TokioIo::new(stream), make_service(peer))
+                .serve_connection(
+                    TokioIo::new(stream),
+                    service::wrap(make_service(peer), tracker, max_header_bytes),
+                )
                 .into_owned();
-            let conn = self.graceful.watch(conn);
-            let mut close = self.close.subscribe();
+            let phase = self.phase.subscribe();
             tokio::spawn(async move {
-                tokio::select! {
-                    ended = conn => if let Err(e) = ended {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    },
-                    _ = close.wait_for(|c| *c) => {}
-                }
+                drive(conn, activity, phase, deadlines, peer).await;
+                drop(admitted);
             });
         }
     }
@@ -109,18 +121,28 @@ impl Server {
         self.stop.send_replace(true);
     }
 
-    /// Asks every connection to close once its current request is answered (idle ones at once)
-    /// and waits for them, at most `grace`; connections still open then are dropped.
+    /// Closes every connection with no request in flight at once, and the others once their
+    /// requests are answered, waiting at most `grace`; connections still open then are dropped.
     pub async fn drain(self, grace: Duration) {
         self.stop();
+        tracing::info!(
+            connections = self.phase.receiver_count(),
+            in_flight = self.in_flight.load(Ordering::Relaxed),
+            "closing idle connections; waiting for the requests in flight"
+        );
+        self.phase.send_replace(Phase::Draining);
         tokio::select! {
-            () = self.graceful.shutdown() => tracing::info!("all connections closed"),
-            () = tokio::time::sleep(grace) => tracing::warn!(
-                grace_s = grace.as_secs(),
-                "requests still in flight after the grace period; stopping anyway"
-            ),
+            () = self.phase.closed() => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(grace) => {
+                tracing::warn!(
+                    grace_s = grace.as_secs_f64(),
+                    in_flight = self.in_flight.load(Ordering::Relaxed),
+                    "requests still in flight after the grace period; closing their connections"
+                );
+                self.phase.send_replace(Phase::Closing);
+                self.phase.closed().await;
+            }
         }
-        self.close.send_replace(true);
     }
 }
 
@@ -165,7 +187,7 @@ mod tests {
     fn settings() -> Settings {
         Settings {
             header_read_timeout: Duration::from_secs(5),
-            http2_keep_alive_interval: None,
+            ..Settings::default()
         }
     }
 
@@ -219,6 +241,8 @@ mod tests {
         let mut client = TcpStream::connect(addr).await.unwrap();
         client.write_all(REQUEST).await.unwrap();
         held.arrived.notified().await;
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
         shutdown_tx.send(()).unwrap();
         // Accepting stops (the listener is dropped) while the request is still in flight.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -226,6 +250,11 @@ mod tests {
             assert!(tokio::time::Instant::now() < deadline, "still accepting");
             tokio::task::yield_now().await;
         }
+        // The connection with no request in flight is closed without waiting for the other.
+        let mut nothing = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut nothing)).await;
+        assert!(closed.is_ok(), "the idle connection is still open");
         assert!(
             !serving.is_finished(),
             "stopped before the request was answered"

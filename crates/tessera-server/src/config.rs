@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tessera_jose::Algorithm;
 use tessera_proto::TokenFormat;
 pub use tessera_serve::Threading;
@@ -429,6 +430,39 @@ pub struct HttpConfig {
     /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
     /// [`Threading`]).
     pub threading: Threading,
+    /// Seconds a new connection has to start its first request (the HTTP/2 preface included),
+    /// and an HTTP/1.1 request head to arrive after the connection opened or answered its
+    /// previous request; the connection is closed then. Default 10.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
+    pub header_read_timeout_secs: u64,
+    /// Seconds an HTTP/2 connection stays open with no request in flight before it is asked to
+    /// close (`GOAWAY`). Default 60.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
+    pub idle_timeout_secs: u64,
+    /// Seconds between the pings that check an HTTP/2 client is still there (one unanswered for
+    /// 20 s closes the connection); 0 sends none. Default 30.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
+    pub http2_keep_alive_interval_secs: u64,
+    /// Largest request head (request line and headers; HTTP/2 header list) in bytes; a bigger
+    /// one gets 431 and its connection is closed. Default 32768.
+    pub max_header_bytes: usize,
+    /// Connections served at once; more are closed as soon as accepted. Default 4096.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    /// The limits the listener serves connections under, counting them in `metrics`.
+    pub fn serving(&self, metrics: tessera_serve::ConnectionMetrics) -> tessera_serve::Settings {
+        tessera_serve::Settings {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            http2_keep_alive_interval: (self.http2_keep_alive_interval_secs > 0)
+                .then(|| Duration::from_secs(self.http2_keep_alive_interval_secs)),
+            max_header_bytes: self.max_header_bytes,
+            max_connections: self.max_connections,
+            metrics,
+        }
+    }
 }
 
 impl Default for HttpConfig {
@@ -439,6 +473,11 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 30,
             trust_forwarded_for: false,
             threading: Threading::PerCore,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            http2_keep_alive_interval_secs: 30,
+            max_header_bytes: 32 * 1024,
+            max_connections: 4096,
         }
     }
 }
@@ -601,6 +640,17 @@ impl Config {
                  holding a cached JWKS refuse its tokens",
                 self.keys.publish_ahead_secs, self.keys.jwks_max_age_secs
             )));
+        }
+        if self.http.header_read_timeout_secs == 0
+            || self.http.idle_timeout_secs == 0
+            || self.http.max_connections == 0
+            || self.http.max_header_bytes < 1024
+        {
+            return Err(ConfigError::Rejected(
+                "http.header_read_timeout_secs, http.idle_timeout_secs and http.max_connections \
+                 must be at least 1, http.max_header_bytes at least 1024"
+                    .into(),
+            ));
         }
         crate::people_config::validate(
             &self.pages,

@@ -11,29 +11,28 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::Layer;
 
-/// How long a client may take to send a request's headers (slow-loris protection).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Serves `listener` until `shutdown` completes; then stops accepting, asks open connections to
-/// close after their current request, and waits for them up to `grace`.
+/// Serves `listener` within the `[http]` limits until `shutdown` completes; then stops
+/// accepting, closes idle connections, and waits up to `grace` for the requests in flight.
+/// Connections are counted in `tessera_connections_open` and, when refused at
+/// `http.max_connections`, in `tessera_connections_refused_total`.
 pub(crate) async fn serve(
     listener: TcpListener,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,
 ) {
+    let settings = state.config.http.serving(tessera_serve::ConnectionMetrics {
+        open: metrics::gauge!("tessera_connections_open"),
+        refused: metrics::counter!("tessera_connections_refused_total"),
+    });
     let router = app::router(state);
-    let settings = tessera_serve::Settings {
-        header_read_timeout: HEADER_READ_TIMEOUT,
-        http2_keep_alive_interval: None,
-    };
     // Every connection's requests carry its peer's address, for `RemoteAddr`.
     let make_service = move |peer: SocketAddr| {
         TowerToHyperService::new(axum::Extension(ConnectInfo(peer)).layer(router.clone()))
     };
     let shutdown = async {
         shutdown.await;
-        tracing::info!("shutting down: finishing in-flight requests");
+        tracing::info!("shutting down: no new connections");
     };
     tessera_serve::serve(listener, make_service, &settings, shutdown, grace).await;
 }

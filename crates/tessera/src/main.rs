@@ -5,6 +5,11 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc, which returns memory freed after a burst (such as many slow request heads) to the
+/// system, where glibc's malloc keeps most of it (see bench/slow-headers-bench.sh).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = cli::Cli::parse();

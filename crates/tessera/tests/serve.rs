@@ -239,3 +239,48 @@ fn sigterm_lets_an_in_flight_request_finish() {
     // New connections are refused once it stopped.
     assert!(TcpStream::connect(&server.addr).is_err());
 }
+
+#[test]
+fn sigterm_with_only_idle_connections_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[("TESSERA_HTTP_SHUTDOWN_GRACE_SECS", "30")]);
+    // Connections that sent nothing, part of the HTTP/2 preface, the whole preface, part of an
+    // HTTP/1.1 head; and one idle after an answered request.
+    let mut idle = Vec::new();
+    for sent in [
+        &b""[..],
+        b"PRI * HTTP/2.0\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nhost: x\r\n",
+    ] {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        stream.write_all(sent).unwrap();
+        idle.push(stream);
+    }
+    let mut answered = TcpStream::connect(&server.addr).unwrap();
+    answered
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 12];
+    answered.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    idle.push(answered);
+    let started = Instant::now();
+    server.terminate();
+    assert!(server.wait_exit().success());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?} for idle connections",
+        started.elapsed()
+    );
+    // The log says how many requests were in flight: none.
+    let line = wait_for(&server.log, |l| {
+        l.contains("waiting for the requests in flight")
+    });
+    assert!(line.contains("in_flight=0"), "{line}");
+    assert!(
+        !server.all_log().contains("still in flight"),
+        "{}",
+        server.all_log()
+    );
+}

@@ -54,7 +54,23 @@ fn default_shutdown_grace() -> Duration {
 }
 
 fn default_header_read_timeout() -> Duration {
+    tessera_serve::Settings::default().header_read_timeout
+}
+
+fn default_idle_timeout() -> Duration {
+    tessera_serve::Settings::default().idle_timeout
+}
+
+fn default_http2_keep_alive_interval() -> Duration {
     Duration::from_secs(30)
+}
+
+fn default_max_header_bytes() -> usize {
+    tessera_serve::Settings::default().max_header_bytes
+}
+
+fn default_max_connections() -> usize {
+    tessera_serve::Settings::default().max_connections
 }
 
 fn yes() -> bool {
@@ -85,12 +101,33 @@ pub struct ServerConfig {
     /// How long in-flight requests may take to finish at shutdown (default 10 s).
     #[serde(default = "default_shutdown_grace", with = "tessera_proto::duration")]
     pub shutdown_grace: Duration,
-    /// How long a client may take to send a request head (default 30 s).
+    /// How long a new connection has to start its first request (the HTTP/2 preface included),
+    /// and an HTTP/1.1 request head to arrive after the connection opened or answered its
+    /// previous request; the connection is closed then (default 10 s).
     #[serde(
         default = "default_header_read_timeout",
         with = "tessera_proto::duration"
     )]
     pub header_read_timeout: Duration,
+    /// How long an HTTP/2 connection stays open with no request in flight before it is asked to
+    /// close with `GOAWAY` (default 60 s).
+    #[serde(default = "default_idle_timeout", with = "tessera_proto::duration")]
+    pub idle_timeout: Duration,
+    /// How often an HTTP/2 client is pinged to check that it is still there; one ping
+    /// unanswered for 20 s closes the connection (default 30 s).
+    #[serde(
+        default = "default_http2_keep_alive_interval",
+        with = "tessera_proto::duration"
+    )]
+    pub http2_keep_alive_interval: Duration,
+    /// Largest request head (request line and headers; HTTP/2 header list) in bytes; a bigger
+    /// one gets `431` and its connection is closed (default 32768).
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: usize,
+    /// Connections each listener serves at once; more are closed as soon as accepted
+    /// (default 4096).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
     /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
     /// [`Threading`]).
     #[serde(default)]
@@ -106,6 +143,10 @@ impl Default for ServerConfig {
             trust_forwarded_headers: false,
             shutdown_grace: default_shutdown_grace(),
             header_read_timeout: default_header_read_timeout(),
+            idle_timeout: default_idle_timeout(),
+            http2_keep_alive_interval: default_http2_keep_alive_interval(),
+            max_header_bytes: default_max_header_bytes(),
+            max_connections: default_max_connections(),
             threading: Threading::default(),
         }
     }
@@ -352,6 +393,19 @@ impl GatewayConfig {
     /// and references.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        let g = &self.gateway;
+        if g.header_read_timeout.is_zero()
+            || g.idle_timeout.is_zero()
+            || g.http2_keep_alive_interval.is_zero()
+            || g.max_connections == 0
+            || g.max_header_bytes < 1024
+        {
+            return bad(
+                "gateway: header_read_timeout, idle_timeout, http2_keep_alive_interval \
+                 and max_connections must be above 0, max_header_bytes at least 1024"
+                    .into(),
+            );
+        }
         for (name, u) in &self.upstreams {
             let url = http::Uri::try_from(u.url.as_str())
                 .map_err(|e| ConfigError::Invalid(format!("upstream {name}: url: {e}")))?;

@@ -367,3 +367,63 @@ async fn in_flight_at_shutdown(threading: &str) {
         .expect("shutdown ends once the last response is done")
         .unwrap();
 }
+
+/// `[gateway] max_connections` and `max_header_bytes` hold: a connection beyond the limit is
+/// closed at once and counted while the established one is answered, and a head over the limit
+/// gets 431.
+#[tokio::test]
+async fn beyond_max_connections_new_connections_are_closed_and_counted() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = world(None).await;
+    let config = w.config("").replacen(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nmax_connections = 2\nmax_header_bytes = 16384",
+        1,
+    );
+    let g = gw::start(&w.dir.write_config(&config)).await;
+    // One connection, kept by the client's pool across its requests.
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(g.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    // A silent one takes the second place; the third is closed without an answer.
+    let _silent = tokio::net::TcpStream::connect(g.addr).await.unwrap();
+    let mut third = tokio::net::TcpStream::connect(g.addr).await.unwrap();
+    let _ = third
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), third.read_to_end(&mut got)).await;
+    assert!(
+        closed.is_ok(),
+        "the connection beyond the limit is still open"
+    );
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    // The established connection is still answered, and the refusal counted.
+    let metrics = http
+        .get(g.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tessera_gateway_connections_refused_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tessera_gateway_connections_open 2"),
+        "{metrics}"
+    );
+    // A head over max_header_bytes.
+    let r = http
+        .get(g.url("/healthz"))
+        .header("x-big", "a".repeat(20 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    g.stop().await;
+}

@@ -247,6 +247,10 @@ async fn a_database_outage_gives_503_and_heals_without_restart() {
     let started = Instant::now();
     let r = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    // Anyone may ask: the database's error is not told, only that it is unavailable.
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["store"], "database unavailable", "{body}");
     let r = app
         .token(
             &[("grant_type", "client_credentials")],

@@ -115,3 +115,43 @@ async fn the_served_router_has_the_layers() {
     assert_eq!(r.status(), 400);
     assert_eq!(r.headers()["x-request-id"], "in-1");
 }
+
+/// Beyond `http.max_connections`, a new connection is closed at once and counted, while the
+/// established ones go on being answered (`/healthz` among them).
+#[tokio::test]
+async fn beyond_max_connections_new_connections_are_closed_and_counted() {
+    let app = spawn_app_with(|c| c.http.max_connections = 2).await;
+    // One connection, kept by the client's pool across its requests.
+    let http = reqwest::Client::new();
+    let get = async |path: &str| {
+        let r = http.get(app.url(path)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(get("/healthz").await.0, 200);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // A silent one takes the second place.
+    let _silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // The third is closed without an answer.
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = third
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), third.read_to_end(&mut got)).await;
+    assert!(
+        closed.is_ok(),
+        "the connection beyond the limit is still open"
+    );
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    // The established connection is still answered, and the refusal counted.
+    assert_eq!(get("/healthz").await.0, 200);
+    let (status, metrics) = get("/metrics").await;
+    assert_eq!(status, 200);
+    let refused = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_connections_refused_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(refused >= 1.0, "{metrics}");
+    assert!(metrics.contains("tessera_connections_open "), "{metrics}");
+}
