@@ -9,6 +9,7 @@
 mod accept;
 mod connection;
 mod in_flight;
+mod open_files;
 mod server;
 mod service;
 mod settings;

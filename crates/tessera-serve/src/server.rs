@@ -52,7 +52,10 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server whose connections speak HTTP/1.1 (with keep-alive) or HTTP/2, as the client's
     /// first bytes say, within `settings`.
+    /// Raises the process's open-files limit, within its hard limit, so that `max_connections`
+    /// fit (logging when it did, or when it could not).
     pub fn new(settings: &Settings) -> Self {
+        crate::open_files::ensure_logged(settings.max_connections);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
