@@ -33,6 +33,8 @@
 mod access_log;
 mod body;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod health;
 mod inbound;
