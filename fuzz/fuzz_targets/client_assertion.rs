@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         }
         jws
     };
-    let _ = assertion::claimed_client_id(&jws);
+    let claimed = assertion::claimed_client(&jws);
     let mut form_body = tessera_proto::form::encode([
         ("grant_type", "client_credentials"),
         (
@@ -108,9 +108,9 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("an encoded form does not parse: {e}"),
     };
     match client_auth::extract(&HeaderMap::new(), &form) {
-        Ok(Some(Presented::Assertion { jwt, id })) => {
+        Ok(Some(Presented::Assertion { jwt, id, method })) => {
             assert_eq!(jwt, jws);
-            assert_eq!(Some(&id), assertion::claimed_client_id(&jws).as_ref());
+            assert_eq!(Some(&(id, method)), claimed.as_ref());
         }
         Ok(other) => panic!("a client_assertion read as {other:?}"),
         Err(e) => {
