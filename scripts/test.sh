@@ -9,6 +9,15 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+
+# Disk: the debug target (~3.5 GB), the fuzz build (~2 GB), test data and the browser need room;
+# a build that runs out of it fails deep inside rustc, so say it first.
+need_gb=${TESSERA_TEST_MIN_FREE_GB:-8}
+free_gb=$(df -Pk . | awk 'NR == 2 { print int($4 / 1048576) }')
+if [ "$free_gb" -lt "$need_gb" ]; then
+  echo "the test suite needs ${need_gb} GB free on $(df -P . | awk 'NR == 2 { print $6 }'); ${free_gb} GB are" >&2
+  exit 1
+fi
 command -v npm >/dev/null || {
   say "installing Node.js and npm (Debian) for the oidc-provider interop tests"
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
