@@ -10,6 +10,7 @@ use crate::ratelimit::SourceLimits;
 use crate::registry::Registry;
 use crate::state::{AppState, SharedState};
 use crate::store::Store;
+use crate::tls::{ReloadSignal, ServerCertificate};
 use crate::{bootstrap, setup_file, telemetry};
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -45,6 +46,9 @@ pub enum StartupError {
     /// Bootstrap or the setup file failed.
     #[error("{0}")]
     Setup(String),
+    /// The TLS certificate or key could not be read.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A server, bound and ready to run.
@@ -52,6 +56,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: SharedState,
+    /// The certificate served with `[tls]`, and the signal that reloads it.
+    tls: Option<(Arc<ServerCertificate>, ReloadSignal)>,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
 }
@@ -60,6 +66,12 @@ impl Application {
     /// Opens the store, loads or creates keys, applies the setup file and binds the listener.
     /// With port 0 and no configured issuer, the issuer names the port really bound.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        // Listening for SIGHUP before the server says it serves: a reload asked for then is
+        // not lost, nor does it end the process.
+        let tls = config
+            .tls
+            .load()?
+            .map(|certificate| (certificate, ReloadSignal::listen()));
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -73,7 +85,7 @@ impl Application {
         })?;
         let mut config = config;
         if config.issuer.is_none() {
-            config.issuer = Some(format!("http://{local}"));
+            config.issuer = Some(format!("{}://{local}", config.scheme()));
         }
         // The data folder holds the master key and, by default, the database: the owner only.
         crate::fsutil::create_private_dir(&config.data_dir)
@@ -139,6 +151,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            tls,
             bootstrap_credentials,
         })
     }
@@ -148,6 +161,12 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where the server is reached: `http://` or, with `[tls]`, `https://`, and the address
+    /// really bound.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.state.config.scheme(), self.local_addr())
     }
 
     /// The port really bound.
@@ -172,9 +191,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
-        let tasks = spawn_background(state.clone());
+        let mut tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        crate::serve::serve(self.listener, state.clone(), shutdown, grace).await;
+        let acceptor = match self.tls {
+            Some((certificate, signal)) => {
+                let acceptor = certificate.acceptor().map_err(std::io::Error::other)?;
+                tasks.push(tokio::spawn(crate::tls::reload_on_signal(
+                    certificate,
+                    signal,
+                )));
+                Some(acceptor)
+            }
+            None => None,
+        };
+        crate::serve::serve(self.listener, acceptor, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();
         }
