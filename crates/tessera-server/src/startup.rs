@@ -56,10 +56,26 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: SharedState,
-    /// The certificate served with `[tls]`, and the signal that reloads it.
-    tls: Option<(Arc<ServerCertificate>, ReloadSignal)>,
+    /// HTTPS, with `[tls]`.
+    tls: Option<Https>,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
+}
+
+/// What serving HTTPS takes: the acceptor of every connection, the certificate it serves, and
+/// the signal that reloads that.
+struct Https {
+    acceptor: tessera_serve::TlsAcceptor,
+    certificate: Arc<ServerCertificate>,
+    reload: ReloadSignal,
+}
+
+impl std::fmt::Debug for Https {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Https")
+            .field("certificate", &self.certificate)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Application {
@@ -68,10 +84,14 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         // Listening for SIGHUP before the server says it serves: a reload asked for then is
         // not lost, nor does it end the process.
-        let tls = config
-            .tls
-            .load()?
-            .map(|certificate| (certificate, ReloadSignal::listen()));
+        let tls = match config.tls.load()? {
+            Some(certificate) => Some(Https {
+                acceptor: certificate.acceptor()?,
+                certificate,
+                reload: ReloadSignal::listen(),
+            }),
+            None => None,
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -193,17 +213,13 @@ impl Application {
         let state = self.state.clone();
         let mut tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        let acceptor = match self.tls {
-            Some((certificate, signal)) => {
-                let acceptor = certificate.acceptor().map_err(std::io::Error::other)?;
-                tasks.push(tokio::spawn(crate::tls::reload_on_signal(
-                    certificate,
-                    signal,
-                )));
-                Some(acceptor)
-            }
-            None => None,
-        };
+        let acceptor = self.tls.map(|https| {
+            tasks.push(tokio::spawn(crate::tls::reload_on_signal(
+                https.certificate,
+                https.reload,
+            )));
+            https.acceptor
+        });
         crate::serve::serve(self.listener, acceptor, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();
