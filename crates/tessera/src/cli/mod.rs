@@ -171,3 +171,16 @@ pub(crate) fn cell(v: Option<&serde_json::Value>) -> String {
         Some(other) => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // The admin options before the subcommand share their ids with the subcommands' own:
+        // clap checks that they agree.
+        Cli::command().debug_assert();
+    }
+}
