@@ -435,9 +435,9 @@ pub struct HttpConfig {
     /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
     /// [`Threading`]).
     pub threading: Threading,
-    /// Seconds a new connection has to start its first request (the HTTP/2 preface included),
-    /// and an HTTP/1.1 request head to arrive after the connection opened or answered its
-    /// previous request; the connection is closed then. Default 10.
+    /// Seconds a new connection has to start its first request (its TLS handshake and the
+    /// HTTP/2 preface included), and an HTTP/1.1 request head to arrive after the connection
+    /// opened or answered its previous request; the connection is closed then. Default 10.
     #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub header_read_timeout_secs: u64,
     /// Seconds an HTTP/2 connection stays open with no request in flight before it is asked to
