@@ -35,21 +35,22 @@ pub(crate) struct Deadlines {
 /// `GOAWAY` exchange) before it is dropped.
 const LINGER: Duration = Duration::from_secs(1);
 
-/// Serves `conn` until it ends; asks it to close when it has had no request in flight for its
-/// deadline, or when `phase` says the server is shutting down; drops it when it has none in
-/// flight and does not close by itself (at once if it never read a request, after [`LINGER`]
-/// otherwise), or when `phase` says [`Phase::Closing`].
+/// Serves `conn`, accepted at `accepted`, until it ends; asks it to close when it has had no
+/// request in flight for its deadline (the first one counted from `accepted`, so that a TLS
+/// handshake spends from it), or when `phase` says the server is shutting down; drops it when
+/// it has none in flight and does not close by itself (at once if it never read a request,
+/// after [`LINGER`] otherwise), or when `phase` says [`Phase::Closing`].
 pub(crate) async fn drive<C>(
     conn: C,
     mut activity: watch::Receiver<Activity>,
     mut phase: watch::Receiver<Phase>,
     deadlines: Deadlines,
     peer: SocketAddr,
+    accepted: Instant,
 ) where
     C: GracefulConnection,
     C::Error: Display,
 {
-    let accepted = Instant::now();
     let mut conn = pin!(conn);
     // Serving, until a deadline passes or the server shuts down.
     loop {
@@ -108,7 +109,7 @@ async fn changed(activity: &mut watch::Receiver<Activity>) {
 }
 
 /// Completes once `phase` has reached `at_least` (or the server is gone).
-async fn wait_for(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
+pub(crate) async fn wait_for(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
     let reached = |p: &Phase| match at_least {
         Phase::Serving => true,
         Phase::Draining => *p != Phase::Serving,

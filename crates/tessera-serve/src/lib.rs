@@ -1,6 +1,7 @@
-//! Accepting TCP connections and serving HTTP/1.1 and HTTP/2 (cleartext, prior knowledge) on
-//! them with hyper-util's server, on the caller's Tokio runtime; shared by Tessera's
-//! authorization server and its gateway.
+//! Accepting TCP connections and serving HTTP/1.1 and HTTP/2 on them with hyper-util's server,
+//! on the caller's Tokio runtime, in cleartext (HTTP/2 by prior knowledge) or over TLS (rustls,
+//! HTTP/2 by ALPN, the certificate reloadable while serving: [`ServerCertificate`]); shared by
+//! Tessera's authorization server and its gateway.
 //!
 //! [`Server`] serves one or more listeners with one set of [`Settings`] and shuts them down
 //! together: [`Server::accept`] serves a listener until [`Server::stop`], [`Server::drain`] then
@@ -14,7 +15,11 @@ mod server;
 mod service;
 mod settings;
 mod threading;
+mod tls;
 
 pub use server::{Server, serve};
 pub use settings::{ConnectionMetrics, HTTP2_KEEP_ALIVE_TIMEOUT, Settings};
 pub use threading::Threading;
+pub use tls::{ServerCertificate, TlsError};
+/// The TLS acceptor [`Server::accept_tls`] takes (from [`ServerCertificate::acceptor`]).
+pub use tokio_rustls::TlsAcceptor;

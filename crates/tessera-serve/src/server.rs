@@ -1,7 +1,7 @@
 //! Serving connections with hyper-util's server, and shutting down gracefully.
 
 use crate::accept::{Limit, accept_next};
-use crate::connection::{Deadlines, Phase, drive};
+use crate::connection::{Deadlines, Phase, drive, wait_for};
 use crate::in_flight::Tracker;
 use crate::service;
 use crate::settings::{HTTP2_KEEP_ALIVE_TIMEOUT, Settings};
@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// The smallest read buffer hyper's HTTP/1.1 server takes.
 const MIN_HTTP1_BUFFER: usize = 8192;
@@ -28,7 +29,7 @@ const MIN_HTTP1_BUFFER: usize = 8192;
 /// with `tokio::join!`), call [`stop`](Self::stop) to make every accept end, then
 /// [`drain`](Self::drain) once they have ended.
 pub struct Server {
-    builder: auto::Builder<TokioExecutor>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
     settings: Settings,
     /// Told to every connection: serving, draining, closing. Each connection holds a receiver
     /// until it ends, so the sender sees when all have.
@@ -70,7 +71,7 @@ impl Server {
             .keep_alive_interval(settings.http2_keep_alive_interval)
             .keep_alive_timeout(HTTP2_KEEP_ALIVE_TIMEOUT);
         Self {
-            builder,
+            builder: Arc::new(builder),
             settings: settings.clone(),
             phase: watch::Sender::new(Phase::Serving),
             stop: watch::Sender::new(false),
@@ -82,8 +83,46 @@ impl Server {
     /// connections are refused), serving each on a task of its own with the service
     /// `make_service` returns for the peer's address. At most `max_connections` are served at
     /// once; more are closed as soon as accepted.
-    pub async fn accept<M, S, B>(&self, listener: TcpListener, mut make_service: M)
+    pub async fn accept<M, S, B>(&self, listener: TcpListener, make_service: M)
     where
+        M: FnMut(SocketAddr) -> S,
+        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        self.accept_on(listener, None, make_service).await;
+    }
+
+    /// As [`accept`](Self::accept), with TLS: each connection's handshake with `tls` comes
+    /// first, within the connection's first deadline (`header_read_timeout`, which the first
+    /// request then has what is left of) and counted against `max_connections`; HTTP/2 or
+    /// HTTP/1.1 follows, as ALPN chose (see [`ServerCertificate::acceptor`](crate::ServerCertificate::acceptor)).
+    pub async fn accept_tls<M, S, B>(
+        &self,
+        listener: TcpListener,
+        tls: tokio_rustls::TlsAcceptor,
+        make_service: M,
+    ) where
+        M: FnMut(SocketAddr) -> S,
+        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        self.accept_on(listener, Some(tls), make_service).await;
+    }
+
+    async fn accept_on<M, S, B>(
+        &self,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        mut make_service: M,
+    ) where
         M: FnMut(SocketAddr) -> S,
         S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
         S::Future: Send + 'static,
@@ -102,18 +141,44 @@ impl Server {
         while let Some((stream, peer, admitted)) =
             accept_next(&listener, &mut stop, &mut limit).await
         {
+            let accepted = Instant::now();
             let (tracker, activity) = Tracker::new(Arc::clone(&self.in_flight));
-            let conn = self
-                .builder
-                .serve_connection(
-                    TokioIo::new(stream),
-                    service::wrap(make_service(peer), tracker, max_header_bytes),
-                )
-                .into_owned();
-            let phase = self.phase.subscribe();
+            let service = service::wrap(make_service(peer), tracker, max_header_bytes);
+            let mut phase = self.phase.subscribe();
+            let Some(tls) = &tls else {
+                let conn = self
+                    .builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                tokio::spawn(async move {
+                    drive(conn, activity, phase, deadlines, peer, accepted).await;
+                    drop(admitted);
+                });
+                continue;
+            };
+            let handshake = tls.accept(stream);
+            let builder = Arc::clone(&self.builder);
             tokio::spawn(async move {
-                drive(conn, activity, phase, deadlines, peer).await;
-                drop(admitted);
+                let _admitted = admitted;
+                let deadline = accepted + deadlines.first_request;
+                let stream = tokio::select! {
+                    done = tokio::time::timeout_at(deadline, handshake) => match done {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake not finished within the header read timeout");
+                            return;
+                        }
+                    },
+                    () = wait_for(&mut phase, Phase::Draining) => return,
+                };
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                drive(conn, activity, phase, deadlines, peer, accepted).await;
             });
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 /// How every connection of a [`Server`](crate::Server) is served, and how many there may be.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How long a new connection may take to start its first request (the HTTP/2 preface
-    /// included), and how long an HTTP/1.1 request head may take, counted from when the
+    /// How long a new connection may take to start its first request (its TLS handshake and the
+    /// HTTP/2 preface included), and how long an HTTP/1.1 request head may take, counted from when the
     /// connection opened or answered its previous request; the connection is closed then. It
     /// also bounds how long an HTTP/1.1 connection stays open with no request.
     pub header_read_timeout: Duration,

@@ -7,6 +7,7 @@
 pub use crate::people_config::{
     AuthorizeConfig, DeviceConfig, PagesConfig, RefreshTokensConfig, SessionsConfig, UsersConfig,
 };
+pub use crate::tls::TlsConfig;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use secrecy::ExposeSecret;
@@ -26,7 +27,8 @@ pub use tessera_serve::Threading;
 pub struct Config {
     /// Address to listen on. Default `127.0.0.1:8080`.
     pub listen: SocketAddr,
-    /// Issuer identifier (RFC 8414 §2). Default `http://` + `listen`. Use `https` in production.
+    /// Issuer identifier (RFC 8414 §2). Default `http://` + `listen` (`https://` with `[tls]`).
+    /// Use `https` in production.
     pub issuer: Option<String>,
     /// Folder for the SQLite database, the master key and the bootstrap admin credential.
     pub data_dir: PathBuf,
@@ -66,6 +68,8 @@ pub struct Config {
     pub device: DeviceConfig,
     /// The JWT bearer authorization grant (RFC 7523 §2.1).
     pub jwt_bearer: JwtBearerConfig,
+    /// Serving HTTPS directly.
+    pub tls: TlsConfig,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             refresh_tokens: RefreshTokensConfig::default(),
             device: DeviceConfig::default(),
             jwt_bearer: JwtBearerConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -430,9 +435,9 @@ pub struct HttpConfig {
     /// Accepted (`per_core` or `shared`) so that existing files still load; no effect (see
     /// [`Threading`]).
     pub threading: Threading,
-    /// Seconds a new connection has to start its first request (the HTTP/2 preface included),
-    /// and an HTTP/1.1 request head to arrive after the connection opened or answered its
-    /// previous request; the connection is closed then. Default 10.
+    /// Seconds a new connection has to start its first request (its TLS handshake and the
+    /// HTTP/2 preface included), and an HTTP/1.1 request head to arrive after the connection
+    /// opened or answered its previous request; the connection is closed then. Default 10.
     #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub header_read_timeout_secs: u64,
     /// Seconds an HTTP/2 connection stays open with no request in flight before it is asked to
@@ -536,16 +541,17 @@ pub enum ConfigError {
     Rejected(String),
 }
 
-/// One `TESSERA_…` variable as a figment provider named after the variable, so an error about
-/// its value names the variable rather than a place in this file.
-struct EnvVar {
-    name: String,
+/// One value given outside the file (a `TESSERA_…` variable, a command-line flag) as a figment
+/// provider named after where it came from, so an error about it names the variable or the flag
+/// rather than a place in this file.
+struct Given {
+    source: String,
     value: Serialized<String>,
 }
 
-impl figment::Provider for EnvVar {
+impl figment::Provider for Given {
     fn metadata(&self) -> figment::Metadata {
-        figment::Metadata::named(format!("environment variable {}", self.name))
+        figment::Metadata::named(self.source.clone())
     }
 
     fn data(
@@ -553,6 +559,18 @@ impl figment::Provider for EnvVar {
     ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
         self.value.data()
     }
+}
+
+/// A setting given as a command-line flag (`tessera serve --listen 0.0.0.0:8443`): it wins over
+/// the file and the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// The flag, as errors name it: `--listen`.
+    pub flag: &'static str,
+    /// The setting's dotted path: `listen`, `tls.certificate_file`.
+    pub setting: &'static str,
+    /// The value as typed.
+    pub value: String,
 }
 
 impl From<Box<figment::Error>> for ConfigError {
@@ -567,10 +585,24 @@ impl Config {
         Self::load_from(file, std::env::vars())
     }
 
+    /// As [`Config::load`], then `flags` over all of it.
+    pub fn load_with_flags(file: Option<&Path>, flags: &[Flag]) -> Result<Self, ConfigError> {
+        Self::load_layers(file, std::env::vars(), flags)
+    }
+
     /// As [`Config::load`], with the environment given (for tests).
     pub fn load_from(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        Self::load_layers(file, env, &[])
+    }
+
+    /// Defaults, then `file`, then the `TESSERA_…` variables of `env`, then `flags`.
+    fn load_layers(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &[Flag],
     ) -> Result<Self, ConfigError> {
         let known = known_paths();
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
@@ -592,9 +624,15 @@ impl Config {
             })
             .collect();
         for (name, path, value) in vars {
-            fig = fig.merge(EnvVar {
-                name,
+            fig = fig.merge(Given {
+                source: format!("environment variable {name}"),
                 value: Serialized::global(&path, value),
+            });
+        }
+        for f in flags {
+            fig = fig.merge(Given {
+                source: format!("command-line flag {}", f.flag),
+                value: Serialized::global(f.setting, f.value.clone()),
             });
         }
         // Environment values are strings; lossy extraction reads one as a number or a boolean
@@ -661,6 +699,7 @@ impl Config {
         )
         .map_err(ConfigError::Rejected)?;
         self.jwt_bearer.validate().map_err(ConfigError::Rejected)?;
+        self.tls.validate().map_err(ConfigError::Rejected)?;
         Ok(())
     }
 
@@ -668,8 +707,13 @@ impl Config {
     pub fn issuer(&self) -> String {
         match &self.issuer {
             Some(i) => i.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.listen),
+            None => format!("{}://{}", self.scheme(), self.listen),
         }
+    }
+
+    /// `https` when the server serves TLS itself (`[tls]`), else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.enabled() { "https" } else { "http" }
     }
 
     /// The database URL.
@@ -1085,5 +1129,78 @@ mod tests {
             .unwrap_or_default();
             assert!(e.contains(needle), "{e}");
         }
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_and_the_file_and_errors_name_them() {
+        let dir = tempfile::tempdir().unwrap_or_else(|_| std::process::abort());
+        let file = dir.path().join("t.toml");
+        let _ = std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1000\"\nissuer = \"https://file.example\"\ndata_dir = \"/file\"\n",
+        );
+        let flag = |flag, setting, value: &str| Flag {
+            flag,
+            setting,
+            value: value.to_owned(),
+        };
+        let c = Config::load_layers(
+            Some(&file),
+            env(&[
+                ("TESSERA_LISTEN", "127.0.0.1:2000"),
+                ("TESSERA_DATA_DIR", "/env"),
+            ]),
+            &[
+                flag("--listen", "listen", "0.0.0.0:3000"),
+                flag("--issuer", "issuer", "https://flag.example"),
+                flag("--tls-cert", "tls.certificate_file", "/c.pem"),
+                flag("--tls-key", "tls.private_key_file", "/k.pem"),
+            ],
+        );
+        assert!(c.is_ok(), "{:?}", c.err());
+        let c = c.unwrap_or_default();
+        assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 3000)));
+        assert_eq!(c.issuer(), "https://flag.example");
+        // Not given as a flag: the environment's.
+        assert_eq!(c.data_dir, PathBuf::from("/env"));
+        assert_eq!(c.tls.certificate_file, Some(PathBuf::from("/c.pem")));
+        assert_eq!(c.scheme(), "https");
+        let e = Config::load_layers(None, env(&[]), &[flag("--listen", "listen", "nonsense")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("command-line flag --listen"), "{e}");
+        let e = Config::load_layers(None, env(&[]), &[flag("--issuer", "issuer", "ftp://x")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("ftp://x"), "{e}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_default_issuer_https() {
+        let e = Config::load_from(None, env(&[("TESSERA_TLS_CERTIFICATE_FILE", "/c.pem")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("tls.private_key_file") && e.contains("--tls-key"),
+            "{e}"
+        );
+        let e = Config::load_from(None, env(&[("TESSERA_TLS_PRIVATE_KEY_FILE", "/k.pem")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("tls.certificate_file"), "{e}");
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("TESSERA_TLS_CERTIFICATE_FILE", "/c.pem"),
+                ("TESSERA_TLS_PRIVATE_KEY_FILE", "/k.pem"),
+            ]),
+        )
+        .unwrap_or_default();
+        assert_eq!(c.issuer(), "https://127.0.0.1:8080");
+        assert_eq!(Config::default().issuer(), "http://127.0.0.1:8080");
     }
 }

@@ -29,5 +29,6 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod transfer;
 pub mod users;

@@ -11,12 +11,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::Layer;
 
-/// Serves `listener` within the `[http]` limits until `shutdown` completes; then stops
-/// accepting, closes idle connections, and waits up to `grace` for the requests in flight.
+/// Serves `listener` within the `[http]` limits, over TLS with `tls`, until `shutdown`
+/// completes; then stops accepting, closes idle connections, and waits up to `grace` for the
+/// requests in flight.
 /// Connections are counted in `tessera_connections_open` and, when refused at
 /// `http.max_connections`, in `tessera_connections_refused_total`.
 pub(crate) async fn serve(
     listener: TcpListener,
+    tls: Option<tessera_serve::TlsAcceptor>,
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,
@@ -34,5 +36,16 @@ pub(crate) async fn serve(
         shutdown.await;
         tracing::info!("shutting down: no new connections");
     };
-    tessera_serve::serve(listener, make_service, &settings, shutdown, grace).await;
+    let server = tessera_serve::Server::new(&settings);
+    let accept = async {
+        match tls {
+            Some(tls) => server.accept_tls(listener, tls, make_service).await,
+            None => server.accept(listener, make_service).await,
+        }
+    };
+    tokio::join!(accept, async {
+        shutdown.await;
+        server.stop();
+    });
+    server.drain(grace).await;
 }

@@ -10,6 +10,7 @@ use crate::ratelimit::SourceLimits;
 use crate::registry::Registry;
 use crate::state::{AppState, SharedState};
 use crate::store::Store;
+use crate::tls::{ReloadSignal, ServerCertificate};
 use crate::{bootstrap, setup_file, telemetry};
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -45,6 +46,9 @@ pub enum StartupError {
     /// Bootstrap or the setup file failed.
     #[error("{0}")]
     Setup(String),
+    /// The TLS certificate or key could not be read.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A server, bound and ready to run.
@@ -52,14 +56,42 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: SharedState,
+    /// HTTPS, with `[tls]`.
+    tls: Option<Https>,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
+}
+
+/// What serving HTTPS takes: the acceptor of every connection, the certificate it serves, and
+/// the signal that reloads that.
+struct Https {
+    acceptor: tessera_serve::TlsAcceptor,
+    certificate: Arc<ServerCertificate>,
+    reload: ReloadSignal,
+}
+
+impl std::fmt::Debug for Https {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Https")
+            .field("certificate", &self.certificate)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Application {
     /// Opens the store, loads or creates keys, applies the setup file and binds the listener.
     /// With port 0 and no configured issuer, the issuer names the port really bound.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        // Listening for SIGHUP before the server says it serves: a reload asked for then is
+        // not lost, nor does it end the process.
+        let tls = match config.tls.load()? {
+            Some(certificate) => Some(Https {
+                acceptor: certificate.acceptor()?,
+                certificate,
+                reload: ReloadSignal::listen(),
+            }),
+            None => None,
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -73,7 +105,7 @@ impl Application {
         })?;
         let mut config = config;
         if config.issuer.is_none() {
-            config.issuer = Some(format!("http://{local}"));
+            config.issuer = Some(format!("{}://{local}", config.scheme()));
         }
         // The data folder holds the master key and, by default, the database: the owner only.
         crate::fsutil::create_private_dir(&config.data_dir)
@@ -139,6 +171,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            tls,
             bootstrap_credentials,
         })
     }
@@ -148,6 +181,12 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where the server is reached: `http://` or, with `[tls]`, `https://`, and the address
+    /// really bound.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.state.config.scheme(), self.local_addr())
     }
 
     /// The port really bound.
@@ -172,9 +211,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
-        let tasks = spawn_background(state.clone());
+        let mut tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        crate::serve::serve(self.listener, state.clone(), shutdown, grace).await;
+        let acceptor = self.tls.map(|https| {
+            tasks.push(tokio::spawn(crate::tls::reload_on_signal(
+                https.certificate,
+                https.reload,
+            )));
+            https.acceptor
+        });
+        crate::serve::serve(self.listener, acceptor, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();
         }

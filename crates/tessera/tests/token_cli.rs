@@ -139,6 +139,64 @@ fn get_prints_the_token_response_raw_token_or_decoded_claims() {
 }
 
 #[test]
+fn a_signing_jwk_file_names_its_algorithm() {
+    // The peer's private_key_jwt key, a JWK with "alg": "ES256", in a file.
+    let dir = tempfile::tempdir().unwrap();
+    let jwk = peer().ready["pkjwt_private_jwk"].clone();
+    assert_eq!(jwk["alg"], "ES256");
+    let with_alg = dir.path().join("key.jwk");
+    std::fs::write(&with_alg, jwk.to_string()).unwrap();
+    let get = |file: &std::path::Path| {
+        tessera(
+            &[
+                "token",
+                "get",
+                "--issuer",
+                peer().issuer(),
+                "--client-id",
+                "pkjwt-client",
+                "--auth-method",
+                "private_key_jwt",
+                "--signing-jwk-file",
+                file.to_str().unwrap(),
+                "--raw",
+            ],
+            &[],
+        )
+    };
+    // No --signing-alg: the JWK's alg signs the client assertion, and the peer accepts it.
+    let o = get(&with_alg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!stdout(&o).trim().is_empty());
+
+    // Neither the flag nor the JWK says: a clear error, and no request.
+    let mut bare = jwk.clone();
+    bare.as_object_mut().unwrap().remove("alg");
+    let without_alg = dir.path().join("bare.jwk");
+    std::fs::write(&without_alg, bare.to_string()).unwrap();
+    let o = get(&without_alg);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        e.contains("--signing-alg is required") && e.contains("JWK whose alg"),
+        "{e}"
+    );
+
+    // An alg that is no signing algorithm is named, the key is not shown.
+    let mut odd = jwk.clone();
+    odd["alg"] = "ECDH-ES".into();
+    let odd_file = dir.path().join("odd.jwk");
+    std::fs::write(&odd_file, odd.to_string()).unwrap();
+    let o = get(&odd_file);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        e.contains("ECDH-ES") && e.contains("odd.jwk") && !e.contains(jwk["d"].as_str().unwrap()),
+        "{e}"
+    );
+}
+
+#[test]
 fn validate_reports_success_with_type_lifetime_and_scopes() {
     let (ok, v) = validate_json(
         &[

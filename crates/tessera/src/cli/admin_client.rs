@@ -10,31 +10,34 @@ use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tessera_server::bootstrap::ADMIN_AUDIENCE;
 
 /// Where the default server listens.
 pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
-/// Where `tessera serve` writes the bootstrap credential by default.
-pub(crate) const DEFAULT_CREDENTIALS: &str = "./tessera-data/admin-credentials.json";
+/// The data folder of `tessera serve` when none is configured.
+pub(crate) const DEFAULT_DATA_DIR: &str = "./tessera-data";
+/// The bootstrap credential's name in the server's data folder.
+pub(crate) const CREDENTIALS_FILE_NAME: &str = "admin-credentials.json";
 
-/// Options shared by every admin command.
+/// Options shared by every admin command; each may also be given before the subcommand
+/// (`tessera --server URL client list`, see [`crate::cli::Cli`]).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct AdminOptions {
     /// The Tessera server's base URL.
     #[arg(long, global = true, env = "TESSERA_URL", default_value = DEFAULT_SERVER, value_name = "URL")]
     pub(crate) server: String,
     /// A credential file (JSON with client_id and client_secret), such as the bootstrap file
-    /// `tessera serve` writes. Default ./tessera-data/admin-credentials.json, unless
-    /// TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET are set.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_ADMIN_CREDENTIALS",
-        value_name = "FILE"
-    )]
+    /// `tessera serve` writes [env: TESSERA_ADMIN_CREDENTIALS]. Default: admin-credentials.json in
+    /// the server's data folder (--data-dir), unless TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET
+    /// are set.
+    #[arg(long, global = true, value_name = "FILE")]
     pub(crate) admin_credentials: Option<PathBuf>,
+    /// The data folder of the server (its `data_dir`), where `tessera serve` writes the bootstrap
+    /// credential [env: TESSERA_DATA_DIR; default ./tessera-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) data_dir: Option<String>,
     /// Print the server's JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -59,28 +62,78 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Where the admin credential file is looked for, and what chose that place: the first of
+/// --admin-credentials, TESSERA_ADMIN_CREDENTIALS, TESSERA_ADMIN_CREDENTIALS_FILE (the server's
+/// own `admin.credentials_file`), --data-dir, TESSERA_DATA_DIR, and ./tessera-data.
+fn credential_file(opts: &AdminOptions) -> (PathBuf, &'static str) {
+    if let Some(p) = &opts.admin_credentials {
+        return (p.clone(), "from --admin-credentials");
+    }
+    for (var, from) in [
+        (
+            "TESSERA_ADMIN_CREDENTIALS",
+            "from TESSERA_ADMIN_CREDENTIALS",
+        ),
+        (
+            "TESSERA_ADMIN_CREDENTIALS_FILE",
+            "from TESSERA_ADMIN_CREDENTIALS_FILE",
+        ),
+    ] {
+        if let Some(p) = env_nonempty(var) {
+            return (PathBuf::from(p), from);
+        }
+    }
+    if let Some(dir) = &opts.data_dir {
+        return (Path::new(dir).join(CREDENTIALS_FILE_NAME), "in --data-dir");
+    }
+    if let Some(dir) = env_nonempty("TESSERA_DATA_DIR") {
+        return (
+            Path::new(&dir).join(CREDENTIALS_FILE_NAME),
+            "in TESSERA_DATA_DIR",
+        );
+    }
+    (
+        Path::new(DEFAULT_DATA_DIR).join(CREDENTIALS_FILE_NAME),
+        "the default, as none of --admin-credentials, --data-dir, TESSERA_ADMIN_CREDENTIALS or \
+         TESSERA_DATA_DIR is set",
+    )
+}
+
 fn load_credential(opts: &AdminOptions) -> anyhow::Result<Credential> {
-    let from_env = (
-        env_nonempty("TESSERA_CLIENT_ID"),
-        env_nonempty("TESSERA_CLIENT_SECRET"),
-    );
-    let path = match (&opts.admin_credentials, from_env) {
-        (Some(p), _) => p.clone(),
-        (None, (Some(id), Some(secret))) => {
-            return Ok(Credential {
-                client_id: id,
-                client_secret: SecretString::from(secret),
-            });
+    let (path, chosen_by) = credential_file(opts);
+    let explicit = opts.admin_credentials.is_some()
+        || opts.data_dir.is_some()
+        || env_nonempty("TESSERA_ADMIN_CREDENTIALS").is_some()
+        || env_nonempty("TESSERA_ADMIN_CREDENTIALS_FILE").is_some();
+    if !explicit {
+        match (
+            env_nonempty("TESSERA_CLIENT_ID"),
+            env_nonempty("TESSERA_CLIENT_SECRET"),
+        ) {
+            (Some(id), Some(secret)) => {
+                return Ok(Credential {
+                    client_id: id,
+                    client_secret: SecretString::from(secret),
+                });
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                bail!("set both TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET, or neither");
+            }
+            (None, None) => {}
         }
-        (None, (Some(_), None)) | (None, (None, Some(_))) => {
-            bail!("set both TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET, or neither");
-        }
-        (None, (None, None)) => PathBuf::from(DEFAULT_CREDENTIALS),
-    };
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| {
+        // A relative path is also shown as the absolute path it was tried at.
+        let tried = std::path::absolute(&path)
+            .ok()
+            .filter(|abs| abs != &path)
+            .map(|abs| format!(", that is {}", abs.display()))
+            .unwrap_or_default();
         anyhow!(
-            "cannot read the admin credential {}: {e}\n\
-             (tessera serve writes it on first start; pass --admin-credentials FILE, or set \
+            "cannot read the admin credential {}{tried} ({chosen_by}): {e}. \
+             tessera serve writes {CREDENTIALS_FILE_NAME} into its data folder on first start; \
+             from another folder, name that folder with --data-dir DIR or TESSERA_DATA_DIR, or \
+             the file with --admin-credentials FILE or TESSERA_ADMIN_CREDENTIALS (or set \
              TESSERA_CLIENT_ID and TESSERA_CLIENT_SECRET)",
             path.display()
         )

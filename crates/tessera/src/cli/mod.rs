@@ -18,10 +18,52 @@ use std::borrow::Cow;
 
 /// Tessera: OAuth 2.0 / OpenID Connect authorization server, token client and gateway.
 #[derive(Debug, Parser)]
-#[command(name = "tessera", version, about, propagate_version = true)]
+#[command(
+    name = "tessera",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "The admin commands (client, scope, audit, key, user) take --server URL, \
+                  --admin-credentials FILE and --data-dir DIR before the subcommand as well as \
+                  after it: tessera --server https://auth.example client list"
+)]
 pub(crate) struct Cli {
+    /// The options of the admin commands given before the subcommand; clap hands them to the
+    /// subcommand's own (`AdminOptions`, and `tessera serve --data-dir`), where a value given
+    /// after the subcommand wins. Hidden here: they are listed in each command's help.
+    #[command(flatten)]
+    before: Before,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--server`, `--admin-credentials` and `--data-dir` before the subcommand.
+#[derive(Debug, clap::Args)]
+struct Before {
+    #[arg(long, global = true, hide = true, value_name = "URL")]
+    server: Option<String>,
+    #[arg(long, global = true, hide = true, value_name = "FILE")]
+    admin_credentials: Option<std::path::PathBuf>,
+    #[arg(long, global = true, hide = true, value_name = "DIR")]
+    data_dir: Option<String>,
+}
+
+impl Before {
+    /// Refuses the admin options on a command that has no use for them, rather than ignoring
+    /// them.
+    fn refuse(&self, command: &str, data_dir_used: bool) -> anyhow::Result<()> {
+        let given = [
+            ("--server", self.server.is_some()),
+            ("--admin-credentials", self.admin_credentials.is_some()),
+            ("--data-dir", self.data_dir.is_some() && !data_dir_used),
+        ];
+        match given.iter().find(|(_, is)| *is) {
+            Some((flag, _)) => anyhow::bail!(
+                "{flag} is an option of the admin commands (client, scope, audit, key, user), not of `tessera {command}`"
+            ),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,15 +91,27 @@ enum Command {
 /// Runs the chosen subcommand.
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::Token(args) => token::run(args).await,
+        Command::Serve(args) => {
+            cli.before.refuse("serve", true)?;
+            serve::run(args).await
+        }
+        Command::Token(args) => {
+            cli.before.refuse("token", false)?;
+            token::run(args).await
+        }
         Command::Client(args) => client::run(*args).await,
         Command::Scope(args) => scope::run(args).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Key(args) => key::run(args).await,
         Command::User(args) => user::run(args).await,
-        Command::Db(args) => db::run(args).await,
-        Command::Gateway(args) => gateway::run(args).await,
+        Command::Db(args) => {
+            cli.before.refuse("db", false)?;
+            db::run(args).await
+        }
+        Command::Gateway(args) => {
+            cli.before.refuse("gateway", false)?;
+            gateway::run(args).await
+        }
     }
 }
 
@@ -115,5 +169,18 @@ pub(crate) fn cell(v: Option<&serde_json::Value>) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // The admin options before the subcommand share their ids with the subcommands' own:
+        // clap checks that they agree.
+        Cli::command().debug_assert();
     }
 }

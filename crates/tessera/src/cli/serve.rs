@@ -3,21 +3,64 @@
 use crate::cli::terminal::errln;
 use clap::Args;
 use std::path::PathBuf;
-use tessera_server::config::Config;
+use tessera_server::config::{Config, Flag};
 use tessera_server::startup::Application;
 use tessera_server::state::AppState;
 
-/// Arguments of `tessera serve`.
+/// Arguments of `tessera serve`. The flags set the settings of the same name and win over the
+/// configuration file and the `TESSERA_…` variables.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// A TOML configuration file; `TESSERA_…` environment variables override it.
+    /// A TOML configuration file; `TESSERA_…` environment variables override it, flags override
+    /// both.
     #[arg(long, short = 'c', env = "TESSERA_CONFIG")]
     config: Option<PathBuf>,
+    /// The address to listen on, such as 0.0.0.0:8443 (setting `listen`, TESSERA_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// The issuer identifier, such as https://auth.example.com (setting `issuer`,
+    /// TESSERA_ISSUER). Default http://ADDR, or https://ADDR with TLS.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The data folder: SQLite database, master key, bootstrap admin credential (setting
+    /// `data_dir`, TESSERA_DATA_DIR). Default ./tessera-data.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain, the server's certificate first (setting
+    /// `tls.certificate_file`, TESSERA_TLS_CERTIFICATE_FILE); with --tls-key. SIGHUP reloads it.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<String>,
+    /// The PEM private key of --tls-cert (setting `tls.private_key_file`,
+    /// TESSERA_TLS_PRIVATE_KEY_FILE).
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<String>,
+}
+
+impl ServeArgs {
+    /// The settings given as flags.
+    fn flags(&self) -> Vec<Flag> {
+        [
+            ("--listen", "listen", &self.listen),
+            ("--issuer", "issuer", &self.issuer),
+            ("--data-dir", "data_dir", &self.data_dir),
+            ("--tls-cert", "tls.certificate_file", &self.tls_cert),
+            ("--tls-key", "tls.private_key_file", &self.tls_key),
+        ]
+        .into_iter()
+        .filter_map(|(flag, setting, value)| {
+            value.as_ref().map(|v| Flag {
+                flag,
+                setting,
+                value: v.clone(),
+            })
+        })
+        .collect()
+    }
 }
 
 /// Runs the server until SIGTERM or SIGINT.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(args.config.as_deref())?;
+    let config = Config::load_with_flags(args.config.as_deref(), &args.flags())?;
     // Held until the server has stopped: dropping it writes out the log lines still waiting.
     let _logs = tessera_log::init(&config.log.level, config.log.format);
     serve(config).await
@@ -29,6 +72,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         issuer = %state.issuer,
         listen = %app.local_addr(),
+        url = %app.url(),
         database = state.store.backend(),
         "tessera is serving"
     );
@@ -48,15 +92,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// The lines a person reads on stderr once the server serves (text logs only): where the
-/// bootstrap credential went, and where the server and its token endpoint are.
+/// bootstrap credential went and how the CLI finds it from another folder, and where the server
+/// and its token endpoint are.
 fn print_banner(app: &Application, state: &AppState) {
     if let Some(path) = &app.bootstrap_credentials {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
         errln!(
             "Bootstrap admin credential written to {} (mode 0600).",
             path.display()
         );
+        let data_dir = std::path::absolute(&state.config.data_dir)
+            .unwrap_or_else(|_| state.config.data_dir.clone());
+        if path.parent() == Some(data_dir.as_path()) {
+            errln!(
+                "From another folder, the tessera CLI finds it with --data-dir {} (or TESSERA_DATA_DIR).",
+                data_dir.display()
+            );
+        } else {
+            errln!(
+                "The tessera CLI finds it with --admin-credentials {} (or TESSERA_ADMIN_CREDENTIALS).",
+                path.display()
+            );
+        }
     }
-    let listening = format!("http://{}", app.local_addr());
+    let listening = app.url();
     if state.issuer == listening {
         errln!(
             "Tessera is serving {listening} (token endpoint {}).",

@@ -9,6 +9,7 @@
 
 mod credential_args;
 mod get;
+mod jwk_alg;
 mod profile;
 mod validate;
 

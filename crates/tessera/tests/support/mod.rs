@@ -2,6 +2,8 @@
 //! reading the address a `tessera serve` process announces. Each test file uses part of it.
 #![allow(dead_code)]
 
+pub(crate) mod process;
+
 /// The result of one run of the binary.
 pub(crate) struct Run {
     pub(crate) ok: bool,
@@ -33,15 +35,25 @@ impl Run {
 }
 
 /// The issuer and the listening address (`host:port`) of the line `tessera serve` writes once it
-/// serves: `Tessera is serving http://ADDR (token endpoint …).` when the issuer is that address,
-/// else `Tessera is serving issuer ISSUER on http://ADDR (token endpoint …).`; `None` for other
-/// lines.
+/// serves: `Tessera is serving URL (token endpoint …).` when the issuer is the URL it listens at
+/// (`http://ADDR`, or `https://ADDR` with TLS), else `Tessera is serving issuer ISSUER on URL
+/// (token endpoint …).`; `None` for other lines.
 pub(crate) fn serving(line: &str) -> Option<(&str, &str)> {
+    let (issuer, url) = serving_url(line)?;
+    let addr = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    Some((issuer, addr))
+}
+
+/// The issuer and the URL it listens at (`http://ADDR` or `https://ADDR`) of the line
+/// `tessera serve` writes once it serves (see [`serving`]).
+pub(crate) fn serving_url(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix("Tessera is serving ")?;
     if let Some(rest) = rest.strip_prefix("issuer ") {
-        let (issuer, after) = rest.split_once(" on http://")?;
+        let (issuer, after) = rest.split_once(" on ")?;
         return Some((issuer, after.split(' ').next()?));
     }
     let url = rest.split(' ').next()?;
-    Some((url, url.strip_prefix("http://")?))
+    Some((url, url))
 }

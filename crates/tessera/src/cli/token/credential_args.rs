@@ -72,7 +72,8 @@ pub(crate) struct CredentialArgs {
     #[arg(long, value_name = "VAR")]
     pub(crate) assertion_env: Option<String>,
     /// Sign the jwt-bearer grant assertion with this algorithm (HS* default to the client secret
-    /// as key; others need a --grant-assertion-key-file/-jwk-file/-key-env).
+    /// as key; others need a --grant-assertion-key-file/-jwk-file/-key-env). Default: the `alg`
+    /// of a JWK key.
     #[arg(long, value_name = "ALG")]
     pub(crate) grant_assertion_alg: Option<Algorithm>,
     /// The grant assertion's key: a PEM file (or an HMAC secret file for HS*).
@@ -120,7 +121,7 @@ pub(crate) struct CredentialArgs {
     pub(crate) params: Vec<String>,
 
     /// The client assertion's algorithm (client_secret_jwt: HS256/384/512; private_key_jwt:
-    /// RS256/384/512, PS256, ES256, ES384, EdDSA).
+    /// RS256/384/512, PS256, ES256, ES384, EdDSA). Default: the `alg` of a JWK key.
     #[arg(long, value_name = "ALG")]
     pub(crate) signing_alg: Option<Algorithm>,
     /// The client assertion's key: a PEM file.
@@ -237,24 +238,30 @@ impl SigningFlags<'_> {
             || !self.headers.is_empty()
     }
 
-    /// The flags over `base` (a profile's signing profile); without one, a new profile with the
-    /// given algorithm, else `default_alg`, else the error `no_alg`.
+    /// The flags over `base` (a profile's signing profile). The algorithm is the one given,
+    /// else the `alg` of a JWK key given, else the profile's; without a profile, else
+    /// `default_alg`, else the error `no_alg`.
     fn apply(
         &self,
         base: Option<SigningConfig>,
         default_alg: Option<Algorithm>,
         no_alg: &str,
     ) -> anyhow::Result<SigningConfig> {
+        let alg = match (self.alg, &self.key) {
+            (Some(a), _) => Some(a),
+            (None, Some(key)) => super::jwk_alg::of(key)?,
+            (None, None) => None,
+        };
         let mut s = match base {
             Some(s) => s,
             None => {
-                let Some(alg) = self.alg.or(default_alg) else {
+                let Some(alg) = alg.or(default_alg) else {
                     bail!("{no_alg}");
                 };
                 SigningConfig::of(alg)
             }
         };
-        if let Some(a) = self.alg {
+        if let Some(a) = alg {
             s.alg = a;
         }
         if self.key.is_some() {
@@ -383,7 +390,8 @@ impl CredentialArgs {
             c.assertion_signing = Some(grant_signing.apply(
                 c.assertion_signing.take(),
                 None,
-                "--grant-assertion-alg is required to sign the jwt-bearer grant assertion (e.g. ES256, RS256, HS256)",
+                "--grant-assertion-alg is required to sign the jwt-bearer grant assertion (e.g. \
+                 ES256, RS256, HS256), unless the key is a JWK whose alg says it",
             )?);
         }
         let scopes: Vec<String> = self
@@ -427,7 +435,8 @@ impl CredentialArgs {
             c.signing = Some(client_signing.apply(
                 c.signing.take(),
                 default_alg,
-                "--signing-alg is required for a client assertion (e.g. ES256, RS256, HS256)",
+                "--signing-alg is required for a client assertion (e.g. ES256, RS256, HS256), \
+                 unless the key is a JWK whose alg says it",
             )?);
         }
         Ok(c)
