@@ -16,8 +16,8 @@ async fn main() -> ExitCode {
     match cli::run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Error texts may quote what a server answered: shown escaped.
-            eprintln!("error: {}", cli::terminal::escape(&format!("{e:#}")));
+            // Error texts may quote what a server answered: shown escaped, line breaks kept.
+            eprintln!("error: {}", cli::terminal::escape_lines(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -29,6 +29,13 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` line by line through [`escape`], the line breaks kept: for an error message, whose own
+/// text may run over several lines while the values it quotes must not act on the terminal. A
+/// line break inside a quoted value starts a new line and nothing more.
+pub(crate) fn escape_lines(text: &str) -> String {
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
 /// `println!` for text meant for people: the formatted line is passed through [`escape`]. (The
 /// CLI's format strings hold no control characters of their own, so only the values change.)
 macro_rules! outln {
@@ -62,6 +69,16 @@ mod tests {
         let once = escape("\x1b]0;title\x07");
         assert_eq!(escape(&once), once);
         assert!(!once.chars().any(is_dangerous));
+    }
+
+    #[test]
+    fn escape_lines_keeps_line_breaks_only() {
+        assert_eq!(escape_lines("one\ntwo"), "one\ntwo");
+        assert_eq!(
+            escape_lines("a\x1b[2J\r\nb\t"),
+            "a\\u{1b}[2J\\u{d}\nb\\u{9}"
+        );
+        assert_eq!(escape_lines(""), "");
     }
 
     #[test]
