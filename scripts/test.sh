@@ -79,6 +79,6 @@ fi
 # ---- fuzzing (docs/fuzzing.md) ------------------------------------------------------------------
 # Every fuzz target briefly, so that a regression in a parser shows up; fails on any finding.
 # scripts/fuzz.sh installs cargo-fuzz when it is missing and needs no nightly toolchain.
-say "fuzz targets, ${CI_FUZZ_SECONDS:-20} s each"
-FUZZ_SECONDS=${CI_FUZZ_SECONDS:-20} ./scripts/fuzz.sh
+say "fuzz targets, ${CI_FUZZ_SECONDS:-30} s each"
+FUZZ_SECONDS=${CI_FUZZ_SECONDS:-30} ./scripts/fuzz.sh
 # ---- end of fuzzing -----------------------------------------------------------------------------
