@@ -89,13 +89,14 @@ impl GatewayHandle {
     }
 }
 
-/// Reloads on every SIGHUP until the handle's gateway is gone. Unix only; elsewhere it returns at
-/// once.
-pub async fn reload_on_sighup(handle: GatewayHandle) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut hup = match signal(SignalKind::hangup()) {
+/// Reloads on every SIGHUP until the handle's gateway is gone. The handler is installed by this
+/// call, not when the future is first polled, so a SIGHUP sent as soon as the gateway has said it
+/// serves reloads it rather than ending the process.
+pub fn reload_on_sighup(handle: GatewayHandle) -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hup = signal(SignalKind::hangup());
+    async move {
+        let mut hup = match hup {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for SIGHUP; reloads are off");
@@ -107,9 +108,5 @@ pub async fn reload_on_sighup(handle: GatewayHandle) {
             // The outcome is logged by `reload`.
             let _ = handle.reload().await;
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = handle;
     }
 }

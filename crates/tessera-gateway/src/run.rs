@@ -41,14 +41,17 @@ async fn serve(path: &Path, loaded: crate::config::LoadedConfig) -> anyhow::Resu
     let routes = loaded.config.routes.len();
     let upstreams = loaded.config.upstreams.len();
     let gateway = Gateway::bind(loaded, Options { prometheus }).await?;
+    // Listened for before the gateway says it serves, so that a signal sent right after is
+    // handled, not the default action.
+    let shutdown = tessera_serve::shutdown_signal();
+    let reloads = tokio::spawn(reload_on_sighup(gateway.handle()));
     let addr = gateway.local_addr();
     tracing::info!(listen = %addr, routes, upstreams, config = %path.display(), "tessera gateway is serving");
     println!("tessera gateway listening on http://{addr}");
     if let Some(admin) = gateway.admin_addr() {
         println!("tessera gateway admin on http://{admin}");
     }
-    let reloads = tokio::spawn(reload_on_sighup(gateway.handle()));
-    let result = gateway.serve(shutdown_signal()).await;
+    let result = gateway.serve(shutdown).await;
     reloads.abort();
     result?;
     tracing::info!("stopped");
@@ -74,28 +77,4 @@ pub async fn check(path: &Path) -> anyhow::Result<String> {
         with_tokens,
         loaded.config.gateway.listen
     ))
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

@@ -14,11 +14,13 @@ mod open_files;
 mod server;
 mod service;
 mod settings;
+mod signal;
 mod threading;
 mod tls;
 
 pub use server::{Server, serve};
 pub use settings::{ConnectionMetrics, HTTP2_KEEP_ALIVE_TIMEOUT, Settings};
+pub use signal::shutdown_signal;
 pub use threading::Threading;
 pub use tls::{ServerCertificate, TlsError};
 /// The TLS acceptor [`Server::accept_tls`] takes (from [`ServerCertificate::acceptor`]).

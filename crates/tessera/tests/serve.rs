@@ -267,7 +267,8 @@ fn sigterm_with_only_idle_connections_exits_at_once() {
     idle.push(answered);
     let started = Instant::now();
     server.terminate();
-    assert!(server.wait_exit().success());
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}\n{}", server.all_log());
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "shutdown waited {:?} for idle connections",

@@ -68,6 +68,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
+    // Listened for before the server says it serves: a SIGTERM right after that stops it cleanly.
+    let shutdown = tessera_server::startup::shutdown_signal();
     let state = app.state();
     tracing::info!(
         issuer = %state.issuer,
@@ -86,7 +88,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if state.config.log.format == tessera_log::Format::Text {
         print_banner(&app, &state);
     }
-    app.run().await?;
+    app.run_until(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
