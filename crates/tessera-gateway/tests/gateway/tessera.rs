@@ -210,6 +210,18 @@ impl Tessera {
             .unwrap();
     }
 
+    /// Enables or disables a registered client, as `POST /clients/{id}/enable|disable` does.
+    pub async fn set_enabled(&self, client_id: &str, enabled: bool) {
+        let mut c = self.state.store.get_client(client_id).await.unwrap();
+        c.enabled = enabled;
+        self.state.store.update_client(&c).await.unwrap();
+        self.state
+            .registry
+            .reload_client(&self.state.store, &self.state.keys, client_id)
+            .await
+            .unwrap();
+    }
+
     /// A token by client credentials and Basic.
     pub async fn token(&self, id: &str, secret: &str, extra: &[(&str, &str)]) -> String {
         let mut form = vec![("grant_type", "client_credentials")];

@@ -662,6 +662,13 @@ pub async fn delete(
         .await
         .map_err(|e| ApiError::from_store(e, not_found(&id)))?;
     refresh(&state, &id).await;
+    // Its refresh token families end too, so that a client registered again under the same id
+    // does not inherit them.
+    let revoked = state
+        .store
+        .revoke_families(None, None, Some(&id), now())
+        .await?;
+    state.store.revoke_access_tokens(&revoked).await?;
     record(
         &state,
         &actor,

@@ -190,6 +190,8 @@ pub async fn authenticate(
             id,
         ));
     }
+    let basic = matches!(presented, Presented::Basic { .. });
+    let challenge = |e: OAuthError| if basic { e.with_basic_challenge() } else { e };
     match verify(state, &presented, endpoint_url).await {
         Ok(client) => Ok(client),
         Err(Failure::Store(e)) => Err(e.into()),
@@ -212,7 +214,7 @@ pub async fn authenticate(
                 None => OAuthError::invalid_client(public),
             };
             let detail = format!("{} authentication: {reason}", presented.method());
-            Err(with_log_detail(state, err, detail, id))
+            Err(with_log_detail(state, challenge(err), detail, id))
         }
     }
 }
