@@ -161,7 +161,7 @@ impl Tessera {
             redirect_uris: vec![],
             allowed_scopes: spec.allowed_scopes,
             default_scopes: spec.default_scopes,
-            token_endpoint_auth_method: spec.method,
+            token_endpoint_auth_methods: vec![spec.method],
             token_endpoint_auth_signing_alg: None,
             jwks: spec.jwks,
             jwks_uri: None,
@@ -169,6 +169,7 @@ impl Tessera {
             access_token_lifetime: spec.lifetime,
             access_token_signing_alg: None,
             audiences: spec.audiences,
+            require_pkce: None,
             extra_claims: Default::default(),
             created_at: t,
             updated_at: t,
@@ -176,11 +177,19 @@ impl Tessera {
         let (secret, row) = match &spec.secret {
             Some(s) => (
                 s.clone(),
-                client_secret::stored(&self.state.keys, &c.client_id, spec.method, s).unwrap(),
+                client_secret::stored(
+                    &self.state.keys,
+                    &c.client_id,
+                    c.secret_recoverable(),
+                    s,
+                    false,
+                )
+                .unwrap(),
             ),
             None => {
                 let (s, row) =
-                    client_secret::generate(&self.state.keys, &c.client_id, spec.method).unwrap();
+                    client_secret::generate(&self.state.keys, &c.client_id, c.secret_recoverable())
+                        .unwrap();
                 (s.expose_secret().to_owned(), row)
             }
         };

@@ -4,7 +4,7 @@
 use super::{AdminApi, config_for};
 use crate::admin::restart_config;
 use crate::helpers::{TestApp, assert_oauth_error, spawn_app, spawn_app_with, start};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use tessera_server::setup_file::{self, Outcome};
 use tessera_server::startup::Application;
@@ -83,8 +83,8 @@ async fn applied_at_start_idempotent_and_updated_when_changed() {
     assert_eq!(scope["permissions"][1], "GET /api/invoices/{id}");
     assert_eq!(scope["clients"][0]["client_id"], "billing");
     assert_eq!(
-        api.get(&["clients", "partner"]).await.body["token_endpoint_auth_method"],
-        "private_key_jwt"
+        api.get(&["clients", "partner"]).await.body["token_endpoint_auth_methods"],
+        json!(["private_key_jwt"])
     );
     let events = setup_events(&app).await;
     assert_eq!(events.len(), 4, "two scopes and two clients created");

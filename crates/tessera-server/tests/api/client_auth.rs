@@ -377,13 +377,8 @@ async fn an_hmac_longer_than_the_secret_is_refused() {
     );
     // A given secret of 64 bytes is long enough for HS512.
     let long = "k".repeat(64);
-    let row = tessera_server::client_secret::stored(
-        &app.state.keys,
-        "hs-len",
-        ClientAuthMethod::ClientSecretJwt,
-        &long,
-    )
-    .unwrap();
+    let row = tessera_server::client_secret::stored(&app.state.keys, "hs-len", true, &long, false)
+        .unwrap();
     app.state
         .store
         .replace_client_secret(&row, now())

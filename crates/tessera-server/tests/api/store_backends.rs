@@ -15,7 +15,7 @@ fn client(id: &str) -> Client {
         redirect_uris: vec![],
         allowed_scopes: vec!["core.a.read".into()],
         default_scopes: vec![],
-        token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+        token_endpoint_auth_methods: vec![ClientAuthMethod::ClientSecretBasic],
         token_endpoint_auth_signing_alg: None,
         jwks: None,
         jwks_uri: None,
@@ -23,6 +23,7 @@ fn client(id: &str) -> Client {
         access_token_lifetime: Some(60),
         access_token_signing_alg: None,
         audiences: vec!["https://api/".into()],
+        require_pkce: None,
         extra_claims: Default::default(),
         created_at: 100,
         updated_at: 100,
@@ -37,6 +38,7 @@ fn secret(id: &str, client_id: &str, created: i64) -> StoredSecret {
         encrypted: Some(vec![9, 9]),
         created_at: created,
         expires_at: None,
+        imported: false,
     }
 }
 

@@ -249,6 +249,11 @@ pub async fn issue_code(
             "the server could not store the authorization code",
         );
     }
+    if rec.code_challenge.is_none() {
+        // A confidential client let off PKCE (require_pkce = false, a migration aid): counted
+        // so that operators see who still relies on it.
+        metrics::counter!("tessera_authorize_without_pkce_total").increment(1);
+    }
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &req.state {
         params.push(("state", s));

@@ -9,7 +9,7 @@ use crate::oauth::pkce;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
 use std::sync::Arc;
-use tessera_proto::{ClientAuthMethod, ErrorCode, FormParams, GrantType, ScopeSet};
+use tessera_proto::{ErrorCode, FormParams, GrantType, ScopeSet};
 
 /// The `prompt` values (Core §3.1.2.1) this server honours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -179,8 +179,12 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
         }
         (None, None) => None,
     };
-    let public = client.client.token_endpoint_auth_method == ClientAuthMethod::None;
-    if code_challenge.is_none() && (public || state.config.authorize.require_pkce) {
+    let public = client.client.is_public();
+    let required = client
+        .client
+        .require_pkce
+        .unwrap_or(state.config.authorize.require_pkce);
+    if code_challenge.is_none() && (public || required) {
         return Err(fail(
             ErrorCode::InvalidRequest,
             "PKCE is required: send code_challenge with code_challenge_method=S256 (RFC 7636)",
