@@ -13,3 +13,7 @@ SET data = (
 WHERE data::jsonb ? 'token_endpoint_auth_method';
 
 ALTER TABLE client_secrets ADD COLUMN imported BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The resource indicators (RFC 8707) an authorization request named, as a JSON array: the token
+-- request of the code may narrow them, never widen them.
+ALTER TABLE authorization_codes ADD COLUMN resource TEXT;

@@ -11,3 +11,7 @@ SET data = json_set(
 WHERE json_extract(data, '$.token_endpoint_auth_method') IS NOT NULL;
 
 ALTER TABLE client_secrets ADD COLUMN imported BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The resource indicators (RFC 8707) an authorization request named, as a JSON array: the token
+-- request of the code may narrow them, never widen them.
+ALTER TABLE authorization_codes ADD COLUMN resource TEXT;

@@ -239,6 +239,11 @@ pub async fn issue_code(
         access_jti: None,
         access_exp: None,
         family_id: None,
+        resource: if req.resources.is_empty() {
+            None
+        } else {
+            serde_json::to_string(&req.resources).ok()
+        },
     };
     if let Err(e) = state.store.insert_code(&state.keys.hash(&code), &rec).await {
         tracing::warn!(error = %e, "could not store an authorization code");

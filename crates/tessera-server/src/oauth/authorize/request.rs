@@ -1,9 +1,12 @@
 //! Reading and checking an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect
 //! Core §3.1.2.1). The client and the redirect URI are checked first: until both are known good,
 //! an error is shown to the person (never redirected, RFC 6749 §4.1.2.1); after that, errors go
-//! back to the client's redirect URI.
+//! back to the client's redirect URI. `resource` (RFC 8707) follows the token endpoint's rule:
+//! each value must be an audience the client may ask for, else `invalid_target` goes back to the
+//! client; the values go with the code into the token's `aud`.
 
 use super::redirect_uri;
+use crate::oauth::grants::common::requested_audiences;
 use crate::oauth::grants::user_scope::choose_user_scopes;
 use crate::oauth::pkce;
 use crate::registry::ClientEntry;
@@ -43,6 +46,8 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     /// `max_age` in seconds.
     pub max_age: Option<i64>,
+    /// The `resource` values (RFC 8707), each an audience of the client; empty when none.
+    pub resources: Vec<String>,
 }
 
 /// Why a request was refused.
@@ -68,7 +73,7 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
     let form =
         FormParams::parse(query.as_bytes()).map_err(|e| RequestError::Page(e.to_string()))?;
     let page = |m: &str| RequestError::Page(m.to_owned());
-    if let Some(name) = form.first_repeated(&[]) {
+    if let Some(name) = form.first_repeated(&["resource"]) {
         return Err(RequestError::Page(format!(
             "the parameter {name} is included more than once"
         )));
@@ -148,6 +153,8 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
         ));
     }
     let scope = choose_user_scopes(state, &client, get("scope"))
+        .map_err(|e| fail(e.code.clone(), &e.description))?;
+    let resources = requested_audiences(&client, form.get_all("resource"), std::iter::empty())
         .map_err(|e| fail(e.code.clone(), &e.description))?;
     let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
         (Some(c), Some("S256")) => {
@@ -238,6 +245,7 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
         nonce,
         prompt,
         max_age,
+        resources,
     })
 }
 
