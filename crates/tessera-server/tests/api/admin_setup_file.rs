@@ -230,6 +230,7 @@ async fn broken_files_are_refused_and_change_nothing() {
     let files = tempfile::tempdir().unwrap();
     write(files.path(), "good.secret", SECRET_A);
     write(files.path(), "short.secret", "too-short");
+    write(files.path(), "tiny.secret", "seven77");
     let scope = "[[scopes]]\nname = \"core.early.read\"\n\n";
     let client =
         |extra: &str| format!("{scope}[[clients]]\nclient_id = \"c\"\nname = \"C\"\n{extra}\n");
@@ -250,6 +251,25 @@ async fn broken_files_are_refused_and_change_nothing() {
         (
             client("secret_file = \"short.secret\""),
             "32 to 512 characters",
+        ),
+        (
+            client("secret_file = \"tiny.secret\"\nsecret_imported = true"),
+            "8 to 512 characters",
+        ),
+        (client("secret_imported = true"), "no secret is named"),
+        (
+            client("secret_file = \"good.secret\"\nsecret_imported = \"yes\""),
+            "secret_imported must be true or false",
+        ),
+        (
+            client("secret_file = \"good.secret\"\ntoken_endpoint_auth_methods = []"),
+            "may not be empty",
+        ),
+        (
+            client(
+                "secret_file = \"good.secret\"\ngrant_types = [\"authorization_code\"]\nredirect_uris = [\"https://app.example/cb\"]\ntoken_endpoint_auth_methods = [\"none\"]\nrequire_pkce = false",
+            ),
+            "only for a confidential client",
         ),
         (
             client("secret_env = \"NOT_SET_ANYWHERE\""),
@@ -345,4 +365,61 @@ async fn a_bad_setup_file_stops_the_server_from_starting() {
         "{text}"
     );
     assert!(!text.contains("never-write-secrets"), "{text}");
+}
+
+/// A setup file lists several methods, sets `require_pkce`, and imports a short secret from
+/// another system with `secret_imported = true` (one trailing newline of its file dropped): the
+/// client is marked, and applying the file again changes nothing.
+#[tokio::test]
+async fn methods_require_pkce_and_imported_secrets_from_the_file() {
+    let app = spawn_app().await;
+    let files = tempfile::tempdir().unwrap();
+    write(files.path(), "curity.secret", "curity-7\n");
+    let text = "[[clients]]\nclient_id = \"curity\"\nname = \"Curity\"\n\
+        grant_types = [\"client_credentials\", \"authorization_code\"]\n\
+        redirect_uris = [\"https://app.example/cb\"]\nrequire_pkce = false\n\
+        token_endpoint_auth_methods = [\"client_secret_post\", \"client_secret_basic\"]\n\
+        secret_file = \"curity.secret\"\nsecret_imported = true\n\n\
+        [[clients]]\nclient_id = \"legacy\"\nname = \"Legacy\"\n\
+        token_endpoint_auth_method = \"client_secret_basic\"\nsecret_env = \"LEGACY\"\n";
+    let setup = write(files.path(), "s.toml", text);
+    let env = |k: &str| (k == "LEGACY").then(|| SECRET_B.to_owned());
+    let o = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!(o.created, 2);
+    let api = AdminApi::new(&app).await;
+    let c = api.get(&["clients", "curity"]).await;
+    assert_eq!(
+        c.ok()["token_endpoint_auth_methods"],
+        json!(["client_secret_post", "client_secret_basic"])
+    );
+    assert_eq!(c.body["require_pkce"], false);
+    assert_eq!(c.body["imported_secret"], true);
+    let legacy = api.get(&["clients", "legacy"]).await;
+    assert_eq!(
+        legacy.ok()["token_endpoint_auth_methods"],
+        json!(["client_secret_basic"])
+    );
+    assert_eq!(legacy.body["imported_secret"], false);
+    for (id, secret) in [("curity", "curity-7"), ("legacy", SECRET_B)] {
+        assert_eq!(
+            app.token(&[("grant_type", "client_credentials")], Some((id, secret)))
+                .await
+                .status(),
+            200,
+            "{id}"
+        );
+    }
+    let again = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Outcome {
+            created: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
 }
