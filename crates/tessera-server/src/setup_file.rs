@@ -387,21 +387,29 @@ async fn apply_scope(
     Ok(())
 }
 
-/// Whether `secret` is one of the client's current secrets, stored in the form its method needs.
-fn holds_secret(state: &AppState, client_id: &str, secret: &SecretString) -> bool {
+/// Whether `given` is one of the client's current secrets, stored in the form its methods need and
+/// marked as the file says.
+fn holds_secret(state: &AppState, client_id: &str, given: &GivenSecret) -> bool {
     let Some(entry) = state.registry.client(client_id) else {
         return false;
     };
+    let secret = given.secret();
+    let imported = matches!(given, GivenSecret::Imported(_));
+    let t = now();
+    // The same secret with the other mark (the file added or dropped `secret_imported`) is
+    // stored again, so that the mark follows the file.
     if entry.client.secret_recoverable() {
-        let t = now();
         entry.secrets.iter().any(|s| {
             s.expires_at.is_none_or(|e| e > t)
+                && s.imported == imported
                 && s.plain
                     .as_ref()
                     .is_some_and(|p| p.expose_secret() == secret.expose_secret())
         })
     } else {
-        entry.check_secret(&state.keys, secret.expose_secret(), now())
+        entry
+            .match_secret(&state.keys, secret.expose_secret(), t)
+            .is_some_and(|s| s.imported == imported)
     }
 }
 
@@ -443,7 +451,7 @@ async fn apply_client(
         changed = true;
     }
     if let Some(given) = &p.secret
-        && !holds_secret(state, &p.client_id, given.secret())
+        && !holds_secret(state, &p.client_id, given)
     {
         rotate_secret(state, actor, &p.client_id, 0, Some(given))
             .await

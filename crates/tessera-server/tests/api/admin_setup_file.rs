@@ -422,4 +422,18 @@ async fn methods_require_pkce_and_imported_secrets_from_the_file() {
             unchanged: 2
         }
     );
+    // The mark follows the file: the same secret, now said to be imported.
+    let marked = text.replace(
+        "secret_env = \"LEGACY\"\n",
+        "secret_env = \"LEGACY\"\nsecret_imported = true\n",
+    );
+    let setup = write(files.path(), "s.toml", &marked);
+    let o = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!((o.updated, o.unchanged), (1, 1));
+    assert_eq!(
+        api.get(&["clients", "legacy"]).await.body["imported_secret"],
+        true
+    );
 }
