@@ -509,7 +509,8 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 None if c.import.secret_file.is_some() || c.import.secret_env.is_some() => {
                     outln!("client_id:     {id}");
                     outln!(
-                        "The imported secret is stored (not shown); the client is listed by                          `tessera client list --imported-secret` until its secret is rotated."
+                        "The imported secret is stored (not shown); the client is listed by \
+                         `tessera client list --imported-secret` until its secret is rotated."
                     );
                 }
                 None => {
@@ -635,7 +636,8 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             match v.get("client_secret").and_then(Value::as_str) {
                 Some(secret) => print_secret(&client_id, secret),
                 None => outln!(
-                    "The imported secret of {client_id} is stored (not shown); the client is listed                      by `tessera client list --imported-secret` until a rotation to a generated secret."
+                    "The imported secret of {client_id} is stored (not shown); the client is listed \
+                     by `tessera client list --imported-secret` until a rotation to a generated secret."
                 ),
             }
             match grace {
