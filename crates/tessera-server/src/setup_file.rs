@@ -112,6 +112,10 @@ pub async fn apply_str(
         )
         .map_err(|e| format!("{}: {e}", p.label))?;
         check_secret_fits(p, &c)?;
+        if let Some(GivenSecret::Imported(secret)) = &p.secret {
+            clients::check_imported(secret, c.secret_recoverable())
+                .map_err(|e| format!("{}: {e}", p.label))?;
+        }
         let existing = match state.store.get_client(&p.client_id).await {
             Ok(e) => Some(e),
             Err(StoreError::NotFound) => None,

@@ -372,14 +372,28 @@ pub(crate) fn new_secret(
     client_secret::generate(&state.keys, client_id, recoverable).map_err(ApiError::internal)
 }
 
-/// The row storing a secret an admin imported, after checking it (8 to 512 characters).
+/// Checks a secret to import: 8 to 512 characters; for `client_secret_jwt` (`recoverable`) also
+/// at least 32 bytes, the shortest HMAC key HS256 accepts (RFC 7518 §3.2).
+pub(crate) fn check_imported(plain: &SecretString, recoverable: bool) -> Result<(), ApiError> {
+    client_secret::check_imported(plain.expose_secret()).map_err(ApiError::invalid)?;
+    let n = plain.expose_secret().len();
+    if recoverable && n < 32 {
+        return Err(ApiError::invalid(format!(
+            "client_secret: client_secret_jwt signs with the secret as an HMAC key, which must be at \
+             least as long as the hash output (RFC 7518 §3.2): 32 bytes for HS256; this one has {n}"
+        )));
+    }
+    Ok(())
+}
+
+/// The row storing a secret an admin imported, after checking it (see [`check_imported`]).
 pub(crate) fn imported_secret(
     state: &AppState,
     client_id: &str,
     recoverable: bool,
     plain: &SecretString,
 ) -> Result<StoredSecret, ApiError> {
-    client_secret::check_imported(plain.expose_secret()).map_err(ApiError::invalid)?;
+    check_imported(plain, recoverable)?;
     client_secret::stored(
         &state.keys,
         client_id,

@@ -261,6 +261,13 @@ async fn an_imported_secret_works_is_marked_listed_and_cleared_by_rotation() {
     )
     .await
     .assert_error(400, "invalid_request", "uses no client secret");
+    // An HMAC key for client_secret_jwt must be as long as the hash output.
+    api.post(
+        &["clients"],
+        json!({"name": "c", "client_secret": "only-16-bytes-xx", "token_endpoint_auth_methods": ["client_secret_jwt"]}),
+    )
+    .await
+    .assert_error(400, "invalid_request", "32 bytes for HS256");
     assert_eq!(api.get(&["clients"]).await.body, before);
 
     // Curity lets an admin type the secret: imported here, never shown back.

@@ -258,6 +258,18 @@ async fn broken_files_are_refused_and_change_nothing() {
         ),
         (client("secret_imported = true"), "no secret is named"),
         (
+            client(
+                "secret_file = \"tiny.secret\"\nsecret_imported = true\ntoken_endpoint_auth_methods = [\"client_secret_jwt\"]",
+            ),
+            "8 to 512 characters",
+        ),
+        (
+            client(
+                "secret_env = \"SIXTEEN\"\nsecret_imported = true\ntoken_endpoint_auth_methods = [\"client_secret_jwt\"]",
+            ),
+            "32 bytes for HS256",
+        ),
+        (
             client("secret_file = \"good.secret\"\nsecret_imported = \"yes\""),
             "secret_imported must be true or false",
         ),
@@ -325,9 +337,11 @@ async fn broken_files_are_refused_and_change_nothing() {
         .len();
     for (text, needle) in cases {
         let path = write(files.path(), "bad.toml", &text);
-        let err = setup_file::apply_file_with_env(&app.state, &path, &|_| None)
-            .await
-            .unwrap_err();
+        let err = setup_file::apply_file_with_env(&app.state, &path, &|k| {
+            (k == "SIXTEEN").then(|| "sixteen-bytes-xx".to_owned())
+        })
+        .await
+        .unwrap_err();
         assert!(
             err.contains(needle),
             "{err:?} should mention {needle:?}\n{text}"
