@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
             if let Some(ch) = &r.code_challenge {
                 assert_eq!(ch.len(), 43);
             }
-            if c.token_endpoint_auth_method == tessera_proto::ClientAuthMethod::None {
+            if c.is_public() {
                 assert!(r.code_challenge.is_some(), "a public client without PKCE");
             }
         }

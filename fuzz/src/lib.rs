@@ -203,8 +203,8 @@ pub const TOKEN_ERRORS: [&str; 12] = [
 ];
 
 /// Asserts that `a` is an OAuth error answer as RFC 6749 §5.2 describes it: a 4xx status (never
-/// 5xx), a JSON body whose `error` is one of `codes`, `no-store`, a `WWW-Authenticate` challenge on
-/// 401 and a `Retry-After` on 429.
+/// 5xx), a JSON body whose `error` is one of `codes`, `no-store`, a `WWW-Authenticate` challenge
+/// only on 401 (and only Basic), and a `Retry-After` on 429.
 pub fn assert_oauth_error(a: &Answer, codes: &[&str]) {
     assert!(
         a.status.is_client_error(),
@@ -233,10 +233,12 @@ pub fn assert_oauth_error(a: &Answer, codes: &[&str]) {
         Some("no-store"),
         "an OAuth error answer without Cache-Control: no-store"
     );
-    if a.status == StatusCode::UNAUTHORIZED {
+    // RFC 6749 §5.2: a Basic challenge answers a client that tried Basic, on a 401 only.
+    if let Some(challenge) = a.headers.get(header::WWW_AUTHENTICATE) {
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "a challenge on a non-401");
         assert!(
-            a.headers.contains_key(header::WWW_AUTHENTICATE),
-            "401 without WWW-Authenticate"
+            challenge.as_bytes().starts_with(b"Basic "),
+            "a challenge other than Basic: {challenge:?}"
         );
     }
     if a.status == StatusCode::TOO_MANY_REQUESTS {

@@ -171,7 +171,7 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         redirect_uris: vec![],
         allowed_scopes: all.clone(),
         default_scopes: all,
-        token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+        token_endpoint_auth_methods: vec![ClientAuthMethod::ClientSecretBasic],
         token_endpoint_auth_signing_alg: None,
         jwks: None,
         jwks_uri: None,
@@ -179,13 +179,13 @@ pub async fn run(state: &AppState) -> anyhow_like::Result<Option<PathBuf>> {
         access_token_lifetime: Some(300),
         access_token_signing_alg: None,
         audiences: vec![ADMIN_AUDIENCE.into()],
+        require_pkce: None,
         extra_claims: Default::default(),
         created_at: t,
         updated_at: t,
     };
-    let (secret, row) =
-        client_secret::generate(&state.keys, &id, client.token_endpoint_auth_method)
-            .map_err(|e| e.to_string())?;
+    let (secret, row) = client_secret::generate(&state.keys, &id, client.secret_recoverable())
+        .map_err(|e| e.to_string())?;
     // The credential is on disk before the client is stored, under a name of its own: a start
     // that fails or dies after storing the client leaves it there, and the next start moves it
     // into place (see `recover_pending`).

@@ -6,31 +6,55 @@ use crate::crypto::{CryptoError, Keys, random_id, random_token};
 use crate::model::{StoredSecret, now};
 use crate::registry::secret_aad;
 use secrecy::SecretString;
-use tessera_proto::ClientAuthMethod;
 
 /// The prefix of every client secret Tessera generates.
 pub const SECRET_PREFIX: &str = "tsec_";
 
-/// Generates a secret for `client_id` and the row that stores it.
+/// The shortest secret an admin may import (from another system, for a migration): 8 characters.
+/// Generated secrets carry 256 bits; an imported one is only as strong as it was made, so such
+/// clients are marked and listed until their secret is rotated.
+pub const MIN_IMPORTED_SECRET_CHARS: usize = 8;
+
+/// The longest secret accepted from outside.
+pub const MAX_IMPORTED_SECRET_CHARS: usize = 512;
+
+/// Generates a secret for `client_id` and the row that stores it; `recoverable` (a
+/// `client_secret_jwt` client) also stores it encrypted.
 pub fn generate(
     keys: &Keys,
     client_id: &str,
-    method: ClientAuthMethod,
+    recoverable: bool,
 ) -> Result<(SecretString, StoredSecret), CryptoError> {
     let plain = random_token(SECRET_PREFIX)?;
-    let row = stored(keys, client_id, method, &plain)?;
+    let row = stored(keys, client_id, recoverable, &plain, false)?;
     Ok((SecretString::from(plain), row))
 }
 
-/// The row storing a given secret (for declarative setup, where the secret comes from outside).
+/// Checks a secret given from outside (an imported one): 8 to 512 characters, no control
+/// characters. The message never quotes the secret.
+pub fn check_imported(plain: &str) -> Result<(), String> {
+    let n = plain.chars().count();
+    if !(MIN_IMPORTED_SECRET_CHARS..=MAX_IMPORTED_SECRET_CHARS).contains(&n) {
+        return Err(format!(
+            "an imported client secret must be {MIN_IMPORTED_SECRET_CHARS} to {MAX_IMPORTED_SECRET_CHARS} characters (it has {n})"
+        ));
+    }
+    if plain.chars().any(char::is_control) {
+        return Err("an imported client secret may not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// The row storing a secret; `imported` marks one given from outside rather than generated.
 pub fn stored(
     keys: &Keys,
     client_id: &str,
-    method: ClientAuthMethod,
+    recoverable: bool,
     plain: &str,
+    imported: bool,
 ) -> Result<StoredSecret, CryptoError> {
     let id = random_id("")?;
-    let encrypted = if method == ClientAuthMethod::ClientSecretJwt {
+    let encrypted = if recoverable {
         Some(keys.encrypt(&secret_aad(client_id, &id), plain.as_bytes())?)
     } else {
         None
@@ -42,5 +66,6 @@ pub fn stored(
         client_id: client_id.to_owned(),
         created_at: now(),
         expires_at: None,
+        imported,
     })
 }

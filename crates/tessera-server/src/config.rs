@@ -222,7 +222,8 @@ impl Default for KeysConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientAuthConfig {
-    /// The furthest ahead a client assertion's `exp` may be. Default 300.
+    /// The furthest ahead a client assertion's `exp` may be. Default 3600 (FAPI 2.0's limit, and
+    /// the hour Python's Authlib signs its assertions for).
     #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub assertion_max_lifetime_secs: u64,
     /// Clock skew allowed on assertion times. Default 30.
@@ -233,7 +234,7 @@ pub struct ClientAuthConfig {
 impl Default for ClientAuthConfig {
     fn default() -> Self {
         Self {
-            assertion_max_lifetime_secs: 300,
+            assertion_max_lifetime_secs: 3600,
             clock_skew_secs: 30,
         }
     }

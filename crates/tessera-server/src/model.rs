@@ -49,8 +49,16 @@ pub struct Client {
     /// Scopes granted when the request names none.
     #[serde(default)]
     pub default_scopes: Vec<String>,
-    /// How the client authenticates.
-    pub token_endpoint_auth_method: ClientAuthMethod,
+    /// How the client may authenticate (RFC 7591 §2 `token_endpoint_auth_method`, one or more):
+    /// a request authenticated by any other method is refused. `none` (a public client) stands
+    /// alone. Read from `token_endpoint_auth_method` (a single name) as a one-item list, as stored
+    /// and exported before the list existed.
+    #[serde(
+        alias = "token_endpoint_auth_method",
+        deserialize_with = "crate::model::auth_methods::one_or_many"
+    )]
+    #[schema(min_items = 1)]
+    pub token_endpoint_auth_methods: Vec<ClientAuthMethod>,
     /// The algorithm client assertions must use (`client_secret_jwt`, `private_key_jwt`); any
     /// fitting one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +84,11 @@ pub struct Client {
     /// Audiences (`resource` / `audience` values) the client may ask for; the first is the default.
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// Whether authorization requests must carry PKCE (RFC 7636, S256). `false` is allowed only
+    /// for a confidential client, as a migration aid for integrations that cannot send it; absent:
+    /// the server's `authorize.require_pkce` (true by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pkce: Option<bool>,
     /// Static claims added to every access token.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -86,6 +99,93 @@ pub struct Client {
     /// Last change, seconds since the epoch.
     #[serde(default)]
     pub updated_at: i64,
+}
+
+impl Client {
+    /// Whether the client may authenticate with `method`.
+    pub fn accepts(&self, method: ClientAuthMethod) -> bool {
+        self.token_endpoint_auth_methods.contains(&method)
+    }
+
+    /// Whether the client is public (`none`): it has no credential.
+    pub fn is_public(&self) -> bool {
+        self.accepts(ClientAuthMethod::None)
+    }
+
+    /// Whether any of its methods uses a client secret.
+    pub fn uses_secret(&self) -> bool {
+        self.token_endpoint_auth_methods
+            .iter()
+            .any(|m| m.uses_secret())
+    }
+
+    /// Whether the server must be able to read its secret back (`client_secret_jwt`: the server
+    /// computes the HMAC of its assertions), so the secret is also stored encrypted.
+    pub fn secret_recoverable(&self) -> bool {
+        self.accepts(ClientAuthMethod::ClientSecretJwt)
+    }
+
+    /// The methods as a comma-separated list of their names.
+    pub fn auth_methods_text(&self) -> String {
+        auth_methods::text(&self.token_endpoint_auth_methods)
+    }
+}
+
+/// Reading and writing lists of token endpoint authentication methods.
+pub mod auth_methods {
+    use serde::Deserializer;
+    use serde::de::{self, SeqAccess, Visitor};
+    use tessera_proto::ClientAuthMethod;
+
+    /// The methods a secret-based client gets when its registration names none: the secret in
+    /// the `Authorization` header or in the form body (RFC 6749 §2.3.1), as clients send it.
+    pub const SECRET_DEFAULT: [ClientAuthMethod; 2] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+    ];
+
+    struct OneOrMany;
+
+    impl<'de> Visitor<'de> for OneOrMany {
+        type Value = Vec<ClientAuthMethod>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a client authentication method name or a list of them")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.parse().map(|m| vec![m]).map_err(E::custom)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(m) = seq.next_element::<ClientAuthMethod>()? {
+                out.push(m);
+            }
+            Ok(out)
+        }
+    }
+
+    /// Reads a single method name or a list of them.
+    pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ClientAuthMethod>, D::Error> {
+        d.deserialize_any(OneOrMany)
+    }
+
+    /// Reads an optional single method name or list of them.
+    pub fn optional_one_or_many<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<ClientAuthMethod>>, D::Error> {
+        one_or_many(d).map(Some)
+    }
+
+    /// The methods as a comma-separated list of their names.
+    pub fn text(methods: &[ClientAuthMethod]) -> String {
+        methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// Claims a client's `extra_claims` may not set, because the server sets them.
@@ -120,6 +220,9 @@ pub struct StoredSecret {
     pub created_at: i64,
     /// When the secret stops working (set when it is rotated out); `None` while current.
     pub expires_at: Option<i64>,
+    /// Whether an admin imported it (brought from another system) rather than Tessera
+    /// generating it: such secrets are listed so that they get rotated.
+    pub imported: bool,
 }
 
 impl std::fmt::Debug for StoredSecret {
@@ -129,6 +232,7 @@ impl std::fmt::Debug for StoredSecret {
             .field("client_id", &self.client_id)
             .field("created_at", &self.created_at)
             .field("expires_at", &self.expires_at)
+            .field("imported", &self.imported)
             .finish_non_exhaustive()
     }
 }

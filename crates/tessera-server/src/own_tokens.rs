@@ -52,7 +52,17 @@ pub fn verify_jwt_signature(state: &AppState, token: &str) -> Option<ActiveToken
     })
 }
 
-/// The token if it is one of ours and active (signature or stored row, expiry, revocation).
+/// Whether the client a token was issued to is still registered and enabled: a deleted or
+/// disabled client's tokens stop being active at once, whatever their `exp`.
+pub fn client_active(state: &AppState, client_id: &str) -> bool {
+    state
+        .registry
+        .client(client_id)
+        .is_some_and(|c| c.client.enabled)
+}
+
+/// The token if it is one of ours and active (signature or stored row, expiry, revocation, and
+/// its client registered and enabled).
 pub async fn lookup(state: &AppState, token: &str) -> Result<Option<ActiveToken>, StoreError> {
     if token.starts_with(OPAQUE_PREFIX) {
         let Some(row) = state.store.get_token(&state.keys.hash(token)).await? else {
@@ -61,7 +71,7 @@ pub async fn lookup(state: &AppState, token: &str) -> Result<Option<ActiveToken>
         if row.revoked || row.exp <= now() {
             return Ok(None);
         }
-        if state.registry.client(&row.client_id).is_none() {
+        if !client_active(state, &row.client_id) {
             return Ok(None);
         }
         let mut claims: Map<String, Value> = serde_json::from_str(&row.extra).unwrap_or_default();
@@ -95,7 +105,7 @@ pub async fn lookup(state: &AppState, token: &str) -> Result<Option<ActiveToken>
     let Some(active) = verify_jwt_signature(state, token) else {
         return Ok(None);
     };
-    if state.registry.client(&active.client_id).is_none() {
+    if !client_active(state, &active.client_id) {
         return Ok(None);
     }
     if state.store.is_jwt_revoked(&active.jti).await? {

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_jose::VerifyingKey;
-use tessera_proto::{ClientAuthMethod, ScopeSet};
+use tessera_proto::ScopeSet;
 
 /// A secret as the registry holds it: the hash, and for `client_secret_jwt` the secret itself.
 pub struct SecretEntry {
@@ -21,6 +21,8 @@ pub struct SecretEntry {
     pub plain: Option<SecretString>,
     /// When it stops working, if it was rotated out.
     pub expires_at: Option<i64>,
+    /// Whether an admin imported it rather than Tessera generating it.
+    pub imported: bool,
 }
 
 /// A client with everything needed to authenticate it and issue it tokens.
@@ -60,7 +62,7 @@ impl ClientEntry {
             .unwrap_or_default();
         // Only client_secret_jwt needs a secret in plain (to check the HMAC of assertions); an
         // encrypted copy any other client might still have is never decrypted.
-        let recoverable = client.token_endpoint_auth_method == ClientAuthMethod::ClientSecretJwt;
+        let recoverable = client.secret_recoverable();
         let secrets = secrets
             .iter()
             .filter(|s| s.client_id == client.client_id)
@@ -73,6 +75,7 @@ impl ClientEntry {
                         .map(SecretString::from)
                 }),
                 expires_at: s.expires_at,
+                imported: s.imported,
             })
             .collect();
         Self {
@@ -86,15 +89,20 @@ impl ClientEntry {
 
     /// Whether the client's secret matches one of its unexpired secrets.
     pub fn check_secret(&self, keys: &Keys, presented: &str, t: i64) -> bool {
+        self.match_secret(keys, presented, t).is_some()
+    }
+
+    /// The unexpired secret `presented` matches, if any.
+    pub fn match_secret(&self, keys: &Keys, presented: &str, t: i64) -> Option<&SecretEntry> {
         // Hash once; compare against each stored hash in constant time.
         let h = keys.hash(presented);
-        let mut ok = false;
+        let mut found = None;
         for s in &self.secrets {
             if s.expires_at.is_none_or(|e| e > t) && crate::crypto::ct_eq(&h, &s.hash) {
-                ok = true;
+                found = Some(s);
             }
         }
-        ok
+        found
     }
 }
 

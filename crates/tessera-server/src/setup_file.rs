@@ -3,15 +3,18 @@
 //! Missing scopes and clients are created, changed ones updated, nothing is ever deleted; every
 //! change is audited with the actor `setup-file`. Client secrets never appear in the file: each
 //! client that needs one names an environment variable (`secret_env`) or a file (`secret_file`)
-//! holding it, and an inline `secret` is refused. The whole file is checked before anything is
+//! holding it, and an inline `secret` is refused. A secret brought from another system, shorter
+//! than the 32 characters asked of secrets managed here, is accepted from 8 characters with
+//! `secret_imported = true`, and marked as imported until it is rotated. The whole file is checked before anything is
 //! written, so a bad file changes nothing. The format is described in `docs/setup-file.md`.
 
 use crate::admin::audit::Actor;
-use crate::admin::clients::{self, NewClient, SecretNeed};
+use crate::admin::clients::{self, GivenSecret, NewClient, SecretNeed};
 use crate::admin::scopes::{self, NewScope, ScopePatch};
 use crate::admin::secrets::rotate_secret;
 use crate::admin::validate::{self, Limits, RESERVED_SCOPE_PREFIX};
-use crate::model::now;
+use crate::client_secret::{MAX_IMPORTED_SECRET_CHARS, MIN_IMPORTED_SECRET_CHARS};
+use crate::model::{Client, now};
 use crate::state::AppState;
 use crate::store::StoreError;
 use secrecy::ExposeSecret;
@@ -20,7 +23,6 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tessera_jose::JwkSet;
-use tessera_proto::ClientAuthMethod;
 
 /// The shortest secret accepted from outside: 32 characters, so that a secret given to Tessera
 /// is at least as hard to guess as a password manager's, if not as its own 256-bit ones.
@@ -41,7 +43,7 @@ struct PlannedClient {
     label: String,
     new: NewClient,
     client_id: String,
-    secret: Option<SecretString>,
+    secret: Option<GivenSecret>,
 }
 
 /// What applying the file did.
@@ -109,17 +111,17 @@ pub async fn apply_str(
             },
         )
         .map_err(|e| format!("{}: {e}", p.label))?;
-        check_secret_fits(p, c.token_endpoint_auth_method)?;
+        check_secret_fits(p, &c)?;
+        if let Some(GivenSecret::Imported(secret)) = &p.secret {
+            clients::check_imported(secret, c.secret_recoverable())
+                .map_err(|e| format!("{}: {e}", p.label))?;
+        }
         let existing = match state.store.get_client(&p.client_id).await {
             Ok(e) => Some(e),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(format!("{}: {e}", p.label)),
         };
-        check_secret_present(
-            p,
-            existing.as_ref().map(|e| e.token_endpoint_auth_method),
-            c.token_endpoint_auth_method,
-        )?;
+        check_secret_present(p, existing.as_ref(), &c)?;
     }
     let actor = Actor::setup_file();
     let mut outcome = Outcome::default();
@@ -190,6 +192,11 @@ fn plan_clients(
                 ));
             }
         }
+        let imported = match t.remove("secret_imported") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => b,
+            Some(_) => return Err(format!("{label}: secret_imported must be true or false")),
+        };
         let secret_env = take_string(&mut t, "secret_env", &label)?;
         let secret_file = take_string(&mut t, "secret_file", &label)?;
         let jwks_file = take_string(&mut t, "jwks_file", &label)?;
@@ -232,7 +239,7 @@ fn plan_clients(
                         "{label}: the environment variable {var} named by secret_env is not set"
                     )
                 })?;
-                Some(check_secret_value(&label, &format!("${var}"), v)?)
+                Some(check_secret_value(&label, &format!("${var}"), v, imported)?)
             }
             (None, Some(f)) => {
                 let path = resolve(base, &f);
@@ -244,7 +251,17 @@ fn plan_clients(
                     .map(|s| s.strip_suffix('\r').unwrap_or(s))
                     .unwrap_or(&v)
                     .to_owned();
-                Some(check_secret_value(&label, &path.display().to_string(), v)?)
+                Some(check_secret_value(
+                    &label,
+                    &path.display().to_string(),
+                    v,
+                    imported,
+                )?)
+            }
+            (None, None) if imported => {
+                return Err(format!(
+                    "{label}: secret_imported is set but no secret is named: add secret_env or secret_file"
+                ));
             }
             (None, None) => None,
         };
@@ -258,12 +275,30 @@ fn plan_clients(
     Ok(out)
 }
 
-/// Checks a secret given from outside without ever printing it.
-fn check_secret_value(label: &str, source: &str, v: String) -> Result<SecretString, String> {
+/// Checks a secret given from outside without ever printing it: a managed one has 32 to 512
+/// characters, an imported one (`secret_imported = true`) 8 to 512.
+fn check_secret_value(
+    label: &str,
+    source: &str,
+    v: String,
+    imported: bool,
+) -> Result<GivenSecret, String> {
     let n = v.chars().count();
-    if !(MIN_SECRET_CHARS..=512).contains(&n) {
+    let min = if imported {
+        MIN_IMPORTED_SECRET_CHARS
+    } else {
+        MIN_SECRET_CHARS
+    };
+    if !(min..=MAX_IMPORTED_SECRET_CHARS).contains(&n) {
+        let hint = if imported || n > MAX_IMPORTED_SECRET_CHARS {
+            String::new()
+        } else {
+            format!(
+                "; a secret brought from another system may have {MIN_IMPORTED_SECRET_CHARS} or more with secret_imported = true (it is then listed for rotation)"
+            )
+        };
         return Err(format!(
-            "{label}: the secret from {source} must be {MIN_SECRET_CHARS} to 512 characters (it has {n})"
+            "{label}: the secret from {source} must be {min} to {MAX_IMPORTED_SECRET_CHARS} characters (it has {n}){hint}"
         ));
     }
     if v.chars().any(char::is_control) {
@@ -271,36 +306,43 @@ fn check_secret_value(label: &str, source: &str, v: String) -> Result<SecretStri
             "{label}: the secret from {source} contains control characters"
         ));
     }
-    Ok(SecretString::from(v))
+    let s = SecretString::from(v);
+    Ok(if imported {
+        GivenSecret::Imported(s)
+    } else {
+        GivenSecret::Managed(s)
+    })
 }
 
-fn check_secret_fits(p: &PlannedClient, method: ClientAuthMethod) -> Result<(), String> {
-    if p.secret.is_some() && !method.uses_secret() {
+fn check_secret_fits(p: &PlannedClient, c: &Client) -> Result<(), String> {
+    if p.secret.is_some() && !c.uses_secret() {
         return Err(format!(
-            "{}: {method} uses no secret; remove secret_env / secret_file",
-            p.label
+            "{}: {} uses no secret; remove secret_env / secret_file",
+            p.label,
+            c.auth_methods_text()
         ));
     }
     Ok(())
 }
 
-/// A new client, or one whose new method needs a new secret, must have its secret given: the
+/// A new client, or one whose new methods need a new secret, must have its secret given: the
 /// server cannot show a generated one to anybody.
 fn check_secret_present(
     p: &PlannedClient,
-    existing: Option<ClientAuthMethod>,
-    method: ClientAuthMethod,
+    existing: Option<&Client>,
+    c: &Client,
 ) -> Result<(), String> {
-    if p.secret.is_some() || !method.uses_secret() {
+    if p.secret.is_some() || !c.uses_secret() {
         return Ok(());
     }
+    let methods = c.auth_methods_text();
     match existing {
         None => Err(format!(
-            "{}: {method} needs a secret: set secret_env = \"VAR\" or secret_file = \"path\"",
+            "{}: {methods} needs a secret: set secret_env = \"VAR\" or secret_file = \"path\"",
             p.label
         )),
-        Some(old) if clients::secret_change_for(old, method) == SecretNeed::New => Err(format!(
-            "{}: changing to {method} needs a new secret: set secret_env or secret_file",
+        Some(old) if clients::secret_change_for(old, c) == SecretNeed::New => Err(format!(
+            "{}: changing to {methods} needs a new secret: set secret_env or secret_file",
             p.label
         )),
         Some(_) => Ok(()),
@@ -349,21 +391,29 @@ async fn apply_scope(
     Ok(())
 }
 
-/// Whether `secret` is one of the client's current secrets, stored in the form its method needs.
-fn holds_secret(state: &AppState, client_id: &str, secret: &SecretString) -> bool {
+/// Whether `given` is one of the client's current secrets, stored in the form its methods need and
+/// marked as the file says.
+fn holds_secret(state: &AppState, client_id: &str, given: &GivenSecret) -> bool {
     let Some(entry) = state.registry.client(client_id) else {
         return false;
     };
-    if entry.client.token_endpoint_auth_method == ClientAuthMethod::ClientSecretJwt {
-        let t = now();
+    let secret = given.secret();
+    let imported = matches!(given, GivenSecret::Imported(_));
+    let t = now();
+    // The same secret with the other mark (the file added or dropped `secret_imported`) is
+    // stored again, so that the mark follows the file.
+    if entry.client.secret_recoverable() {
         entry.secrets.iter().any(|s| {
             s.expires_at.is_none_or(|e| e > t)
+                && s.imported == imported
                 && s.plain
                     .as_ref()
                     .is_some_and(|p| p.expose_secret() == secret.expose_secret())
         })
     } else {
-        entry.check_secret(&state.keys, secret.expose_secret(), now())
+        entry
+            .match_secret(&state.keys, secret.expose_secret(), t)
+            .is_some_and(|s| s.imported == imported)
     }
 }
 
@@ -404,10 +454,10 @@ async fn apply_client(
             .map_err(err)?;
         changed = true;
     }
-    if let Some(secret) = &p.secret
-        && !holds_secret(state, &p.client_id, secret)
+    if let Some(given) = &p.secret
+        && !holds_secret(state, &p.client_id, given)
     {
-        rotate_secret(state, actor, &p.client_id, 0, Some(secret))
+        rotate_secret(state, actor, &p.client_id, 0, Some(given))
             .await
             .map_err(err)?;
         changed = true;

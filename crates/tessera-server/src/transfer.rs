@@ -62,6 +62,9 @@ pub struct SecretRow {
     /// Expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Imported by an admin rather than generated (absent in exports made before it was kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
 }
 
 /// A signing key row, the encrypted private key in base64.
@@ -185,6 +188,7 @@ pub async fn export(store: &Store) -> Result<Export, TransferError> {
                 encrypted: s.encrypted.as_deref().map(b64),
                 created_at: s.created_at,
                 expires_at: s.expires_at,
+                imported: s.imported,
             })
             .collect(),
         signing_keys: store
@@ -269,6 +273,7 @@ pub async fn import(
                 encrypted: s.encrypted.as_deref().map(unb64).transpose()?,
                 created_at: s.created_at,
                 expires_at: s.expires_at,
+                imported: s.imported,
             })
             .await?;
     }

@@ -656,3 +656,229 @@ async fn the_audit_table_escapes_what_an_attacker_typed() {
         "actor and target escaped on the event's line: {out:?}"
     );
 }
+
+impl Server {
+    /// A client credentials request with the secret in the body.
+    async fn token_post(&self, id: &str, secret: &str) -> u16 {
+        self.http
+            .post(format!("{}/oauth2/token", self.base))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+/// `--auth-method` takes several methods (repeated or comma-separated); without it a secret
+/// client takes its secret in the header or the body; `--require-pkce` sets the per-client rule.
+#[tokio::test]
+async fn clients_with_several_auth_methods_and_require_pkce() {
+    let s = server().await;
+    let out = s
+        .run(&["client", "create", "--name", "coupa"])
+        .await
+        .success();
+    let (id, secret) = (field(&out, "client_id:"), field(&out, "client_secret:"));
+    assert_eq!(s.token(&id, &secret).await.0, 200);
+    assert_eq!(s.token_post(&id, &secret).await, 200);
+    let show = s.run(&["client", "show", &id]).await.success();
+    assert_eq!(
+        field(&show, "auth_methods"),
+        "client_secret_basic client_secret_post",
+        "{show}"
+    );
+
+    // Basic only; then both again, once repeated and once comma-separated.
+    s.run(&[
+        "client",
+        "update",
+        &id,
+        "--auth-method",
+        "client_secret_basic",
+    ])
+    .await
+    .success();
+    assert_eq!(s.token_post(&id, &secret).await, 401);
+    assert_eq!(s.token(&id, &secret).await.0, 200);
+    s.run(&[
+        "client",
+        "update",
+        &id,
+        "--auth-method",
+        "client_secret_post",
+        "--auth-method",
+        "client_secret_basic",
+    ])
+    .await
+    .success();
+    assert_eq!(s.token_post(&id, &secret).await, 200);
+    let v: Value =
+        serde_json::from_str(&s.run(&["client", "show", &id, "--json"]).await.success()).unwrap();
+    assert_eq!(
+        v["token_endpoint_auth_methods"],
+        serde_json::json!(["client_secret_post", "client_secret_basic"])
+    );
+    s.run(&[
+        "client",
+        "update",
+        &id,
+        "--auth-method",
+        "client_secret_post,none",
+    ])
+    .await
+    .failure("cannot be combined");
+    s.run(&["client", "update", &id, "--auth-method", "magic"])
+        .await
+        .failure("magic");
+
+    // require_pkce per client.
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "web",
+            "--grant-type",
+            "authorization_code",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--require-pkce",
+            "false",
+        ])
+        .await
+        .success();
+    let web = field(&out, "client_id:");
+    let show = s.run(&["client", "show", &web]).await.success();
+    assert_eq!(field(&show, "require_pkce"), "false", "{show}");
+    s.run(&["client", "update", &web, "--require-pkce", "default"])
+        .await
+        .success();
+    let show = s.run(&["client", "show", &web]).await.success();
+    assert_eq!(field(&show, "require_pkce"), "server default", "{show}");
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "spa",
+        "--grant-type",
+        "authorization_code",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--auth-method",
+        "none",
+        "--require-pkce",
+        "false",
+    ])
+    .await
+    .failure("only for a confidential client");
+}
+
+/// `--secret-file` (one trailing newline dropped) and `--secret-env` import a secret on create
+/// and on rotate-secret; such clients show "imported secret" and are listed by
+/// `client list --imported-secret` until a rotation to a generated secret.
+#[tokio::test]
+async fn imported_secrets_from_a_file_or_the_environment() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("curity.secret");
+    std::fs::write(&file, "curity-secret-1\n").unwrap();
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "curity",
+            "--client-id",
+            "curity",
+            "--secret-file",
+            file.to_str().unwrap(),
+        ])
+        .await
+        .success();
+    assert!(out.contains("imported secret is stored"), "{out}");
+    assert!(!out.contains("curity-secret-1"), "{out}");
+    assert_eq!(s.token("curity", "curity-secret-1").await.0, 200);
+    let show = s.run(&["client", "show", "curity"]).await.success();
+    assert!(show.contains("imported secret"), "{show}");
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "generated",
+        "--client-id",
+        "gen",
+    ])
+    .await
+    .success();
+    let listed = s
+        .run(&["client", "list", "--imported-secret"])
+        .await
+        .success();
+    assert!(
+        listed.contains("curity") && !listed.contains("gen"),
+        "{listed}"
+    );
+
+    // Replaced from the environment; too short is refused and changes nothing.
+    let creds = s.credentials.to_str().unwrap().to_owned();
+    let with_env = |value: &'static str| {
+        let base = s.base.clone();
+        let creds = creds.clone();
+        async move {
+            from(
+                command(&[("CURITY_SECRET", value)])
+                    .args([
+                        "client",
+                        "rotate-secret",
+                        "curity",
+                        "--secret-env",
+                        "CURITY_SECRET",
+                        "--server",
+                        &base,
+                        "--admin-credentials",
+                        &creds,
+                    ])
+                    .output()
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    with_env("short").await.failure("8 to 512 characters");
+    assert_eq!(s.token("curity", "curity-secret-1").await.0, 200);
+    let out = with_env("curity-secret-2").await.success();
+    assert!(out.contains("imported secret"), "{out}");
+    assert_eq!(s.token("curity", "curity-secret-1").await.0, 401);
+    assert_eq!(s.token("curity", "curity-secret-2").await.0, 200);
+    s.run(&[
+        "client",
+        "create",
+        "--name",
+        "x",
+        "--secret-env",
+        "NOT_SET_ANYWHERE",
+    ])
+    .await
+    .failure("NOT_SET_ANYWHERE");
+
+    // Rotated to a generated secret: no longer listed.
+    let out = s
+        .run(&["client", "rotate-secret", "curity"])
+        .await
+        .success();
+    let fresh = field(&out, "client_secret:");
+    assert_eq!(s.token("curity", &fresh).await.0, 200);
+    let listed = s
+        .run(&["client", "list", "--imported-secret"])
+        .await
+        .success();
+    assert!(!listed.contains("curity"), "{listed}");
+    let show = s.run(&["client", "show", "curity"]).await.success();
+    assert!(!show.contains("imported secret"), "{show}");
+}

@@ -59,7 +59,7 @@ async fn tessera_with_client() -> (String, String, tempfile::TempDir) {
         redirect_uris: vec![],
         allowed_scopes: vec!["upstream.items.read".into()],
         default_scopes: vec![],
-        token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+        token_endpoint_auth_methods: vec![ClientAuthMethod::ClientSecretBasic],
         token_endpoint_auth_signing_alg: None,
         jwks: None,
         jwks_uri: None,
@@ -67,12 +67,12 @@ async fn tessera_with_client() -> (String, String, tempfile::TempDir) {
         access_token_lifetime: None,
         access_token_signing_alg: None,
         audiences: vec![AUD.into()],
+        require_pkce: None,
         extra_claims: Default::default(),
         created_at: t,
         updated_at: t,
     };
-    let (secret, row) =
-        client_secret::generate(&state.keys, "gw", ClientAuthMethod::ClientSecretBasic).unwrap();
+    let (secret, row) = client_secret::generate(&state.keys, "gw", false).unwrap();
     state.store.insert_client(&c, Some(&row)).await.unwrap();
     state
         .registry

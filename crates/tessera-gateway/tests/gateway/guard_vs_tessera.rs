@@ -99,6 +99,47 @@ async fn opaque_tessera_tokens_are_verified_by_introspection() {
     ));
 }
 
+/// A disabled client's opaque tokens introspect as inactive at once, so a guard in introspection
+/// mode refuses them as soon as its cached answer lapses (here: not cached at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_refuses_a_disabled_clients_opaque_tokens() {
+    let t = tessera().await;
+    let secret = t
+        .register_client(
+            ClientSpec::new("soon-off")
+                .scopes(&["core.accounting.read"], &["core.accounting.read"])
+                .audiences(&[API])
+                .opaque(),
+        )
+        .await;
+    let rs_secret = t
+        .register_client(
+            ClientSpec::new("resource-server").scopes(&["tessera.tokens.introspect"], &[]),
+        )
+        .await;
+    let token = t.token("soon-off", &secret, &[]).await;
+    let guard = Guard::connect(
+        GuardConfig::new(t.issuer()).audience(API).introspection(
+            IntrospectionConfig::new("resource-server", rs_secret)
+                .max_cache(Duration::ZERO)
+                .inactive_cache(Duration::ZERO),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        guard.verify(&token).await.unwrap().client_id(),
+        Some("soon-off")
+    );
+    t.set_enabled("soon-off", false).await;
+    assert!(matches!(
+        guard.verify(&token).await,
+        Err(VerifyError::Invalid(_))
+    ));
+    t.set_enabled("soon-off", true).await;
+    assert!(guard.verify(&token).await.is_ok());
+}
+
 /// A JWKS endpoint in front of Tessera's that counts its fetches.
 async fn counting_jwks(upstream: String) -> (String, Arc<AtomicU64>) {
     let count = Arc::new(AtomicU64::new(0));

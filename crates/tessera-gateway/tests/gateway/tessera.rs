@@ -161,7 +161,7 @@ impl Tessera {
             redirect_uris: vec![],
             allowed_scopes: spec.allowed_scopes,
             default_scopes: spec.default_scopes,
-            token_endpoint_auth_method: spec.method,
+            token_endpoint_auth_methods: vec![spec.method],
             token_endpoint_auth_signing_alg: None,
             jwks: spec.jwks,
             jwks_uri: None,
@@ -169,6 +169,7 @@ impl Tessera {
             access_token_lifetime: spec.lifetime,
             access_token_signing_alg: None,
             audiences: spec.audiences,
+            require_pkce: None,
             extra_claims: Default::default(),
             created_at: t,
             updated_at: t,
@@ -176,11 +177,19 @@ impl Tessera {
         let (secret, row) = match &spec.secret {
             Some(s) => (
                 s.clone(),
-                client_secret::stored(&self.state.keys, &c.client_id, spec.method, s).unwrap(),
+                client_secret::stored(
+                    &self.state.keys,
+                    &c.client_id,
+                    c.secret_recoverable(),
+                    s,
+                    false,
+                )
+                .unwrap(),
             ),
             None => {
                 let (s, row) =
-                    client_secret::generate(&self.state.keys, &c.client_id, spec.method).unwrap();
+                    client_secret::generate(&self.state.keys, &c.client_id, c.secret_recoverable())
+                        .unwrap();
                 (s.expose_secret().to_owned(), row)
             }
         };
@@ -202,6 +211,18 @@ impl Tessera {
     pub async fn set_grant_types(&self, client_id: &str, grants: &[GrantType]) {
         let mut c = self.state.store.get_client(client_id).await.unwrap();
         c.grant_types = grants.to_vec();
+        self.state.store.update_client(&c).await.unwrap();
+        self.state
+            .registry
+            .reload_client(&self.state.store, &self.state.keys, client_id)
+            .await
+            .unwrap();
+    }
+
+    /// Enables or disables a registered client, as `POST /clients/{id}/enable|disable` does.
+    pub async fn set_enabled(&self, client_id: &str, enabled: bool) {
+        let mut c = self.state.store.get_client(client_id).await.unwrap();
+        c.enabled = enabled;
         self.state.store.update_client(&c).await.unwrap();
         self.state
             .registry

@@ -7,7 +7,7 @@
 
 use super::audit::{Actor, record};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::permission::{Authorized, ClientsRead, ClientsWrite};
 use super::validate::{self, Limits};
 use crate::client_secret;
@@ -65,9 +65,22 @@ pub struct NewClient {
     /// Scopes granted when a request names none; a subset of `allowed_scopes`.
     #[serde(default)]
     pub default_scopes: Vec<String>,
-    /// Authentication method; default `client_secret_basic`.
+    /// The authentication methods the client may use (one or more; `none` alone for a public
+    /// client). Also read as `token_endpoint_auth_method` (a single name or a list). Default:
+    /// `["client_secret_basic", "client_secret_post"]`, the secret in either place.
+    #[serde(
+        default,
+        alias = "token_endpoint_auth_method",
+        deserialize_with = "crate::model::auth_methods::optional_one_or_many"
+    )]
+    #[schema(min_items = 1)]
+    pub token_endpoint_auth_methods: Option<Vec<ClientAuthMethod>>,
+    /// A secret to import (brought from another system, for a migration): 8 to 512 characters,
+    /// stored as a keyed hash like a generated one, never shown back, and marked as imported
+    /// until it is rotated. Absent: a secret is generated and returned once.
     #[serde(default)]
-    pub token_endpoint_auth_method: ClientAuthMethod,
+    #[schema(value_type = Option<String>, min_length = 8, max_length = 512)]
+    pub client_secret: Option<SecretString>,
     /// The algorithm client assertions must use.
     #[serde(default)]
     #[schema(schema_with = crate::admin::openapi::fields::assertion_alg)]
@@ -94,6 +107,10 @@ pub struct NewClient {
     /// Audiences the client may ask for; the first is the default.
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// Whether authorization requests must carry PKCE; `false` only for a confidential client
+    /// (a migration aid); absent: the server's `authorize.require_pkce` (true by default).
+    #[serde(default)]
+    pub require_pkce: Option<bool>,
     /// Static claims added to every access token; registered claim names are refused.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -112,7 +129,9 @@ impl NewClient {
             redirect_uris: self.redirect_uris,
             allowed_scopes: self.allowed_scopes,
             default_scopes: self.default_scopes,
-            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            token_endpoint_auth_methods: self
+                .token_endpoint_auth_methods
+                .unwrap_or_else(|| crate::model::auth_methods::SECRET_DEFAULT.to_vec()),
             token_endpoint_auth_signing_alg: self.token_endpoint_auth_signing_alg,
             jwks: self.jwks,
             jwks_uri: self.jwks_uri,
@@ -120,6 +139,7 @@ impl NewClient {
             access_token_lifetime: self.access_token_lifetime,
             access_token_signing_alg: self.access_token_signing_alg,
             audiences: self.audiences,
+            require_pkce: self.require_pkce,
             extra_claims: self.extra_claims,
             created_at: t,
             updated_at: t,
@@ -160,11 +180,16 @@ pub struct ClientPatch {
     /// New default scopes.
     #[serde(default)]
     pub default_scopes: Option<Vec<String>>,
-    /// New authentication method. A change that needs a secret the client does not hold in the
-    /// right form (to `client_secret_jwt`, or from `private_key_jwt` to a secret method) issues a
+    /// New authentication methods (the whole list; also read as `token_endpoint_auth_method`, a
+    /// single name or a list). A change that needs a secret the client does not hold in the right
+    /// form (adding `client_secret_jwt`, or a secret method to a client that had none) issues a
     /// new secret, returned once in the response.
-    #[serde(default)]
-    pub token_endpoint_auth_method: Option<ClientAuthMethod>,
+    #[serde(
+        default,
+        alias = "token_endpoint_auth_method",
+        deserialize_with = "crate::model::auth_methods::optional_one_or_many"
+    )]
+    pub token_endpoint_auth_methods: Option<Vec<ClientAuthMethod>>,
     /// New assertion algorithm, or `null`.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(schema_with = crate::admin::openapi::fields::assertion_alg_or_null)]
@@ -192,6 +217,10 @@ pub struct ClientPatch {
     /// New audiences.
     #[serde(default)]
     pub audiences: Option<Vec<String>>,
+    /// Whether PKCE is required, or `null` for the server's `authorize.require_pkce`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>)]
+    pub require_pkce: Option<Option<bool>>,
     /// New extra claims (the whole object).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
@@ -213,7 +242,7 @@ impl ClientPatch {
             redirect_uris,
             allowed_scopes,
             default_scopes,
-            token_endpoint_auth_method,
+            token_endpoint_auth_methods,
             token_endpoint_auth_signing_alg,
             jwks,
             jwks_uri,
@@ -221,19 +250,16 @@ impl ClientPatch {
             access_token_lifetime,
             access_token_signing_alg,
             audiences,
+            require_pkce,
             extra_claims
         );
-        // A new method makes an assertion algorithm registered for the old one meaningless;
-        // drop it unless the patch set one.
-        if !alg_given {
-            let fits = match (
-                c.token_endpoint_auth_method,
-                c.token_endpoint_auth_signing_alg,
-            ) {
-                (_, None) => true,
-                (ClientAuthMethod::ClientSecretJwt, Some(a)) => a.is_hmac(),
-                (ClientAuthMethod::PrivateKeyJwt, Some(a)) => !a.is_hmac(),
-                _ => false,
+        // New methods make an assertion algorithm registered for the old ones meaningless; drop
+        // it unless the patch set one.
+        if !alg_given && let Some(a) = c.token_endpoint_auth_signing_alg {
+            let fits = if a.is_hmac() {
+                c.accepts(ClientAuthMethod::ClientSecretJwt)
+            } else {
+                c.accepts(ClientAuthMethod::PrivateKeyJwt)
             };
             if !fits {
                 c.token_endpoint_auth_signing_alg = None;
@@ -270,6 +296,8 @@ pub struct ClientDetail {
     pub client: Client,
     /// The client's secrets that still work (never the secrets themselves).
     pub secrets: Vec<SecretValidity>,
+    /// Whether one of them was imported rather than generated (rotate it to clear this).
+    pub imported_secret: bool,
 }
 
 /// When a client secret was issued and until when it works.
@@ -279,6 +307,8 @@ pub struct SecretValidity {
     pub created_at: i64,
     /// End of its grace period after a rotation; `null` while it is the current secret.
     pub expires_at: Option<i64>,
+    /// Whether an admin imported it rather than Tessera generating it: rotate it.
+    pub imported: bool,
 }
 
 fn expose<S: serde::Serializer>(s: &Option<SecretString>, ser: S) -> Result<S::Ok, S::Error> {
@@ -332,45 +362,119 @@ fn not_found(id: &str) -> impl FnOnce() -> String + '_ {
     move || format!("client {id:?}")
 }
 
-/// A new secret for `client_id` and the row storing it.
+/// A new secret for `client_id` and the row storing it (`recoverable`: also encrypted, for
+/// `client_secret_jwt`).
 pub(crate) fn new_secret(
     state: &AppState,
     client_id: &str,
-    method: ClientAuthMethod,
+    recoverable: bool,
 ) -> Result<(SecretString, StoredSecret), ApiError> {
-    client_secret::generate(&state.keys, client_id, method).map_err(ApiError::internal)
+    client_secret::generate(&state.keys, client_id, recoverable).map_err(ApiError::internal)
 }
 
-/// Creates a client: validated, stored with its first secret, cached, audited.
+/// Checks a secret to import: 8 to 512 characters; for `client_secret_jwt` (`recoverable`) also
+/// at least 32 bytes, the shortest HMAC key HS256 accepts (RFC 7518 §3.2).
+pub(crate) fn check_imported(plain: &SecretString, recoverable: bool) -> Result<(), ApiError> {
+    client_secret::check_imported(plain.expose_secret()).map_err(ApiError::invalid)?;
+    let n = plain.expose_secret().len();
+    if recoverable && n < 32 {
+        return Err(ApiError::invalid(format!(
+            "client_secret: client_secret_jwt signs with the secret as an HMAC key, which must be at \
+             least as long as the hash output (RFC 7518 §3.2): 32 bytes for HS256; this one has {n}"
+        )));
+    }
+    Ok(())
+}
+
+/// The row storing a secret an admin imported, after checking it (see [`check_imported`]).
+pub(crate) fn imported_secret(
+    state: &AppState,
+    client_id: &str,
+    recoverable: bool,
+    plain: &SecretString,
+) -> Result<StoredSecret, ApiError> {
+    check_imported(plain, recoverable)?;
+    client_secret::stored(
+        &state.keys,
+        client_id,
+        recoverable,
+        plain.expose_secret(),
+        true,
+    )
+    .map_err(ApiError::internal)
+}
+
+/// A secret given to the server rather than generated by it.
+#[derive(Debug, Clone)]
+pub(crate) enum GivenSecret {
+    /// From the setup file (`secret_env`, `secret_file`): 32 characters or more, managed there.
+    Managed(SecretString),
+    /// Imported by an admin for a migration: 8 characters or more, marked until rotated.
+    Imported(SecretString),
+}
+
+impl GivenSecret {
+    /// The secret.
+    pub(crate) fn secret(&self) -> &SecretString {
+        match self {
+            Self::Managed(s) | Self::Imported(s) => s,
+        }
+    }
+
+    /// The row storing it for `client_id`.
+    pub(crate) fn row(
+        &self,
+        state: &AppState,
+        client_id: &str,
+        recoverable: bool,
+    ) -> Result<StoredSecret, ApiError> {
+        match self {
+            Self::Managed(s) => client_secret::stored(
+                &state.keys,
+                client_id,
+                recoverable,
+                s.expose_secret(),
+                false,
+            )
+            .map_err(ApiError::internal),
+            Self::Imported(s) => imported_secret(state, client_id, recoverable, s),
+        }
+    }
+}
+
+/// Creates a client: validated, stored with its first secret, cached, audited. The secret is
+/// `given` (setup file), else the registration's imported `client_secret`, else generated and
+/// returned once.
 pub(crate) async fn create_client(
     state: &AppState,
     actor: &Actor,
-    new: NewClient,
-    secret: Option<SecretString>,
+    mut new: NewClient,
+    given: Option<GivenSecret>,
 ) -> Result<ClientWithSecret, ApiError> {
     let id = match &new.client_id {
         Some(id) => id.clone(),
         None => random_id(CLIENT_ID_PREFIX).map_err(ApiError::internal)?,
     };
+    let given = given.or_else(|| new.client_secret.take().map(GivenSecret::Imported));
     let mut c = new.into_client(id, now());
     check(state, &mut c).await?;
-    let method = c.token_endpoint_auth_method;
-    let (shown, row) = if method.uses_secret() {
-        match secret {
-            // A secret given from outside (setup file): stored, not shown back.
-            Some(given) => {
-                let row =
-                    client_secret::stored(&state.keys, &c.client_id, method, given.expose_secret())
-                        .map_err(ApiError::internal)?;
-                (None, Some(row))
-            }
-            None => {
-                let (s, row) = new_secret(state, &c.client_id, method)?;
-                (Some(s), Some(row))
-            }
+    let (shown, row) = match (c.uses_secret(), given) {
+        // A secret given from outside: stored, not shown back.
+        (true, Some(given)) => (
+            None,
+            Some(given.row(state, &c.client_id, c.secret_recoverable())?),
+        ),
+        (true, None) => {
+            let (s, row) = new_secret(state, &c.client_id, c.secret_recoverable())?;
+            (Some(s), Some(row))
         }
-    } else {
-        (None, None)
+        (false, Some(_)) => {
+            return Err(ApiError::invalid(format!(
+                "client_secret: {} uses no client secret; remove it",
+                c.auth_methods_text()
+            )));
+        }
+        (false, None) => (None, None),
     };
     state
         .store
@@ -393,16 +497,20 @@ pub(crate) async fn create_client(
     })
 }
 
-/// How a change of authentication method affects the stored secrets.
-pub(crate) fn secret_change_for(old: ClientAuthMethod, new: ClientAuthMethod) -> SecretNeed {
-    if old == new {
-        SecretNeed::Keep
-    } else if !new.uses_secret() {
-        SecretNeed::DeleteAll
-    } else if !old.uses_secret() || new == ClientAuthMethod::ClientSecretJwt {
+/// How a change of authentication methods affects the stored secrets.
+pub(crate) fn secret_change_for(old: &Client, new: &Client) -> SecretNeed {
+    let (old_secret, new_secret) = (old.uses_secret(), new.uses_secret());
+    let (old_jwt, new_jwt) = (old.secret_recoverable(), new.secret_recoverable());
+    if !new_secret {
+        if old_secret {
+            SecretNeed::DeleteAll
+        } else {
+            SecretNeed::Keep
+        }
+    } else if !old_secret || (new_jwt && !old_jwt) {
         // No secret yet, or one stored only as a hash where client_secret_jwt needs it encrypted.
         SecretNeed::New
-    } else if old == ClientAuthMethod::ClientSecretJwt {
+    } else if old_jwt && !new_jwt {
         // The secret stays, but only client_secret_jwt may keep a recoverable copy of it.
         SecretNeed::DropEncrypted
     } else {
@@ -430,10 +538,7 @@ pub(crate) async fn store_update(
     action: &str,
 ) -> Result<ClientWithSecret, ApiError> {
     after.updated_at = now();
-    let need = secret_change_for(
-        before.token_endpoint_auth_method,
-        after.token_endpoint_auth_method,
-    );
+    let need = secret_change_for(before, &after);
     let mut shown = None;
     let row;
     let change = match need {
@@ -441,7 +546,7 @@ pub(crate) async fn store_update(
         SecretNeed::DropEncrypted => SecretChange::DropEncrypted,
         SecretNeed::DeleteAll => SecretChange::DeleteAll,
         SecretNeed::New => {
-            let (s, r) = new_secret(state, &after.client_id, after.token_endpoint_auth_method)?;
+            let (s, r) = new_secret(state, &after.client_id, after.secret_recoverable())?;
             shown = Some(s);
             row = r;
             SecretChange::Replace(&row)
@@ -474,7 +579,7 @@ pub(crate) async fn store_update(
             "client.secret_rotate",
             &after.client_id,
             None,
-            Some(json!({ "reason": "token_endpoint_auth_method changed", "secret": what })),
+            Some(json!({ "reason": "token_endpoint_auth_methods changed", "secret": what })),
         )
         .await;
     }
@@ -511,7 +616,17 @@ fn refuse_self(actor: &Actor, id: &str, what: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `GET /clients`: every client.
+/// The query of `GET /clients`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ClientListQuery {
+    /// `true`: only the clients that still authenticate with an imported secret (to rotate);
+    /// `false`: only those that do not.
+    pub imported_secret: Option<bool>,
+}
+
+/// `GET /clients`: every client, or those with (or without) an imported secret.
 #[utoipa::path(
     get,
     path = "/clients",
@@ -519,15 +634,29 @@ fn refuse_self(actor: &Actor, id: &str, what: &str) -> Result<(), ApiError> {
     tag = "clients",
     summary = "List clients",
     security(("bearer" = ["tessera.clients.read"])),
+    params(ClientListQuery),
     responses(
-        (status = 200, description = "success", body = ClientList)
+        (status = 200, description = "success", body = ClientList),
+        (status = 400, body = ErrorBody)
     )
 )]
 pub async fn list(
     _auth: Authorized<ClientsRead>,
     State(state): State<SharedState>,
+    ApiQuery(q): ApiQuery<ClientListQuery>,
 ) -> Result<Json<ClientList>, ApiError> {
-    let clients = state.store.list_clients().await?;
+    let mut clients = state.store.list_clients().await?;
+    if let Some(want) = q.imported_secret {
+        let imported: BTreeSet<String> = state
+            .store
+            .all_client_secrets(now())
+            .await?
+            .into_iter()
+            .filter(|s| s.imported)
+            .map(|s| s.client_id)
+            .collect();
+        clients.retain(|c| imported.contains(&c.client_id) == want);
+    }
     Ok(Json(ClientList { clients }))
 }
 
@@ -585,9 +714,15 @@ pub async fn show(
         .map(|s| SecretValidity {
             created_at: s.created_at,
             expires_at: s.expires_at,
+            imported: s.imported,
         })
-        .collect();
-    Ok(Json(ClientDetail { client, secrets }))
+        .collect::<Vec<_>>();
+    let imported_secret = secrets.iter().any(|s| s.imported);
+    Ok(Json(ClientDetail {
+        client,
+        secrets,
+        imported_secret,
+    }))
 }
 
 /// `PATCH /clients/{client_id}`: changes the fields given. The response carries
@@ -662,6 +797,13 @@ pub async fn delete(
         .await
         .map_err(|e| ApiError::from_store(e, not_found(&id)))?;
     refresh(&state, &id).await;
+    // Its refresh token families end too, so that a client registered again under the same id
+    // does not inherit them.
+    let revoked = state
+        .store
+        .revoke_families(None, None, Some(&id), now())
+        .await?;
+    state.store.revoke_access_tokens(&revoked).await?;
     record(
         &state,
         &actor,
@@ -751,33 +893,106 @@ pub async fn disable(
 mod tests {
     use super::*;
 
+    fn with(methods: &[ClientAuthMethod]) -> Client {
+        let mut c = NewClient {
+            client_id: None,
+            name: "x".into(),
+            description: String::new(),
+            enabled: None,
+            grant_types: default_grant_types(),
+            redirect_uris: vec![],
+            allowed_scopes: vec![],
+            default_scopes: vec![],
+            token_endpoint_auth_methods: None,
+            client_secret: None,
+            token_endpoint_auth_signing_alg: None,
+            jwks: None,
+            jwks_uri: None,
+            access_token_format: None,
+            access_token_lifetime: None,
+            access_token_signing_alg: None,
+            audiences: vec![],
+            require_pkce: None,
+            extra_claims: Map::new(),
+        }
+        .into_client("x".into(), 0);
+        c.token_endpoint_auth_methods = methods.to_vec();
+        c
+    }
+
     #[test]
     fn method_changes() {
         use ClientAuthMethod::*;
+        let change =
+            |a: &[ClientAuthMethod], b: &[ClientAuthMethod]| secret_change_for(&with(a), &with(b));
         assert_eq!(
-            secret_change_for(ClientSecretBasic, ClientSecretPost),
+            change(&[ClientSecretBasic], &[ClientSecretPost]),
             SecretNeed::Keep
         );
         assert_eq!(
-            secret_change_for(ClientSecretBasic, ClientSecretJwt),
+            change(&[ClientSecretBasic], &[ClientSecretBasic, ClientSecretPost]),
+            SecretNeed::Keep
+        );
+        assert_eq!(
+            change(&[ClientSecretBasic], &[ClientSecretJwt]),
             SecretNeed::New
         );
         assert_eq!(
-            secret_change_for(PrivateKeyJwt, ClientSecretBasic),
+            change(&[ClientSecretPost], &[ClientSecretPost, ClientSecretJwt]),
             SecretNeed::New
         );
         assert_eq!(
-            secret_change_for(ClientSecretPost, PrivateKeyJwt),
+            change(&[PrivateKeyJwt], &[ClientSecretBasic]),
+            SecretNeed::New
+        );
+        assert_eq!(
+            change(&[PrivateKeyJwt], &[PrivateKeyJwt, ClientSecretBasic]),
+            SecretNeed::New
+        );
+        assert_eq!(
+            change(&[ClientSecretPost], &[PrivateKeyJwt]),
             SecretNeed::DeleteAll
         );
+        assert_eq!(change(&[None], &[PrivateKeyJwt]), SecretNeed::Keep);
         assert_eq!(
-            secret_change_for(ClientSecretJwt, ClientSecretBasic),
+            change(&[ClientSecretJwt], &[ClientSecretBasic]),
             SecretNeed::DropEncrypted
         );
         assert_eq!(
-            secret_change_for(ClientSecretJwt, ClientSecretPost),
+            change(&[ClientSecretJwt, PrivateKeyJwt], &[ClientSecretPost]),
             SecretNeed::DropEncrypted
         );
+    }
+
+    #[test]
+    fn a_client_without_methods_takes_the_secret_in_either_place() -> Result<(), serde_json::Error>
+    {
+        let p: NewClient = serde_json::from_str(r#"{"name": "n"}"#)?;
+        let c = p.into_client("n".into(), 0);
+        assert_eq!(
+            c.token_endpoint_auth_methods,
+            [
+                ClientAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::ClientSecretPost
+            ]
+        );
+        let p: NewClient =
+            serde_json::from_str(r#"{"name": "n", "token_endpoint_auth_method": "none"}"#)?;
+        assert_eq!(
+            p.token_endpoint_auth_methods,
+            Some(vec![ClientAuthMethod::None])
+        );
+        let p: NewClient = serde_json::from_str(
+            r#"{"name": "n", "token_endpoint_auth_methods": ["client_secret_post", "private_key_jwt"]}"#,
+        )?;
+        assert_eq!(
+            p.token_endpoint_auth_methods,
+            Some(vec![
+                ClientAuthMethod::ClientSecretPost,
+                ClientAuthMethod::PrivateKeyJwt
+            ])
+        );
+        Ok(())
     }
 
     #[test]

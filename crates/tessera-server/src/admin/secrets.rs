@@ -1,8 +1,10 @@
-//! `POST /clients/{client_id}/secret`: secret rotation. The new secret is returned once; the old
-//! ones keep working for the grace period asked for (none by default), then stop.
+//! `POST /clients/{client_id}/secret`: secret rotation. The new secret is generated and returned
+//! once, or imported (given in the body, for a migration; never shown back, and marked as
+//! imported until the next rotation to a generated one); the old ones keep working for the grace
+//! period asked for (none by default), then stop.
 
 use super::audit::{Actor, record};
-use super::clients::{new_secret, refresh};
+use super::clients::{GivenSecret, new_secret, refresh};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::permission::{Authorized, ClientsWrite};
@@ -27,6 +29,11 @@ pub struct RotateSecret {
     #[serde(default)]
     #[schema(maximum = 2_592_000, default = 0)]
     pub grace_secs: u64,
+    /// A secret to import instead of generating one (8 to 512 characters): stored as a keyed
+    /// hash, never shown back, and marked as imported until a rotation to a generated secret.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 8, max_length = 512)]
+    pub client_secret: Option<SecretString>,
 }
 
 /// The answer: the new secret, shown this once.
@@ -34,25 +41,31 @@ pub struct RotateSecret {
 pub struct RotatedSecret {
     /// The client.
     pub client_id: String,
-    /// The new secret: shown once, never readable again.
-    #[serde(serialize_with = "expose")]
-    #[schema(value_type = String)]
-    pub client_secret: SecretString,
+    /// The new secret when it was generated: shown once, never readable again (absent for an
+    /// imported one, which the caller already has).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "expose")]
+    #[schema(value_type = Option<String>)]
+    pub client_secret: Option<SecretString>,
+    /// Whether the new secret was imported rather than generated.
+    pub imported: bool,
     /// When the previous secrets stop working (seconds since the epoch).
     pub previous_secrets_expire_at: i64,
 }
 
-fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.expose_secret())
+fn expose<S: serde::Serializer>(s: &Option<SecretString>, ser: S) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_str(s.expose_secret()),
+        None => ser.serialize_none(),
+    }
 }
 
-/// Replaces the secret of `client_id` (with `plain` when given, else a generated one).
+/// Replaces the secret of `client_id` (with `given` when there is one, else a generated one).
 pub(crate) async fn rotate_secret(
     state: &AppState,
     actor: &Actor,
     client_id: &str,
     grace_secs: u64,
-    plain: Option<&SecretString>,
+    given: Option<&GivenSecret>,
 ) -> Result<RotatedSecret, ApiError> {
     if grace_secs > MAX_GRACE_SECS {
         return Err(ApiError::invalid(format!(
@@ -64,19 +77,19 @@ pub(crate) async fn rotate_secret(
         .get_client(client_id)
         .await
         .map_err(|e| ApiError::from_store(e, || format!("client {client_id:?}")))?;
-    let method = client.token_endpoint_auth_method;
-    if !method.uses_secret() {
+    if !client.uses_secret() {
         return Err(ApiError::conflict(format!(
-            "client {client_id:?} authenticates with {method} and has no secret to rotate"
+            "client {client_id:?} authenticates with {} and has no secret to rotate",
+            client.auth_methods_text()
         )));
     }
-    let (shown, row) = match plain {
-        Some(p) => (
-            p.clone(),
-            crate::client_secret::stored(&state.keys, client_id, method, p.expose_secret())
-                .map_err(ApiError::internal)?,
-        ),
-        None => new_secret(state, client_id, method)?,
+    let recoverable = client.secret_recoverable();
+    let (shown, row) = match given {
+        Some(g) => (None, g.row(state, client_id, recoverable)?),
+        None => {
+            let (s, row) = new_secret(state, client_id, recoverable)?;
+            (Some(s), row)
+        }
     };
     let old_expire = now() + grace_secs as i64;
     state
@@ -91,12 +104,15 @@ pub(crate) async fn rotate_secret(
         "client.secret_rotate",
         client_id,
         None,
-        Some(json!({ "grace_secs": grace_secs, "previous_secrets_expire_at": old_expire })),
+        Some(
+            json!({ "grace_secs": grace_secs, "previous_secrets_expire_at": old_expire, "imported": row.imported }),
+        ),
     )
     .await;
     Ok(RotatedSecret {
         client_id: client_id.to_owned(),
         client_secret: shown,
+        imported: row.imported,
         previous_secrets_expire_at: old_expire,
     })
 }
@@ -107,7 +123,7 @@ pub(crate) async fn rotate_secret(
     path = "/clients/{client_id}/secret",
     operation_id = "rotateClientSecret",
     tag = "clients",
-    summary = "Issue a new secret, shown once; the old ones work for grace_secs more",
+    summary = "Issue a new secret (generated and shown once, or imported); the old ones work for grace_secs more",
     security(("bearer" = ["tessera.clients.write"])),
     params(("client_id" = String, Path, description = "The client id, percent-encoded as one path segment (it may hold any printable character)")),
     request_body = Option<RotateSecret>,
@@ -124,7 +140,8 @@ pub async fn rotate(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
+    let given = body.client_secret.map(GivenSecret::Imported);
     Ok(Json(
-        rotate_secret(&state, &auth.actor(), &id, body.grace_secs, None).await?,
+        rotate_secret(&state, &auth.actor(), &id, body.grace_secs, given.as_ref()).await?,
     ))
 }

@@ -87,6 +87,7 @@ pub fn client(c: &mut Client, limits: Limits<'_>) -> Result<(), ApiError> {
     client_id(&c.client_id)?;
     text("name", &c.name, 1, 200, false)?;
     text("description", &c.description, 0, 2000, true)?;
+    auth_methods(c)?;
     grant_types(c)?;
     redirect_uris(c)?;
     scopes(c, limits.registered_scopes)?;
@@ -104,14 +105,14 @@ fn grant_types(c: &mut Client) -> Result<(), ApiError> {
             "grant_types may not be empty; a machine client uses [\"client_credentials\"]",
         ));
     }
-    let method = c.token_endpoint_auth_method;
-    if method == ClientAuthMethod::None && c.grant_types.contains(&GrantType::ClientCredentials) {
+    let public = c.is_public();
+    if public && c.grant_types.contains(&GrantType::ClientCredentials) {
         return Err(ApiError::invalid(
             "the client_credentials grant is only for confidential clients (RFC 6749 §4.4): \
              choose an authentication method other than none",
         ));
     }
-    if method == ClientAuthMethod::None && c.grant_types.contains(&GrantType::JwtBearer) {
+    if public && c.grant_types.contains(&GrantType::JwtBearer) {
         return Err(ApiError::invalid(
             "the jwt-bearer grant is only for confidential clients (a bearer assertion is traded \
              only by a client that authenticates): choose an authentication method other than none",
@@ -120,6 +121,12 @@ fn grant_types(c: &mut Client) -> Result<(), ApiError> {
     if c.grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
         return Err(ApiError::invalid(
             "the authorization_code grant needs at least one redirect_uri (RFC 6749 §3.1.2)",
+        ));
+    }
+    if public && c.require_pkce == Some(false) {
+        return Err(ApiError::invalid(
+            "require_pkce may be false only for a confidential client: a public client (none) \
+             always needs PKCE (RFC 9700 §2.1.1)",
         ));
     }
     if c.grant_types == [GrantType::RefreshToken] {
@@ -198,36 +205,62 @@ fn scopes(c: &mut Client, registered: &BTreeSet<String>) -> Result<(), ApiError>
     Ok(())
 }
 
+/// The method list: one or more, repeated entries removed, `none` alone.
+fn auth_methods(c: &mut Client) -> Result<(), ApiError> {
+    dedup(&mut c.token_endpoint_auth_methods);
+    if c.token_endpoint_auth_methods.is_empty() {
+        return Err(ApiError::invalid(
+            "token_endpoint_auth_methods may not be empty: list one or more of client_secret_basic, \
+             client_secret_post, client_secret_jwt, private_key_jwt, or none (alone) for a public client",
+        ));
+    }
+    if c.is_public() && c.token_endpoint_auth_methods.len() > 1 {
+        return Err(ApiError::invalid(format!(
+            "token_endpoint_auth_methods: none (a public client) cannot be combined with other methods \
+             ({}): a client that may skip authentication has no credential to check",
+            c.auth_methods_text()
+        )));
+    }
+    Ok(())
+}
+
 fn authentication(c: &Client) -> Result<(), ApiError> {
-    let method = c.token_endpoint_auth_method;
     if c.jwks.is_some() && c.jwks_uri.is_some() {
         return Err(ApiError::invalid(
             "jwks and jwks_uri may not both be set (RFC 7591 §2): choose one",
         ));
     }
-    if method == ClientAuthMethod::PrivateKeyJwt && c.jwks.is_none() && c.jwks_uri.is_none() {
+    if c.accepts(ClientAuthMethod::PrivateKeyJwt) && c.jwks.is_none() && c.jwks_uri.is_none() {
         return Err(ApiError::invalid(
             "private_key_jwt needs the client's public keys: set jwks (a JWK Set) or jwks_uri",
         ));
     }
     if let Some(alg) = c.token_endpoint_auth_signing_alg {
-        match method {
-            ClientAuthMethod::ClientSecretJwt if !alg.is_hmac() => {
-                return Err(ApiError::invalid(format!(
-                    "token_endpoint_auth_signing_alg {alg} does not fit client_secret_jwt: use HS256, HS384 or HS512"
-                )));
-            }
-            ClientAuthMethod::PrivateKeyJwt if alg.is_hmac() => {
-                return Err(ApiError::invalid(format!(
-                    "token_endpoint_auth_signing_alg {alg} does not fit private_key_jwt: use an asymmetric algorithm (ES256, RS256, PS256, EdDSA, …)"
-                )));
-            }
-            ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt => {}
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt, not {other}"
-                )));
-            }
+        let (secret_jwt, key_jwt) = (
+            c.accepts(ClientAuthMethod::ClientSecretJwt),
+            c.accepts(ClientAuthMethod::PrivateKeyJwt),
+        );
+        if secret_jwt && key_jwt {
+            return Err(ApiError::invalid(
+                "token_endpoint_auth_signing_alg names one algorithm, but the client lists both \
+                 client_secret_jwt and private_key_jwt: leave it out, or list only one of them",
+            ));
+        }
+        if secret_jwt && !alg.is_hmac() {
+            return Err(ApiError::invalid(format!(
+                "token_endpoint_auth_signing_alg {alg} does not fit client_secret_jwt: use HS256, HS384 or HS512"
+            )));
+        }
+        if key_jwt && alg.is_hmac() {
+            return Err(ApiError::invalid(format!(
+                "token_endpoint_auth_signing_alg {alg} does not fit private_key_jwt: use an asymmetric algorithm (ES256, RS256, PS256, EdDSA, …)"
+            )));
+        }
+        if !secret_jwt && !key_jwt {
+            return Err(ApiError::invalid(format!(
+                "token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt, not {}",
+                c.auth_methods_text()
+            )));
         }
     }
     if let Some(set) = &c.jwks {

@@ -71,24 +71,37 @@ pub async fn verify(
         .header
         .algorithm()
         .map_err(|e| AssertionError::Unproven(format!("client_assertion: {e}")))?;
-    let method = c.token_endpoint_auth_method;
-    match method {
-        ClientAuthMethod::ClientSecretJwt if !alg.is_hmac() => {
-            return Err(AssertionError::Unproven(format!(
+    // The algorithm says which method the assertion is: an HMAC one is client_secret_jwt, any
+    // other private_key_jwt. The client must list that method.
+    let method = if alg.is_hmac() {
+        ClientAuthMethod::ClientSecretJwt
+    } else {
+        ClientAuthMethod::PrivateKeyJwt
+    };
+    if !c.accepts(method) {
+        let jwt_methods: Vec<ClientAuthMethod> = c
+            .token_endpoint_auth_methods
+            .iter()
+            .copied()
+            .filter(|m| {
+                matches!(
+                    m,
+                    ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt
+                )
+            })
+            .collect();
+        return Err(AssertionError::Unproven(match jwt_methods.as_slice() {
+            [ClientAuthMethod::ClientSecretJwt] => format!(
                 "client_secret_jwt assertions are signed with HS256, HS384 or HS512, not {alg}"
-            )));
-        }
-        ClientAuthMethod::PrivateKeyJwt if alg.is_hmac() => {
-            return Err(AssertionError::Unproven(format!(
+            ),
+            [ClientAuthMethod::PrivateKeyJwt] => format!(
                 "private_key_jwt assertions are signed with the client's private key, not {alg}"
-            )));
-        }
-        ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt => {}
-        other => {
-            return Err(AssertionError::Unproven(format!(
-                "the client is registered for {other}, not a JWT assertion"
-            )));
-        }
+            ),
+            _ => format!(
+                "the client is registered for {}, not a JWT assertion",
+                c.auth_methods_text()
+            ),
+        }));
     }
     if let Some(registered) = c.token_endpoint_auth_signing_alg
         && registered != alg

@@ -21,7 +21,8 @@ pub struct OAuthError {
     pub status: StatusCode,
     /// `Retry-After` seconds (429, 503).
     pub retry_after: Option<u64>,
-    /// Whether to send `WWW-Authenticate: Basic` (401 `invalid_client`).
+    /// Whether to send `WWW-Authenticate: Basic`: only on a 401 `invalid_client` answering a
+    /// request that tried HTTP Basic (RFC 6749 §5.2).
     pub basic_challenge: bool,
     /// Why, in detail, for the server's own log line only (never sent): a failed client
     /// authentication's precise reason, which the caller is not told.
@@ -57,11 +58,17 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidRequest, StatusCode::BAD_REQUEST, d)
     }
 
-    /// `invalid_client` (401 with `WWW-Authenticate: Basic`, RFC 6749 §5.2).
+    /// `invalid_client` (401, RFC 6749 §5.2), without a challenge: see
+    /// [`OAuthError::with_basic_challenge`] for a client that tried HTTP Basic.
     pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> Self {
-        let mut e = Self::new(ErrorCode::InvalidClient, StatusCode::UNAUTHORIZED, d);
-        e.basic_challenge = true;
-        e
+        Self::new(ErrorCode::InvalidClient, StatusCode::UNAUTHORIZED, d)
+    }
+
+    /// Adds `WWW-Authenticate: Basic` to a 401 answer, as RFC 6749 §5.2 requires when the client
+    /// authenticated with the `Authorization` header; other answers are left as they are.
+    pub fn with_basic_challenge(mut self) -> Self {
+        self.basic_challenge = self.status == StatusCode::UNAUTHORIZED;
+        self
     }
 
     /// `invalid_grant` (400).

@@ -2,13 +2,20 @@
 //!
 //! The caller authenticates as a client. A client whose allowed scopes include
 //! `tessera.tokens.introspect` (a resource server) may introspect any token; any other client
-//! only tokens issued to itself. Anything else is answered `{"active": false}` (RFC 7662 §2.2).
+//! only tokens issued to itself. Access tokens (JWT or opaque) and refresh tokens are both
+//! introspected, with or without `token_type_hint` (RFC 7662 §2.1: the hint only speeds the
+//! search); a refresh token answers `token_type: "refresh_token"`, so that no resource server
+//! takes it for a bearer token. Anything else, and any token whose client is disabled or deleted,
+//! is answered `{"active": false}` (RFC 7662 §2.2).
 
 use super::client_auth;
 use super::error::OAuthError;
+use super::grants::user_tokens::REFRESH_PREFIX;
+use crate::model::now;
 use crate::net::RemoteAddr;
 use crate::own_tokens;
-use crate::state::SharedState;
+use crate::registry::ClientEntry;
+use crate::state::{AppState, SharedState};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -34,12 +41,13 @@ pub async fn introspect(
         let token = form
             .get("token")?
             .ok_or_else(|| OAuthError::invalid_request("the token parameter is missing"))?;
+        if token.starts_with(REFRESH_PREFIX) {
+            return refresh_token(&state, &caller, token).await;
+        }
         let Some(active) = own_tokens::lookup(&state, token).await? else {
             return Ok(IntrospectionResponse::inactive());
         };
-        let may = active.client_id == caller.client.client_id
-            || caller.allowed_scopes.contains(INTROSPECT_SCOPE);
-        if !may {
+        if !may_introspect(&caller, &active.client_id) {
             return Ok(IntrospectionResponse::inactive());
         }
         let mut claims = active.claims;
@@ -85,4 +93,62 @@ pub async fn introspect(
             e.into_response()
         }
     }
+}
+
+/// Whether `caller` may learn about a token issued to `client_id`.
+fn may_introspect(caller: &ClientEntry, client_id: &str) -> bool {
+    client_id == caller.client.client_id || caller.allowed_scopes.contains(INTROSPECT_SCOPE)
+}
+
+/// A refresh token's answer: active while it is unused, unexpired (idle and absolute
+/// lifetimes), its family not revoked, its client enabled and its user enabled — exactly when
+/// the refresh token grant would accept it.
+async fn refresh_token(
+    state: &AppState,
+    caller: &ClientEntry,
+    token: &str,
+) -> Result<IntrospectionResponse, OAuthError> {
+    let Some((record, family)) = state
+        .store
+        .refresh_family_of(&state.keys.hash(token))
+        .await?
+    else {
+        return Ok(IntrospectionResponse::inactive());
+    };
+    let t = now();
+    let live = record.used_at.is_none()
+        && family.revoked_at.is_none()
+        && record.expires_at > t
+        && family.absolute_expires_at > t
+        && own_tokens::client_active(state, &family.client_id);
+    if !live || !may_introspect(caller, &family.client_id) {
+        return Ok(IntrospectionResponse::inactive());
+    }
+    let user = match state.store.get_user(&family.user_id).await? {
+        Some(u) if u.enabled => u,
+        _ => return Ok(IntrospectionResponse::inactive()),
+    };
+    let aud = match serde_json::from_str::<Vec<String>>(&family.aud) {
+        Ok(mut v) if v.len() == 1 => v.pop().map(Value::from),
+        Ok(v) if v.is_empty() => None,
+        Ok(v) => Some(Value::from(v)),
+        Err(e) => {
+            return Err(OAuthError::server_error(format!("stored audience: {e}")));
+        }
+    };
+    Ok(IntrospectionResponse {
+        active: true,
+        scope: (!family.scope.is_empty()).then(|| family.scope.clone()),
+        client_id: Some(family.client_id.clone()),
+        username: Some(user.username),
+        token_type: Some("refresh_token".into()),
+        exp: Some(record.expires_at),
+        iat: Some(record.created_at),
+        nbf: None,
+        sub: Some(family.user_id.clone()),
+        aud,
+        iss: Some(state.issuer.clone()),
+        jti: None,
+        extra: serde_json::Map::new(),
+    })
 }

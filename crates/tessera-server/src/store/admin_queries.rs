@@ -48,8 +48,8 @@ impl Store {
                 }
             }
             if let SecretChange::Replace(s) = secrets {
-                sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at)
+                sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at, imported) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at).bind(s.imported)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -111,8 +111,8 @@ impl Store {
                 .bind(&new.client_id).bind(old_expires_at).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2")
                 .bind(&new.client_id).bind(new.created_at).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&new.id).bind(&new.client_id).bind(&new.hash).bind(&new.encrypted).bind(new.created_at).bind(new.expires_at)
+            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at, imported) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&new.id).bind(&new.client_id).bind(&new.hash).bind(&new.encrypted).bind(new.created_at).bind(new.expires_at).bind(new.imported)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())

@@ -30,6 +30,7 @@ struct SecretRow {
     encrypted: Option<Vec<u8>>,
     created_at: i64,
     expires_at: Option<i64>,
+    imported: bool,
 }
 
 impl From<SecretRow> for StoredSecret {
@@ -41,6 +42,7 @@ impl From<SecretRow> for StoredSecret {
             encrypted: r.encrypted,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            imported: r.imported,
         }
     }
 }
@@ -77,8 +79,8 @@ impl Store {
                 .bind(&c.client_id).bind(&c.name).bind(&c.description).bind(c.enabled).bind(&data).bind(c.created_at).bind(c.updated_at)
                 .execute(&mut *tx).await?;
             if let Some(s) = secret {
-                sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at)
+                sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at, imported) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at).bind(s.imported)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -119,7 +121,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<StoredSecret>, StoreError> {
         on_pool!(self, p => async {
-            let rows: Vec<SecretRow> = sqlx::query_as("SELECT id, client_id, hash, encrypted, created_at, expires_at FROM client_secrets WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC")
+            let rows: Vec<SecretRow> = sqlx::query_as("SELECT id, client_id, hash, encrypted, created_at, expires_at, imported FROM client_secrets WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC")
                 .bind(client_id).bind(now).fetch_all(p).await?;
             Ok(rows.into_iter().map(StoredSecret::from).collect())
         })
@@ -128,7 +130,7 @@ impl Store {
     /// Every unexpired secret of every client.
     pub async fn all_client_secrets(&self, now: i64) -> Result<Vec<StoredSecret>, StoreError> {
         on_pool!(self, p => async {
-            let rows: Vec<SecretRow> = sqlx::query_as("SELECT id, client_id, hash, encrypted, created_at, expires_at FROM client_secrets WHERE expires_at IS NULL OR expires_at > $1")
+            let rows: Vec<SecretRow> = sqlx::query_as("SELECT id, client_id, hash, encrypted, created_at, expires_at, imported FROM client_secrets WHERE expires_at IS NULL OR expires_at > $1")
                 .bind(now).fetch_all(p).await?;
             Ok(rows.into_iter().map(StoredSecret::from).collect())
         })
@@ -152,8 +154,8 @@ impl Store {
                 .bind(&new.client_id).bind(old_expires_at).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2")
                 .bind(&new.client_id).bind(new.created_at).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&new.id).bind(&new.client_id).bind(&new.hash).bind(&new.encrypted).bind(new.created_at).bind(new.expires_at)
+            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at, imported) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&new.id).bind(&new.client_id).bind(&new.hash).bind(&new.encrypted).bind(new.created_at).bind(new.expires_at).bind(new.imported)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())

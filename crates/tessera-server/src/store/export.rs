@@ -37,8 +37,8 @@ impl Store {
     /// Inserts a stored secret as it is.
     pub async fn insert_secret(&self, s: &StoredSecret) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at)
+            sqlx::query("INSERT INTO client_secrets (id, client_id, hash, encrypted, created_at, expires_at, imported) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&s.id).bind(&s.client_id).bind(&s.hash).bind(&s.encrypted).bind(s.created_at).bind(s.expires_at).bind(s.imported)
                 .execute(p).await?;
             Ok(())
         })

@@ -50,6 +50,9 @@ pub struct CodeRecord {
     pub access_exp: Option<i64>,
     /// The refresh token family started from it.
     pub family_id: Option<String>,
+    /// The resource indicators the authorization request named (RFC 8707), as a JSON array;
+    /// `None` when it named none.
+    pub resource: Option<String>,
 }
 
 /// The outcome of redeeming a code or a refresh token.
@@ -114,9 +117,9 @@ impl Store {
     /// Stores a new authorization code.
     pub async fn insert_code(&self, hash: &[u8], c: &CodeRecord) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            sqlx::query("INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, nonce, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            sqlx::query("INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, nonce, auth_time, created_at, expires_at, resource) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                 .bind(hash).bind(&c.client_id).bind(&c.user_id).bind(&c.redirect_uri).bind(c.redirect_uri_sent).bind(&c.scope)
-                .bind(&c.code_challenge).bind(&c.nonce).bind(c.auth_time).bind(c.created_at).bind(c.expires_at)
+                .bind(&c.code_challenge).bind(&c.nonce).bind(c.auth_time).bind(c.created_at).bind(c.expires_at).bind(&c.resource)
                 .execute(p).await?;
             Ok(())
         })
@@ -137,7 +140,7 @@ impl Store {
                 sqlx::query("UPDATE authorization_codes SET replayed_at = $2 WHERE hash = $1 AND replayed_at IS NULL")
                     .bind(hash).bind(now).execute(&mut *tx).await?;
             }
-            let row: Option<CodeRecord> = sqlx::query_as("SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, nonce, auth_time, created_at, expires_at, used_at, access_jti, access_exp, family_id FROM authorization_codes WHERE hash = $1")
+            let row: Option<CodeRecord> = sqlx::query_as("SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, nonce, auth_time, created_at, expires_at, used_at, access_jti, access_exp, family_id, resource FROM authorization_codes WHERE hash = $1")
                 .bind(hash).fetch_optional(&mut *tx).await?;
             tx.commit().await?;
             Ok(match row {

@@ -3,6 +3,8 @@
 
 #[path = "admin_audit_keys.rs"]
 mod audit_keys;
+#[path = "admin_auth_methods.rs"]
+mod auth_methods;
 #[path = "admin_clients.rs"]
 mod clients;
 #[path = "admin_openapi.rs"]
@@ -440,7 +442,9 @@ async fn openapi_document_describes_every_route() {
         "name",
         "grant_types",
         "allowed_scopes",
-        "token_endpoint_auth_method",
+        "token_endpoint_auth_methods",
+        "client_secret",
+        "require_pkce",
         "jwks_uri",
         "extra_claims",
     ] {

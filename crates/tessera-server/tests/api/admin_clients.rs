@@ -51,7 +51,12 @@ async fn a_client_from_creation_to_deletion() {
         "{secret}"
     );
     assert_eq!(c["grant_types"], json!(["client_credentials"]));
-    assert_eq!(c["token_endpoint_auth_method"], "client_secret_basic");
+    // Created without a method: the secret is accepted in the Authorization header or the body.
+    assert_eq!(
+        c["token_endpoint_auth_methods"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert!(c.get("token_endpoint_auth_method").is_none());
     assert_eq!(c["enabled"], true);
     assert_eq!(created.headers["cache-control"], "no-store");
 

@@ -4,7 +4,7 @@
 use super::{AdminApi, config_for};
 use crate::admin::restart_config;
 use crate::helpers::{TestApp, assert_oauth_error, spawn_app, spawn_app_with, start};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use tessera_server::setup_file::{self, Outcome};
 use tessera_server::startup::Application;
@@ -83,8 +83,8 @@ async fn applied_at_start_idempotent_and_updated_when_changed() {
     assert_eq!(scope["permissions"][1], "GET /api/invoices/{id}");
     assert_eq!(scope["clients"][0]["client_id"], "billing");
     assert_eq!(
-        api.get(&["clients", "partner"]).await.body["token_endpoint_auth_method"],
-        "private_key_jwt"
+        api.get(&["clients", "partner"]).await.body["token_endpoint_auth_methods"],
+        json!(["private_key_jwt"])
     );
     let events = setup_events(&app).await;
     assert_eq!(events.len(), 4, "two scopes and two clients created");
@@ -230,6 +230,7 @@ async fn broken_files_are_refused_and_change_nothing() {
     let files = tempfile::tempdir().unwrap();
     write(files.path(), "good.secret", SECRET_A);
     write(files.path(), "short.secret", "too-short");
+    write(files.path(), "tiny.secret", "seven77");
     let scope = "[[scopes]]\nname = \"core.early.read\"\n\n";
     let client =
         |extra: &str| format!("{scope}[[clients]]\nclient_id = \"c\"\nname = \"C\"\n{extra}\n");
@@ -250,6 +251,37 @@ async fn broken_files_are_refused_and_change_nothing() {
         (
             client("secret_file = \"short.secret\""),
             "32 to 512 characters",
+        ),
+        (
+            client("secret_file = \"tiny.secret\"\nsecret_imported = true"),
+            "8 to 512 characters",
+        ),
+        (client("secret_imported = true"), "no secret is named"),
+        (
+            client(
+                "secret_file = \"tiny.secret\"\nsecret_imported = true\ntoken_endpoint_auth_methods = [\"client_secret_jwt\"]",
+            ),
+            "8 to 512 characters",
+        ),
+        (
+            client(
+                "secret_env = \"SIXTEEN\"\nsecret_imported = true\ntoken_endpoint_auth_methods = [\"client_secret_jwt\"]",
+            ),
+            "32 bytes for HS256",
+        ),
+        (
+            client("secret_file = \"good.secret\"\nsecret_imported = \"yes\""),
+            "secret_imported must be true or false",
+        ),
+        (
+            client("secret_file = \"good.secret\"\ntoken_endpoint_auth_methods = []"),
+            "may not be empty",
+        ),
+        (
+            client(
+                "secret_file = \"good.secret\"\ngrant_types = [\"authorization_code\"]\nredirect_uris = [\"https://app.example/cb\"]\ntoken_endpoint_auth_methods = [\"none\"]\nrequire_pkce = false",
+            ),
+            "only for a confidential client",
         ),
         (
             client("secret_env = \"NOT_SET_ANYWHERE\""),
@@ -305,9 +337,11 @@ async fn broken_files_are_refused_and_change_nothing() {
         .len();
     for (text, needle) in cases {
         let path = write(files.path(), "bad.toml", &text);
-        let err = setup_file::apply_file_with_env(&app.state, &path, &|_| None)
-            .await
-            .unwrap_err();
+        let err = setup_file::apply_file_with_env(&app.state, &path, &|k| {
+            (k == "SIXTEEN").then(|| "sixteen-bytes-xx".to_owned())
+        })
+        .await
+        .unwrap_err();
         assert!(
             err.contains(needle),
             "{err:?} should mention {needle:?}\n{text}"
@@ -345,4 +379,75 @@ async fn a_bad_setup_file_stops_the_server_from_starting() {
         "{text}"
     );
     assert!(!text.contains("never-write-secrets"), "{text}");
+}
+
+/// A setup file lists several methods, sets `require_pkce`, and imports a short secret from
+/// another system with `secret_imported = true` (one trailing newline of its file dropped): the
+/// client is marked, and applying the file again changes nothing.
+#[tokio::test]
+async fn methods_require_pkce_and_imported_secrets_from_the_file() {
+    let app = spawn_app().await;
+    let files = tempfile::tempdir().unwrap();
+    write(files.path(), "curity.secret", "curity-7\n");
+    let text = "[[clients]]\nclient_id = \"curity\"\nname = \"Curity\"\n\
+        grant_types = [\"client_credentials\", \"authorization_code\"]\n\
+        redirect_uris = [\"https://app.example/cb\"]\nrequire_pkce = false\n\
+        token_endpoint_auth_methods = [\"client_secret_post\", \"client_secret_basic\"]\n\
+        secret_file = \"curity.secret\"\nsecret_imported = true\n\n\
+        [[clients]]\nclient_id = \"legacy\"\nname = \"Legacy\"\n\
+        token_endpoint_auth_method = \"client_secret_basic\"\nsecret_env = \"LEGACY\"\n";
+    let setup = write(files.path(), "s.toml", text);
+    let env = |k: &str| (k == "LEGACY").then(|| SECRET_B.to_owned());
+    let o = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!(o.created, 2);
+    let api = AdminApi::new(&app).await;
+    let c = api.get(&["clients", "curity"]).await;
+    assert_eq!(
+        c.ok()["token_endpoint_auth_methods"],
+        json!(["client_secret_post", "client_secret_basic"])
+    );
+    assert_eq!(c.body["require_pkce"], false);
+    assert_eq!(c.body["imported_secret"], true);
+    let legacy = api.get(&["clients", "legacy"]).await;
+    assert_eq!(
+        legacy.ok()["token_endpoint_auth_methods"],
+        json!(["client_secret_basic"])
+    );
+    assert_eq!(legacy.body["imported_secret"], false);
+    for (id, secret) in [("curity", "curity-7"), ("legacy", SECRET_B)] {
+        assert_eq!(
+            app.token(&[("grant_type", "client_credentials")], Some((id, secret)))
+                .await
+                .status(),
+            200,
+            "{id}"
+        );
+    }
+    let again = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Outcome {
+            created: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
+    // The mark follows the file: the same secret, now said to be imported.
+    let marked = text.replace(
+        "secret_env = \"LEGACY\"\n",
+        "secret_env = \"LEGACY\"\nsecret_imported = true\n",
+    );
+    let setup = write(files.path(), "s.toml", &marked);
+    let o = setup_file::apply_file_with_env(&app.state, &setup, &env)
+        .await
+        .unwrap();
+    assert_eq!((o.updated, o.unchanged), (1, 1));
+    assert_eq!(
+        api.get(&["clients", "legacy"]).await.body["imported_secret"],
+        true
+    );
 }

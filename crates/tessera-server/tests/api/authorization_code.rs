@@ -677,3 +677,108 @@ async fn pages_answer_503_with_retry_after_while_the_database_is_unavailable() {
         assert_eq!(retry, api_retry.as_ref(), "{path}: the same as the API");
     }
 }
+
+/// RFC 8707 §2 at the authorization endpoint: a `resource` the client may not use goes back to
+/// the client as `invalid_target`; a registered one goes with the code into the token's `aud`,
+/// and the token request may narrow the resources, not add to them.
+#[tokio::test]
+async fn resource_at_authorize_is_checked_and_carried_into_aud() {
+    const API: &str = "https://api.example/";
+    const OTHER: &str = "https://other.example/";
+    let app = spawn_app().await;
+    create_user(&app, "rose").await;
+    let mut spec = ClientSpec::new("rs-spa")
+        .method(tessera_proto::ClientAuthMethod::None)
+        .scopes(&["core.accounting.read"], &["core.accounting.read"])
+        .audiences(&[API, OTHER]);
+    spec.grant_types = vec![tessera_proto::GrantType::AuthorizationCode];
+    spec.redirect_uris = vec![REDIRECT.into()];
+    app.register_client(spec).await;
+    let mut ua = UserAgent::new(&app);
+    ua.sign_in("rose").await;
+    let flow = async |ua: &mut UserAgent, resources: &[&str], challenge: &str| {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", "rs-spa"),
+            ("redirect_uri", REDIRECT),
+            ("state", "st"),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ];
+        params.extend(resources.iter().map(|r| ("resource", *r)));
+        code_flow(ua, "rose", &params).await
+    };
+    // Unregistered, or not an absolute URI: back to the client with invalid_target.
+    for bad in [
+        "https://unknown.example/",
+        "api.example",
+        "https://api.example/#frag",
+    ] {
+        let (_, challenge) = pkce();
+        let q = flow(&mut ua, &[bad], &challenge).await;
+        assert_eq!(q["error"], "invalid_target", "{bad}: {q:?}");
+        assert_eq!(q["state"], "st");
+        assert!(!q.contains_key("code"));
+    }
+    let (_, challenge) = pkce();
+    let q = flow(&mut ua, &[API, "https://unknown.example/"], &challenge).await;
+    assert_eq!(q["error"], "invalid_target", "{q:?}");
+
+    // A registered resource: the token's aud, without naming it again.
+    let (verifier, challenge) = pkce();
+    let q = flow(&mut ua, &[OTHER], &challenge).await;
+    let (status, body) = exchange(&app, "rs-spa", None, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["aud"],
+        OTHER
+    );
+    // Two: the token request may narrow them...
+    let (verifier, challenge) = pkce();
+    let q = flow(&mut ua, &[API, OTHER], &challenge).await;
+    let r = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", "rs-spa"),
+                ("resource", API),
+            ],
+            None,
+        )
+        .await;
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["aud"],
+        API,
+        "{body}"
+    );
+    // ...but not add one the authorization request did not name.
+    let (verifier, challenge) = pkce();
+    let q = flow(&mut ua, &[API], &challenge).await;
+    let r = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", "rs-spa"),
+                ("resource", OTHER),
+            ],
+            None,
+        )
+        .await;
+    assert_oauth_error(r, 400, "invalid_target").await;
+    // No resource at all: the client's first audience.
+    let (verifier, challenge) = pkce();
+    let q = flow(&mut ua, &[], &challenge).await;
+    let (status, body) = exchange(&app, "rs-spa", None, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["aud"],
+        API
+    );
+}

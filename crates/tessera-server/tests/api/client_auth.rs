@@ -188,7 +188,7 @@ async fn private_key_jwt_checks_every_claim() {
             "exp",
         ),
         (
-            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() + 3600, "jti": "c"}),
+            json!({"iss": "pk", "sub": "pk", "aud": te, "exp": now() + 3700, "jti": "c"}),
             "ahead",
         ),
         (
@@ -377,13 +377,8 @@ async fn an_hmac_longer_than_the_secret_is_refused() {
     );
     // A given secret of 64 bytes is long enough for HS512.
     let long = "k".repeat(64);
-    let row = tessera_server::client_secret::stored(
-        &app.state.keys,
-        "hs-len",
-        ClientAuthMethod::ClientSecretJwt,
-        &long,
-    )
-    .unwrap();
+    let row = tessera_server::client_secret::stored(&app.state.keys, "hs-len", true, &long, false)
+        .unwrap();
     app.state
         .store
         .replace_client_secret(&row, now())
@@ -444,4 +439,53 @@ async fn extreme_time_claims_are_refused_without_overflow() {
             assert!(d.contains(claim), "{claim} = {v}: {d}");
         }
     }
+}
+
+/// Authlib signs client assertions with `exp = iat + 3600`: the default
+/// `client_auth.assertion_max_lifetime_secs` (3600, FAPI 2.0's limit) accepts them; one hour and a
+/// second more (with no clock skew allowed) is refused.
+#[tokio::test]
+async fn an_assertion_valid_for_one_hour_is_accepted_by_default_and_longer_is_not() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.state.config.client_auth.assertion_max_lifetime_secs,
+        3600
+    );
+    let secret = app
+        .register_client(ClientSpec::new("authlib").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let sign = |c: &Value| {
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), c, &key).unwrap()
+    };
+    let te = app.token_url();
+    let r = send(&app, &sign(&claims("authlib", &te, 3600, "hour"))).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    // Beyond the hour and the clock skew allowance: refused.
+    let r = send(&app, &sign(&claims("authlib", &te, 3600 + 31, "longer"))).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3600 s"),
+        "{body}"
+    );
+
+    let strict = spawn_app_with(|c| c.client_auth.clock_skew_secs = 0).await;
+    let secret = strict
+        .register_client(ClientSpec::new("authlib").method(ClientAuthMethod::ClientSecretJwt))
+        .await;
+    let key = EncodingKey::from_secret(secret.as_bytes());
+    let sign = |c: &Value| {
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), c, &key).unwrap()
+    };
+    let te = strict.token_url();
+    // Timestamps are whole seconds: an assertion made for 3601 s may land 3600 s ahead when the
+    // second turns between making it and checking it; 3602 s never does.
+    let r = send(&strict, &sign(&claims("authlib", &te, 3602, "over"))).await;
+    assert_oauth_error(r, 401, "invalid_client").await;
+    let r = send(&strict, &sign(&claims("authlib", &te, 3599, "under"))).await;
+    assert_eq!(r.status(), 200);
 }

@@ -78,12 +78,8 @@ async fn changes_on_one_instance_are_honoured_by_the_other_within_a_second() {
     })
     .await;
     // New secret on A: the old one stops at B, the new one works at B.
-    let (new_secret, row) = tessera_server::client_secret::generate(
-        &s.keys,
-        "shared",
-        tessera_proto::ClientAuthMethod::ClientSecretBasic,
-    )
-    .unwrap();
+    let (new_secret, row) =
+        tessera_server::client_secret::generate(&s.keys, "shared", false).unwrap();
     s.store
         .rotate_client_secret(&row, tessera_server::model::now())
         .await

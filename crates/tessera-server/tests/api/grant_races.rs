@@ -48,6 +48,7 @@ fn code(t: i64) -> CodeRecord {
         access_jti: None,
         access_exp: None,
         family_id: None,
+        resource: None,
     }
 }
 

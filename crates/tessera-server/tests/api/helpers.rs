@@ -31,6 +31,9 @@ pub struct TestApp {
 pub struct ClientSpec {
     pub client_id: String,
     pub method: ClientAuthMethod,
+    /// Several methods; `method` alone when absent.
+    pub methods: Option<Vec<ClientAuthMethod>>,
+    pub require_pkce: Option<bool>,
     pub grant_types: Vec<GrantType>,
     pub allowed_scopes: Vec<String>,
     pub default_scopes: Vec<String>,
@@ -51,6 +54,8 @@ impl ClientSpec {
         Self {
             client_id: id.to_owned(),
             method: ClientAuthMethod::ClientSecretBasic,
+            methods: None,
+            require_pkce: None,
             grant_types: vec![GrantType::ClientCredentials],
             allowed_scopes: vec![],
             default_scopes: vec![],
@@ -190,7 +195,7 @@ impl TestApp {
             redirect_uris: spec.redirect_uris,
             allowed_scopes: spec.allowed_scopes,
             default_scopes: spec.default_scopes,
-            token_endpoint_auth_method: spec.method,
+            token_endpoint_auth_methods: spec.methods.clone().unwrap_or_else(|| vec![spec.method]),
             token_endpoint_auth_signing_alg: spec.auth_signing_alg,
             jwks: spec.jwks,
             jwks_uri: spec.jwks_uri,
@@ -198,12 +203,14 @@ impl TestApp {
             access_token_lifetime: spec.lifetime,
             access_token_signing_alg: spec.signing_alg,
             audiences: spec.audiences,
+            require_pkce: spec.require_pkce,
             extra_claims: spec.extra_claims,
             created_at: t,
             updated_at: t,
         };
         let (secret, row) =
-            client_secret::generate(&self.state.keys, &c.client_id, spec.method).unwrap();
+            client_secret::generate(&self.state.keys, &c.client_id, c.secret_recoverable())
+                .unwrap();
         self.state
             .store
             .insert_client(&c, Some(&row))

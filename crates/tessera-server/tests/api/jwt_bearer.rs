@@ -455,7 +455,7 @@ async fn every_refusal_says_why_without_quoting_the_assertion() {
         ),
         (
             "too far ahead",
-            good(&claims(IDP, "alice", &te, 3600, "r5")),
+            good(&claims(IDP, "alice", &te, 3700, "r5")),
             "ahead",
         ),
         (

@@ -15,7 +15,7 @@ fn client(id: &str) -> Client {
         redirect_uris: vec![],
         allowed_scopes: vec!["core.a.read".into()],
         default_scopes: vec![],
-        token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+        token_endpoint_auth_methods: vec![ClientAuthMethod::ClientSecretBasic],
         token_endpoint_auth_signing_alg: None,
         jwks: None,
         jwks_uri: None,
@@ -23,6 +23,7 @@ fn client(id: &str) -> Client {
         access_token_lifetime: Some(60),
         access_token_signing_alg: None,
         audiences: vec!["https://api/".into()],
+        require_pkce: None,
         extra_claims: Default::default(),
         created_at: 100,
         updated_at: 100,
@@ -37,6 +38,7 @@ fn secret(id: &str, client_id: &str, created: i64) -> StoredSecret {
         encrypted: Some(vec![9, 9]),
         created_at: created,
         expires_at: None,
+        imported: false,
     }
 }
 
@@ -334,5 +336,78 @@ async fn racing_writers_all_succeed() {
             .await
             .unwrap();
         assert_eq!(audit.len(), 40);
+    }
+}
+
+/// Migration 0013 on both backends: a registration stored with the single
+/// `token_endpoint_auth_method` becomes a one-item `token_endpoint_auth_methods` list (the
+/// client keeps exactly its method), and secrets stored before it are not imported ones.
+#[tokio::test]
+async fn migration_0013_turns_the_single_method_into_a_list() {
+    use sqlx::Connection;
+    use std::time::Duration;
+    use tessera_server::store::Store;
+    let old = serde_json::json!({
+        "client_id": "old", "name": "old", "enabled": true,
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_post",
+    })
+    .to_string();
+    let insert_client = "INSERT INTO clients (client_id, name, description, enabled, data, created_at, updated_at) VALUES ('old', 'old', '', TRUE, $1, 1, 1)";
+    let insert_secret =
+        "INSERT INTO client_secrets (id, client_id, hash, created_at) VALUES ('s', 'old', $1, 1)";
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let pg_url = crate::pg::fresh_database().await;
+    for url in [sqlite_url, pg_url] {
+        if url.starts_with("sqlite") {
+            let m = sqlx::migrate!("./migrations/sqlite");
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(url.trim_start_matches("sqlite://"))
+                .create_if_missing(true);
+            let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+            m.run_to(12, &mut c).await.unwrap();
+            sqlx::query(insert_client)
+                .bind(&old)
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query(insert_secret)
+                .bind(&b"h"[..])
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        } else {
+            let m = sqlx::migrate!("./migrations/postgres");
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            m.run_to(12, &mut c).await.unwrap();
+            sqlx::query(insert_client)
+                .bind(&old)
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query(insert_secret)
+                .bind(&b"h"[..])
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+        let store = Store::connect(&url, 2, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let b = store.backend();
+        let c = store.get_client("old").await.unwrap();
+        assert_eq!(
+            c.token_endpoint_auth_methods,
+            [ClientAuthMethod::ClientSecretPost],
+            "{b}"
+        );
+        assert_eq!(c.require_pkce, None, "{b}");
+        let secrets = store.client_secrets("old", 0).await.unwrap();
+        assert_eq!(secrets.len(), 1, "{b}");
+        assert!(!secrets[0].imported, "{b}");
+        store.close().await;
     }
 }

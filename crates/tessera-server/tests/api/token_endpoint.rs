@@ -94,7 +94,8 @@ async fn client_secret_post_and_per_client_settings() {
         )
         .await;
     let h = assert_oauth_error(r, 401, "invalid_client").await;
-    assert!(h.contains_key("www-authenticate"));
+    // No Basic attempt, no Basic challenge (RFC 6749 §5.2).
+    assert!(!h.contains_key("www-authenticate"), "{h:?}");
 }
 
 #[tokio::test]
@@ -280,7 +281,8 @@ async fn request_errors_are_exact() {
         "invalid_request",
     )
     .await;
-    // No authentication at all: 401 with a Basic challenge.
+    // No authentication at all: 401 without a challenge (the client did not try Basic; RFC 6749
+    // §5.2 asks for the challenge only after an Authorization header).
     let h = assert_oauth_error(
         app.token(&[("grant_type", "client_credentials")], None)
             .await,
@@ -288,12 +290,23 @@ async fn request_errors_are_exact() {
         "invalid_client",
     )
     .await;
-    assert!(
-        h["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic ")
-    );
+    assert!(!h.contains_key("www-authenticate"), "{h:?}");
+    // A wrong secret in the body: no challenge either.
+    let h = assert_oauth_error(
+        app.token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "c1"),
+                ("client_secret", "wrong"),
+            ],
+            None,
+        )
+        .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    assert!(!h.contains_key("www-authenticate"), "{h:?}");
     // Wrong secret, unknown client.
     let h = assert_oauth_error(
         app.token(

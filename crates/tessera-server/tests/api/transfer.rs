@@ -47,6 +47,18 @@ async fn populate(app: &TestApp) -> Fixture {
         .status(),
         200
     );
+    // Several methods, no PKCE demanded, an imported secret: all carried over.
+    let api = crate::admin::AdminApi::new(app).await;
+    let created = api
+        .post(
+            &["clients"],
+            serde_json::json!({"name": "multi", "client_id": "multi", "client_secret": "imported-1",
+                "token_endpoint_auth_methods": ["client_secret_post", "client_secret_basic"],
+                "grant_types": ["client_credentials", "authorization_code"],
+                "redirect_uris": ["https://app.example/cb"], "require_pkce": false}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
     create_user(app, "rita").await;
     code_client(app, "spa", true).await;
     let refresh_token = tokens(app, "rita", "core.accounting.read").await["refresh_token"]
@@ -63,6 +75,26 @@ async fn populate(app: &TestApp) -> Fixture {
 }
 
 async fn check(app: &TestApp, f: &mut Fixture, jwks: &Value) {
+    let api = crate::admin::AdminApi::new(app).await;
+    let multi = api.get(&["clients", "multi"]).await;
+    assert_eq!(
+        multi.ok()["token_endpoint_auth_methods"],
+        serde_json::json!(["client_secret_post", "client_secret_basic"])
+    );
+    assert_eq!(multi.body["require_pkce"], false);
+    assert_eq!(multi.body["imported_secret"], true);
+    let r = app
+        .form_post(
+            "/oauth2/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "multi"),
+                ("client_secret", "imported-1"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     // The user's grant goes on: the refresh token works (and rotates).
     let r = refresh(app, &f.refresh_token, None).await;
     assert_eq!(r.status(), 200);
@@ -140,7 +172,7 @@ async fn sqlite_to_postgres_and_back() {
         .unwrap();
     let doc: transfer::Export = serde_json::from_str(&text).unwrap();
     let summary = transfer::import(&pg, &keys, &doc).await.unwrap();
-    assert_eq!(summary.clients, 5, "four clients and the bootstrap admin");
+    assert_eq!(summary.clients, 6, "five clients and the bootstrap admin");
     assert_eq!(
         (summary.users, summary.consents, summary.refresh_families),
         (1, 1, 1)

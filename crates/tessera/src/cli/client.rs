@@ -23,7 +23,11 @@ enum ClientCommand {
     /// Register a client; prints its id and its secret, which cannot be shown again.
     Create(CreateArgs),
     /// List the clients.
-    List,
+    List {
+        /// Only the clients that still authenticate with an imported secret (to rotate them).
+        #[arg(long)]
+        imported_secret: bool,
+    },
     /// Show one client.
     Show {
         /// The client id.
@@ -42,13 +46,16 @@ enum ClientCommand {
         /// The client id.
         client_id: String,
     },
-    /// Issue a new secret (shown once); the old one keeps working for --grace, then stops.
+    /// Issue a new secret (shown once), or replace it with an imported one (--secret-file,
+    /// --secret-env); the old one keeps working for --grace, then stops.
     RotateSecret {
         /// The client id.
         client_id: String,
         /// How long the old secret keeps working: 90s, 10m, 24h, 7d (default: it stops now).
         #[arg(long, value_parser = parse_secs, value_name = "DURATION")]
         grace: Option<u64>,
+        #[command(flatten)]
+        import: ImportSecret,
     },
     /// Delete a client, its secrets and its opaque tokens.
     Delete {
@@ -97,9 +104,15 @@ struct Settings {
     /// A scope granted when a request names none (repeatable); must be among --scope.
     #[arg(long = "default-scope", value_name = "SCOPE")]
     default_scopes: Vec<String>,
-    /// How the client authenticates at the token endpoint.
-    #[arg(long = "auth-method", value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"])]
-    auth_method: Option<String>,
+    /// How the client may authenticate at the token endpoint (repeatable, or a comma-separated
+    /// list): client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, or
+    /// none (alone). Default at creation: client_secret_basic,client_secret_post.
+    #[arg(long = "auth-method", value_name = "METHOD", value_delimiter = ',', value_parser = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"])]
+    auth_methods: Vec<String>,
+    /// Authorization requests need PKCE (true), or not (false: only for a confidential client, a
+    /// migration aid), or as the server's authorize.require_pkce says (default).
+    #[arg(long = "require-pkce", value_name = "BOOL", value_parser = ["true", "false", "default"])]
+    require_pkce: Option<String>,
     /// The algorithm the client's assertions must use (client_secret_jwt: HS256…; private_key_jwt:
     /// ES256, RS256, EdDSA…); "default" clears it.
     #[arg(long = "auth-signing-alg", value_name = "ALG")]
@@ -129,6 +142,49 @@ struct Settings {
     claims: Vec<String>,
 }
 
+/// A secret to import instead of a generated one (a migration from another system).
+#[derive(Debug, Args)]
+struct ImportSecret {
+    /// Import the secret held in this file (one trailing newline is dropped): 8 to 512
+    /// characters, marked as imported until it is rotated.
+    #[arg(
+        long = "secret-file",
+        value_name = "PATH",
+        conflicts_with = "secret_env"
+    )]
+    secret_file: Option<PathBuf>,
+    /// Import the secret held in this environment variable (as --secret-file).
+    #[arg(long = "secret-env", value_name = "VAR")]
+    secret_env: Option<String>,
+}
+
+impl ImportSecret {
+    /// The secret to import, if one was named; never printed.
+    fn read(&self) -> anyhow::Result<Option<String>> {
+        if let Some(path) = &self.secret_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --secret-file {}", path.display()))?;
+            let text = match text.strip_suffix('\n') {
+                Some(t) => t.strip_suffix('\r').unwrap_or(t).to_owned(),
+                None => text,
+            };
+            return Ok(Some(text));
+        }
+        if let Some(var) = &self.secret_env {
+            return match std::env::var(var) {
+                Ok(v) => Ok(Some(v)),
+                Err(std::env::VarError::NotPresent) => Err(anyhow!(
+                    "--secret-env {var}: the environment variable is not set"
+                )),
+                Err(std::env::VarError::NotUnicode(_)) => Err(anyhow!(
+                    "--secret-env {var}: the environment variable is not valid UTF-8"
+                )),
+            };
+        }
+        Ok(None)
+    }
+}
+
 /// Arguments of `tessera client create`.
 #[derive(Debug, Args)]
 struct CreateArgs {
@@ -141,6 +197,8 @@ struct CreateArgs {
     /// Create the client disabled.
     #[arg(long)]
     disabled: bool,
+    #[command(flatten)]
+    import: ImportSecret,
     #[command(flatten)]
     settings: Settings,
 }
@@ -222,8 +280,19 @@ impl Settings {
                 m.insert(name.into(), v);
             }
         }
-        if let Some(a) = &self.auth_method {
-            m.insert("token_endpoint_auth_method".into(), json!(a));
+        if !self.auth_methods.is_empty() {
+            m.insert(
+                "token_endpoint_auth_methods".into(),
+                json!(self.auth_methods),
+            );
+        }
+        if let Some(p) = &self.require_pkce {
+            let v = match p.as_str() {
+                "true" => json!(true),
+                "false" => json!(false),
+                _ => Value::Null,
+            };
+            m.insert("require_pkce".into(), v);
         }
         if let Some(a) = &self.auth_signing_alg {
             m.insert("token_endpoint_auth_signing_alg".into(), or_default(a));
@@ -290,7 +359,14 @@ fn print_client(c: &Value) {
         ("description", cell(c.get("description")).replace('\n', " ")),
         ("enabled", cell(c.get("enabled"))),
         ("grant_types", cell(c.get("grant_types"))),
-        ("auth_method", cell(c.get("token_endpoint_auth_method"))),
+        ("auth_methods", cell(c.get("token_endpoint_auth_methods"))),
+        (
+            "require_pkce",
+            c.get("require_pkce")
+                .and_then(Value::as_bool)
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "server default".into()),
+        ),
         (
             "auth_signing_alg",
             cell(c.get("token_endpoint_auth_signing_alg")),
@@ -357,9 +433,14 @@ fn print_client(c: &Value) {
                     .and_then(Value::as_i64)
                     .map(format_time)
                     .unwrap_or_default();
+                let imported = if x.get("imported").and_then(Value::as_bool) == Some(true) {
+                    ", imported secret"
+                } else {
+                    ""
+                };
                 match x.get("expires_at").and_then(Value::as_i64) {
-                    Some(e) => format!("created {created}, stops {}", format_time(e)),
-                    None => format!("created {created}, current"),
+                    Some(e) => format!("created {created}, stops {}{imported}", format_time(e)),
+                    None => format!("created {created}, current{imported}"),
                 }
             })
             .collect();
@@ -373,6 +454,13 @@ fn print_client(c: &Value) {
             }
         );
     }
+    if c.get("imported_secret").and_then(Value::as_bool) == Some(true) {
+        outln!(
+            "{:<17} imported secret: rotate it (tessera client rotate-secret {}) once the client can take a generated one",
+            "note",
+            s(c, "client_id")
+        );
+    }
 }
 
 /// Runs `tessera client …`.
@@ -380,8 +468,18 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
     let json_out = args.admin.json;
     // Read local files before asking for a token, so that a typo fails fast.
     let prepared = match &args.command {
-        ClientCommand::Create(c) => Some(c.settings.fields()?),
+        ClientCommand::Create(c) => {
+            let mut m = c.settings.fields()?;
+            if let Some(secret) = c.import.read()? {
+                m.insert("client_secret".into(), json!(secret));
+            }
+            Some(m)
+        }
         ClientCommand::Update(u) => Some(u.settings.fields()?),
+        _ => None,
+    };
+    let imported = match &args.command {
+        ClientCommand::RotateSecret { import, .. } => import.read()?,
         _ => None,
     };
     let api = AdminClient::connect(&args.admin).await?;
@@ -408,17 +506,28 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             outln!("Created client {:?} ({}).", s(&created, "name"), id);
             match created.get("client_secret").and_then(Value::as_str) {
                 Some(secret) => print_secret(id, secret),
+                None if c.import.secret_file.is_some() || c.import.secret_env.is_some() => {
+                    outln!("client_id:     {id}");
+                    outln!(
+                        "The imported secret is stored (not shown); the client is listed by \
+                         `tessera client list --imported-secret` until its secret is rotated."
+                    );
+                }
                 None => {
                     outln!("client_id:     {id}");
                     outln!(
                         "No secret: the client authenticates with {}.",
-                        s(&created, "token_endpoint_auth_method")
+                        cell(created.get("token_endpoint_auth_methods"))
                     );
                 }
             }
         }
-        ClientCommand::List => {
-            let v = api.get(&["clients"]).await?;
+        ClientCommand::List { imported_secret } => {
+            let mut url = api.url(&["clients"])?;
+            if imported_secret {
+                url.query_pairs_mut().append_pair("imported_secret", "true");
+            }
+            let v = api.send(reqwest::Method::GET, url, None).await?;
             if json_out {
                 print_json(&v);
                 return Ok(());
@@ -438,7 +547,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                                     "no".into()
                                 },
                                 cell(c.get("grant_types")),
-                                cell(c.get("token_endpoint_auth_method")),
+                                cell(c.get("token_endpoint_auth_methods")),
                                 cell(c.get("allowed_scopes")),
                             ]
                         })
@@ -451,7 +560,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                     "NAME",
                     "ENABLED",
                     "GRANT TYPES",
-                    "AUTH METHOD",
+                    "AUTH METHODS",
                     "SCOPES",
                 ],
                 &rows,
@@ -485,7 +594,7 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
             outln!("Updated client {}.", u.client_id);
             if let Some(secret) = v.get("client_secret").and_then(Value::as_str) {
                 outln!(
-                    "The new authentication method needs a new secret; the old one no longer works."
+                    "The new authentication methods need a new secret; the old one no longer works."
                 );
                 print_secret(&u.client_id, secret);
             }
@@ -512,18 +621,25 @@ pub(crate) async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 outln!("Client {client_id} is enabled.");
             }
         }
-        ClientCommand::RotateSecret { client_id, grace } => {
-            let v = api
-                .post(
-                    &["clients", &client_id, "secret"],
-                    &json!({ "grace_secs": grace.unwrap_or(0) }),
-                )
-                .await?;
+        ClientCommand::RotateSecret {
+            client_id, grace, ..
+        } => {
+            let mut body = json!({ "grace_secs": grace.unwrap_or(0) });
+            if let Some(secret) = imported {
+                body["client_secret"] = json!(secret);
+            }
+            let v = api.post(&["clients", &client_id, "secret"], &body).await?;
             if json_out {
                 print_json(&v);
                 return Ok(());
             }
-            print_secret(&client_id, s(&v, "client_secret"));
+            match v.get("client_secret").and_then(Value::as_str) {
+                Some(secret) => print_secret(&client_id, secret),
+                None => outln!(
+                    "The imported secret of {client_id} is stored (not shown); the client is listed \
+                     by `tessera client list --imported-secret` until a rotation to a generated secret."
+                ),
+            }
             match grace {
                 Some(g) if g > 0 => {
                     let at = v

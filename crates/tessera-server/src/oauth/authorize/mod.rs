@@ -239,6 +239,11 @@ pub async fn issue_code(
         access_jti: None,
         access_exp: None,
         family_id: None,
+        resource: if req.resources.is_empty() {
+            None
+        } else {
+            serde_json::to_string(&req.resources).ok()
+        },
     };
     if let Err(e) = state.store.insert_code(&state.keys.hash(&code), &rec).await {
         tracing::warn!(error = %e, "could not store an authorization code");
@@ -248,6 +253,11 @@ pub async fn issue_code(
             ErrorCode::TemporarilyUnavailable,
             "the server could not store the authorization code",
         );
+    }
+    if rec.code_challenge.is_none() {
+        // A confidential client let off PKCE (require_pkce = false, a migration aid): counted
+        // so that operators see who still relies on it.
+        metrics::counter!("tessera_authorize_without_pkce_total").increment(1);
     }
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &req.state {

@@ -1,15 +1,18 @@
 //! Reading and checking an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect
 //! Core §3.1.2.1). The client and the redirect URI are checked first: until both are known good,
 //! an error is shown to the person (never redirected, RFC 6749 §4.1.2.1); after that, errors go
-//! back to the client's redirect URI.
+//! back to the client's redirect URI. `resource` (RFC 8707) follows the token endpoint's rule:
+//! each value must be an audience the client may ask for, else `invalid_target` goes back to the
+//! client; the values go with the code into the token's `aud`.
 
 use super::redirect_uri;
+use crate::oauth::grants::common::requested_audiences;
 use crate::oauth::grants::user_scope::choose_user_scopes;
 use crate::oauth::pkce;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
 use std::sync::Arc;
-use tessera_proto::{ClientAuthMethod, ErrorCode, FormParams, GrantType, ScopeSet};
+use tessera_proto::{ErrorCode, FormParams, GrantType, ScopeSet};
 
 /// The `prompt` values (Core §3.1.2.1) this server honours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     /// `max_age` in seconds.
     pub max_age: Option<i64>,
+    /// The `resource` values (RFC 8707), each an audience of the client; empty when none.
+    pub resources: Vec<String>,
 }
 
 /// Why a request was refused.
@@ -68,7 +73,7 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
     let form =
         FormParams::parse(query.as_bytes()).map_err(|e| RequestError::Page(e.to_string()))?;
     let page = |m: &str| RequestError::Page(m.to_owned());
-    if let Some(name) = form.first_repeated(&[]) {
+    if let Some(name) = form.first_repeated(&["resource"]) {
         return Err(RequestError::Page(format!(
             "the parameter {name} is included more than once"
         )));
@@ -149,6 +154,8 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
     }
     let scope = choose_user_scopes(state, &client, get("scope"))
         .map_err(|e| fail(e.code.clone(), &e.description))?;
+    let resources = requested_audiences(&client, form.get_all("resource"), std::iter::empty())
+        .map_err(|e| fail(e.code.clone(), &e.description))?;
     let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
         (Some(c), Some("S256")) => {
             if !pkce::is_s256_challenge(c) {
@@ -179,8 +186,12 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
         }
         (None, None) => None,
     };
-    let public = client.client.token_endpoint_auth_method == ClientAuthMethod::None;
-    if code_challenge.is_none() && (public || state.config.authorize.require_pkce) {
+    let public = client.client.is_public();
+    let required = client
+        .client
+        .require_pkce
+        .unwrap_or(state.config.authorize.require_pkce);
+    if code_challenge.is_none() && (public || required) {
         return Err(fail(
             ErrorCode::InvalidRequest,
             "PKCE is required: send code_challenge with code_challenge_method=S256 (RFC 7636)",
@@ -234,6 +245,7 @@ pub fn parse(state: &AppState, query: &str) -> Result<AuthorizationRequest, Requ
         nonce,
         prompt,
         max_age,
+        resources,
     })
 }
 

@@ -3,7 +3,7 @@
 //! a second time is refused and everything issued from it is revoked (RFC 6749 §4.1.2,
 //! RFC 9700 §4.2.4).
 
-use super::common::choose_audiences;
+use super::common::choose_code_audiences;
 use super::user_tokens::{self, Refresh, UserGrant};
 use crate::model::{AuditEvent, now};
 use crate::oauth::error::OAuthError;
@@ -85,7 +85,12 @@ pub async fn handle(
     let user = user_tokens::active_user(state, &rec.user_id).await?;
     let scope = ScopeSet::parse(&rec.scope)
         .map_err(|e| OAuthError::server_error(format!("stored scope: {e}")))?;
-    let aud = choose_audiences(state, client, form)?;
+    let granted: Vec<String> = match rec.resource.as_deref() {
+        Some(r) => serde_json::from_str(r)
+            .map_err(|e| OAuthError::server_error(format!("stored resource: {e}")))?,
+        None => Vec::new(),
+    };
+    let aud = choose_code_audiences(state, client, form, &granted)?;
     let issued = user_tokens::issue(
         state,
         UserGrant {

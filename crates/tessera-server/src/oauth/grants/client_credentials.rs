@@ -5,7 +5,7 @@ use crate::issue::Grant;
 use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
-use tessera_proto::{ClientAuthMethod, FormParams, TokenResponse};
+use tessera_proto::{FormParams, TokenResponse};
 
 /// Issues an access token to an authenticated confidential client. No refresh token
 /// (RFC 6749 §4.4.3).
@@ -14,7 +14,7 @@ pub async fn handle(
     client: &ClientEntry,
     form: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    if client.client.token_endpoint_auth_method == ClientAuthMethod::None {
+    if client.client.is_public() {
         return Err(OAuthError::unauthorized_client(
             "the client credentials grant is only for confidential clients (RFC 6749 §4.4)",
         ));

@@ -82,8 +82,64 @@ pub fn choose_audiences(
     client: &ClientEntry,
     form: &FormParams,
 ) -> Result<Vec<String>, OAuthError> {
+    let out = requested_audiences(client, form.get_all("resource"), form.get_all("audience"))?;
+    if out.is_empty() {
+        return Ok(default_audience(state, client));
+    }
+    Ok(out)
+}
+
+/// The audiences of a token issued from an authorization code whose request named `granted`
+/// resources: those the token request names (which must be among them, RFC 8707 §2.2), or all
+/// of them; without any, as [`choose_audiences`].
+pub fn choose_code_audiences(
+    state: &AppState,
+    client: &ClientEntry,
+    form: &FormParams,
+    granted: &[String],
+) -> Result<Vec<String>, OAuthError> {
+    let asked = requested_audiences(client, form.get_all("resource"), form.get_all("audience"))?;
+    if granted.is_empty() {
+        return Ok(if asked.is_empty() {
+            default_audience(state, client)
+        } else {
+            asked
+        });
+    }
+    if asked.is_empty() {
+        return Ok(granted.to_vec());
+    }
+    if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
+        return Err(OAuthError::invalid_target(format!(
+            "{extra:?} was not named by the authorization request (its resource values: {}); \
+             the token request may narrow them, not add to them (RFC 8707 §2.2)",
+            granted.join(" ")
+        )));
+    }
+    Ok(asked)
+}
+
+fn default_audience(state: &AppState, client: &ClientEntry) -> Vec<String> {
+    vec![
+        client
+            .client
+            .audiences
+            .first()
+            .cloned()
+            .unwrap_or_else(|| state.issuer.clone()),
+    ]
+}
+
+/// The `resource` values (each an absolute URI without a fragment, RFC 8707 §2) and `audience`
+/// values of a request, without repeats, each one the client may use; else `invalid_target`.
+/// The token endpoint and the authorization endpoint share this rule.
+pub fn requested_audiences<'a>(
+    client: &ClientEntry,
+    resources: impl Iterator<Item = &'a str>,
+    audiences: impl Iterator<Item = &'a str>,
+) -> Result<Vec<String>, OAuthError> {
     let mut out: Vec<String> = Vec::new();
-    for r in form.get_all("resource") {
+    for r in resources {
         let absolute = r.contains("://") || r.starts_with("urn:");
         if !absolute || r.contains('#') {
             return Err(OAuthError::invalid_target(format!(
@@ -92,24 +148,19 @@ pub fn choose_audiences(
         }
         out.push(r.to_owned());
     }
-    out.extend(form.get_all("audience").map(str::to_owned));
-    if out.is_empty() {
-        return Ok(vec![
-            client
-                .client
-                .audiences
-                .first()
-                .cloned()
-                .unwrap_or_else(|| state.issuer.clone()),
-        ]);
+    out.extend(audiences.map(str::to_owned));
+    let mut unique: Vec<String> = Vec::with_capacity(out.len());
+    for a in out {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
     }
-    out.dedup();
-    for a in &out {
+    for a in &unique {
         if !client.client.audiences.iter().any(|x| x == a) {
             return Err(OAuthError::invalid_target(format!(
                 "the client may not request a token for {a:?}"
             )));
         }
     }
-    Ok(out)
+    Ok(unique)
 }

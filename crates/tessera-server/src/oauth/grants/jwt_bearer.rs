@@ -23,7 +23,7 @@ use crate::state::AppState;
 use serde_json::{Map, Value};
 use tessera_jose::{UnverifiedJws, VerifyingKey};
 use tessera_proto::scope::OPENID_SCOPES;
-use tessera_proto::{ClientAuthMethod, FormParams, ScopeSet, TokenResponse};
+use tessera_proto::{FormParams, ScopeSet, TokenResponse};
 
 /// The longest `sub` accepted: it becomes the token's `sub`.
 const MAX_SUBJECT_CHARS: usize = 255;
@@ -52,7 +52,7 @@ pub async fn handle(
     client: &ClientEntry,
     form: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    if client.client.token_endpoint_auth_method == ClientAuthMethod::None {
+    if client.client.is_public() {
         return Err(OAuthError::unauthorized_client(
             "the jwt-bearer grant is only for confidential clients: the client must authenticate",
         ));
