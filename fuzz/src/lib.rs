@@ -235,7 +235,11 @@ pub fn assert_oauth_error(a: &Answer, codes: &[&str]) {
     );
     // RFC 6749 §5.2: a Basic challenge answers a client that tried Basic, on a 401 only.
     if let Some(challenge) = a.headers.get(header::WWW_AUTHENTICATE) {
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "a challenge on a non-401");
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "a challenge on a non-401"
+        );
         assert!(
             challenge.as_bytes().starts_with(b"Basic "),
             "a challenge other than Basic: {challenge:?}"
