@@ -66,6 +66,8 @@ pub struct Config {
     pub device: DeviceConfig,
     /// The JWT bearer authorization grant (RFC 7523 §2.1).
     pub jwt_bearer: JwtBearerConfig,
+    /// Migration aids: compatibility profiles.
+    pub compat: crate::compat::CompatConfig,
 }
 
 impl Default for Config {
@@ -92,6 +94,7 @@ impl Default for Config {
             refresh_tokens: RefreshTokensConfig::default(),
             device: DeviceConfig::default(),
             jwt_bearer: JwtBearerConfig::default(),
+            compat: crate::compat::CompatConfig::default(),
         }
     }
 }
@@ -448,6 +451,9 @@ pub struct HttpConfig {
     pub max_header_bytes: usize,
     /// Connections served at once; more are closed as soon as accepted. Default 4096.
     pub max_connections: usize,
+    /// Other addresses of the OAuth endpoints (`"/auth/token" = "token"`), beside those of the
+    /// compatibility profiles. Default none.
+    pub path_aliases: crate::compat::PathAliases,
 }
 
 impl HttpConfig {
@@ -478,6 +484,7 @@ impl Default for HttpConfig {
             http2_keep_alive_interval_secs: 30,
             max_header_bytes: 32 * 1024,
             max_connections: 4096,
+            path_aliases: crate::compat::PathAliases::default(),
         }
     }
 }
@@ -661,6 +668,8 @@ impl Config {
         )
         .map_err(ConfigError::Rejected)?;
         self.jwt_bearer.validate().map_err(ConfigError::Rejected)?;
+        crate::compat::aliases::resolve(&self.compat.profiles, &self.http.path_aliases)
+            .map_err(ConfigError::Rejected)?;
         Ok(())
     }
 
@@ -721,7 +730,8 @@ fn known_paths() -> BTreeSet<String> {
                     } else {
                         format!("{prefix}.{k}")
                     };
-                    if v.is_object() {
+                    // An empty table (such as `http.path_aliases`) is a setting of its own.
+                    if v.as_object().is_some_and(|m| !m.is_empty()) {
                         walk(&p, v, out);
                     } else {
                         out.insert(p);

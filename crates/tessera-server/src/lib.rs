@@ -8,6 +8,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod client_secret;
 pub mod cluster;
+pub mod compat;
 pub mod config;
 pub mod crypto;
 pub mod fsutil;

@@ -4,12 +4,14 @@
 use super::client_auth;
 use super::error::OAuthError;
 use super::grants;
+use crate::compat::ViaAlias;
 use crate::net::RemoteAddr;
 use crate::state::SharedState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tessera_proto::{GrantType, TokenResponse};
@@ -24,10 +26,11 @@ pub const SUPPORTED_GRANTS: [GrantType; 6] = [
     GrantType::JwtBearer,
 ];
 
-/// `POST /oauth2/token`.
+/// `POST /oauth2/token` (and its aliases, see [`crate::compat::aliases`]).
 pub async fn token(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
+    via: Option<Extension<ViaAlias>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -50,9 +53,12 @@ pub async fn token(
                 ))
             })?;
         grant_label = grant.as_str();
-        let client =
-            client_auth::authenticate(&state, &headers, &form, remote, &state.token_endpoint)
-                .await?;
+        // A client assertion may name the address the client called (RFC 7523 §3 item 3).
+        let called: Cow<'_, str> = match &via {
+            Some(Extension(v)) => Cow::Owned(format!("{}{}", state.issuer, v.path)),
+            None => Cow::Borrowed(&state.token_endpoint),
+        };
+        let client = client_auth::authenticate(&state, &headers, &form, remote, &called).await?;
         client_label.clone_from(&client.client.client_id);
         if !client.client.grant_types.contains(&grant) {
             return Err(OAuthError::unauthorized_client(format!(

@@ -19,6 +19,7 @@ mod bootstrap;
 mod browser;
 mod client_auth;
 mod cluster;
+mod compat;
 mod device;
 mod discovery;
 mod form_limits;
