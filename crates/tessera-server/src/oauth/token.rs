@@ -8,7 +8,7 @@ use crate::compat::ViaAlias;
 use crate::net::RemoteAddr;
 use crate::state::SharedState;
 use axum::body::Body;
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use std::borrow::Cow;
@@ -31,6 +31,7 @@ pub async fn token(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
     via: Option<Extension<ViaAlias>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -39,8 +40,15 @@ pub async fn token(
     let mut grant_label = "unknown";
     let mut client_label = String::from("-");
     let result = async {
-        let form =
-            super::request::read_form(&headers, body, state.config.http.max_body_bytes).await?;
+        let form = super::request::read_params(
+            &headers,
+            query.as_deref(),
+            body,
+            state.config.http.max_body_bytes,
+            state.config.compat.reads_query_parameters(),
+            "token",
+        )
+        .await?;
         let grant_type = form
             .get("grant_type")?
             .ok_or_else(|| OAuthError::invalid_request("the grant_type parameter is missing"))?;

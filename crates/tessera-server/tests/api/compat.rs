@@ -370,3 +370,225 @@ fn an_alias_that_collides_or_names_no_endpoint_stops_the_server_from_starting() 
         .unwrap_or_default();
     assert!(e.contains("/metrics"), "{e}");
 }
+
+/// A POST with no body to `path_and_query`, as Coupa's documentation sends it.
+async fn post_query(app: &TestApp, path_and_query: &str) -> reqwest::Response {
+    app.http.post(app.url(path_and_query)).send().await.unwrap()
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    tessera_proto::form::encode(pairs.iter().copied())
+}
+
+#[tokio::test]
+async fn coupa_reads_parameters_from_the_query_string_of_a_post() {
+    let app = spawn_app_with(with_profiles(&[Profile::Coupa])).await;
+    let secret = app
+        .register_client(
+            ClientSpec::new("coupa-cc")
+                .method(ClientAuthMethod::ClientSecretPost)
+                .scopes(&["core.accounting.read", "core.accounting.write"], &[]),
+        )
+        .await;
+    let before = metric(
+        &app,
+        "tessera_compat_query_parameters_total{endpoint=\"token\"}",
+    )
+    .await;
+    // The client credentials request with everything in the query and no body.
+    let q = query(&[
+        ("client_id", "coupa-cc"),
+        ("grant_type", "client_credentials"),
+        ("scope", "core.accounting.read core.accounting.write"),
+        ("client_secret", &secret),
+    ]);
+    let r = post_query(&app, &format!("/oauth2/token?{q}")).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["scope"], "core.accounting.read core.accounting.write");
+    // With another content type (the body is then not read), and split between query and body.
+    let r = app
+        .http
+        .post(app.url(&format!("/oauth2/token?{q}")))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .http
+        .post(app.url(&format!(
+            "/oauth2/token?{}",
+            query(&[("client_id", "coupa-cc"), ("client_secret", &secret)])
+        )))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        metric(
+            &app,
+            "tessera_compat_query_parameters_total{endpoint=\"token\"}"
+        )
+        .await,
+        before + 3
+    );
+    // A parameter in both places is refused, and so is one repeated in the query.
+    let r = app
+        .http
+        .post(app.url(&format!("/oauth2/token?{q}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(r, 400, "invalid_request").await;
+    let r = post_query(
+        &app,
+        &format!("/oauth2/token?{q}&scope=core.accounting.read"),
+    )
+    .await;
+    assert_oauth_error(r, 400, "invalid_request").await;
+    // Refusals keep their codes.
+    let bad = query(&[
+        ("client_id", "coupa-cc"),
+        ("grant_type", "client_credentials"),
+        ("client_secret", "wrong"),
+    ]);
+    assert_oauth_error(
+        post_query(&app, &format!("/oauth2/token?{bad}")).await,
+        401,
+        "invalid_client",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn coupa_code_and_device_flows_with_parameters_in_the_query() {
+    let app = spawn_app_with(with_profiles(&[Profile::Coupa])).await;
+    crate::people::create_user(&app, "cora").await;
+    let mut spec = ClientSpec::new("coupa-code")
+        .method(ClientAuthMethod::ClientSecretPost)
+        .scopes(&["core.accounting.read", "offline_access"], &[]);
+    spec.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    spec.redirect_uris = vec![crate::people::REDIRECT.into()];
+    let secret = app.register_client(spec).await;
+    let (verifier, challenge) = crate::people::pkce();
+    let mut ua = crate::people::UserAgent::new(&app);
+    let p = crate::people::code_flow(
+        &mut ua,
+        "cora",
+        &[
+            ("client_id", "coupa-code"),
+            ("response_type", "code"),
+            ("redirect_uri", crate::people::REDIRECT),
+            ("scope", "core.accounting.read offline_access"),
+            ("state", "coupa"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let q = query(&[
+        ("client_id", "coupa-code"),
+        ("client_secret", &secret),
+        ("grant_type", "authorization_code"),
+        ("code", &p["code"]),
+        ("redirect_uri", crate::people::REDIRECT),
+        ("code_verifier", &verifier),
+    ]);
+    let r = post_query(&app, &format!("/oauth2/token?{q}")).await;
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let q = query(&[
+        ("client_id", "coupa-code"),
+        ("client_secret", &secret),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+    ]);
+    assert_eq!(
+        post_query(&app, &format!("/oauth2/token?{q}"))
+            .await
+            .status(),
+        200
+    );
+    // The device flow at Coupa's address, then polling, all in the query.
+    let mut spec = ClientSpec::new("coupa-device")
+        .method(ClientAuthMethod::ClientSecretPost)
+        .scopes(&["core.accounting.read"], &[]);
+    spec.grant_types = vec![GrantType::DeviceCode];
+    let secret = app.register_client(spec).await;
+    let q = query(&[
+        ("client_id", "coupa-device"),
+        ("client_secret", &secret),
+        ("scope", "core.accounting.read"),
+    ]);
+    let r = post_query(&app, &format!("/oauth2/device_authorizations?{q}")).await;
+    assert_eq!(r.status(), 200);
+    let d: Value = r.json().await.unwrap();
+    let q = query(&[
+        ("client_id", "coupa-device"),
+        ("client_secret", &secret),
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", d["device_code"].as_str().unwrap()),
+    ]);
+    let r = post_query(&app, &format!("/oauth2/token?{q}")).await;
+    assert_oauth_error(r, 400, "authorization_pending").await;
+}
+
+#[tokio::test]
+async fn without_coupa_parameters_in_the_query_of_a_post_are_refused_not_ignored() {
+    let app = spawn_app().await;
+    let secret = app
+        .register_client(ClientSpec::new("strict").method(ClientAuthMethod::ClientSecretPost))
+        .await;
+    let q = query(&[
+        ("client_id", "strict"),
+        ("grant_type", "client_credentials"),
+        ("client_secret", &secret),
+    ]);
+    for path in [
+        format!("/oauth2/token?{q}"),
+        format!("/oauth2/device_authorization?{q}"),
+    ] {
+        let r = post_query(&app, &path).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"], "invalid_request");
+        let d = body["error_description"].as_str().unwrap();
+        assert!(d.contains("query string") && d.contains("body"), "{d}");
+    }
+    // Also when the body is a good request: the query is not silently dropped.
+    let r = app
+        .http
+        .post(app.url("/oauth2/token?scope=core.accounting.read"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "strict"),
+            ("client_secret", &secret),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(r, 400, "invalid_request").await;
+    // A query of other parameters is ignored, as before.
+    let r = app
+        .http
+        .post(app.url("/oauth2/token?trace=1"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "strict"),
+            ("client_secret", &secret),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

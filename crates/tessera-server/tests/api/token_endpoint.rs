@@ -623,6 +623,7 @@ async fn the_token_handler_future_stays_small() {
         axum::extract::State(app.state.clone()),
         tessera_server::net::RemoteAddr(std::net::Ipv4Addr::LOCALHOST.into()),
         None,
+        axum::extract::RawQuery(None),
         axum::http::HeaderMap::new(),
         axum::body::Body::empty(),
     );

@@ -13,7 +13,7 @@ use crate::state::SharedState;
 use crate::store::StoreError;
 use crate::store::device::{DeviceRecord, DeviceStatus};
 use axum::body::Body;
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -44,13 +44,20 @@ pub async fn device_authorization(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
     via: Option<Extension<ViaAlias>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let result: Result<DeviceAuthorizationResponse, OAuthError> = async {
-        let form =
-            crate::oauth::request::read_form(&headers, body, state.config.http.max_body_bytes)
-                .await?;
+        let form = crate::oauth::request::read_params(
+            &headers,
+            query.as_deref(),
+            body,
+            state.config.http.max_body_bytes,
+            state.config.compat.reads_query_parameters(),
+            "device_authorization",
+        )
+        .await?;
         // A client assertion may name the address the client called (RFC 7523 §3 item 3).
         let path = via
             .as_ref()
