@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tessera_jose::Algorithm;
-use tessera_proto::TokenFormat;
+use tessera_proto::{ScopeNaming, TokenFormat};
 pub use tessera_serve::Threading;
 
 /// All of the server's settings.
@@ -68,6 +68,8 @@ pub struct Config {
     pub jwt_bearer: JwtBearerConfig,
     /// Migration aids: compatibility profiles.
     pub compat: crate::compat::CompatConfig,
+    /// Scope names.
+    pub scopes: ScopesConfig,
 }
 
 impl Default for Config {
@@ -95,6 +97,7 @@ impl Default for Config {
             device: DeviceConfig::default(),
             jwt_bearer: JwtBearerConfig::default(),
             compat: crate::compat::CompatConfig::default(),
+            scopes: ScopesConfig::default(),
         }
     }
 }
@@ -179,6 +182,15 @@ impl Default for TokensConfig {
             signing_alg: Algorithm::ES256,
         }
     }
+}
+
+/// `[scopes]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScopesConfig {
+    /// The names scopes may be created under: `service.object.right` (default) or `rfc6749` (any
+    /// scope token of RFC 6749 §3.3, such as `read`).
+    pub naming: ScopeNaming,
 }
 
 /// `[keys]`.

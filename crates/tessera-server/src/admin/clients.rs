@@ -313,6 +313,7 @@ pub(crate) async fn check(state: &AppState, c: &mut Client) -> Result<(), ApiErr
         Limits {
             registered_scopes: &registered,
             max_lifetime_secs: state.config.tokens.max_lifetime_secs,
+            scope_naming: state.config.scopes.naming,
         },
     )
 }

@@ -369,6 +369,9 @@ fn an_alias_that_collides_or_names_no_endpoint_stops_the_server_from_starting() 
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(e.contains("/metrics"), "{e}");
+    let c = Config::load_from(None, env("TESSERA_SCOPES_NAMING", "rfc6749")).unwrap();
+    assert_eq!(c.scopes.naming, tessera_proto::ScopeNaming::Rfc6749);
+    assert!(Config::load_from(None, env("TESSERA_SCOPES_NAMING", "plain")).is_err());
 }
 
 /// A POST with no body to `path_and_query`, as Coupa's documentation sends it.
@@ -591,4 +594,125 @@ async fn without_coupa_parameters_in_the_query_of_a_post_are_refused_not_ignored
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn curity_plain_scopes_work_under_rfc6749_naming() {
+    let app = spawn_app_with(|c| {
+        c.compat.profiles = vec![Profile::Curity];
+        c.scopes.naming = tessera_proto::ScopeNaming::Rfc6749;
+    })
+    .await;
+    let api = crate::admin::AdminApi::new(&app).await;
+    api.scope("read").await;
+    let (_, secret) = api
+        .client(serde_json::json!({
+            "client_id": "server", "name": "Server",
+            "token_endpoint_auth_method": "client_secret_post",
+            "allowed_scopes": ["read"],
+        }))
+        .await;
+    // Curity's client credentials request, as its tutorial writes it.
+    let r = app
+        .http
+        .post(app.url("/oauth/v2/oauth-token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "client_id=server&client_secret={secret}&grant_type=client_credentials&scope=read"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["scope"], "read");
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["scope"],
+        "read"
+    );
+    // Curity's introspection address answers for it too.
+    let r = app
+        .form_post(
+            "/oauth/v2/oauth-introspect",
+            &[
+                ("token", body["access_token"].as_str().unwrap()),
+                ("client_id", "server"),
+                ("client_secret", &secret),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["active"], true);
+    // Not a scope token at all is still refused, with the rule.
+    api.post(&["scopes"], serde_json::json!({"name": "a\"b"}))
+        .await
+        .assert_error(400, "invalid_request", "RFC 6749 §3.3");
+    // An unregistered name is an unknown scope.
+    let r = app
+        .form_post(
+            "/oauth/v2/oauth-token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "write"),
+                ("client_id", "server"),
+                ("client_secret", &secret),
+            ],
+            None,
+        )
+        .await;
+    assert_oauth_error(r, 400, "invalid_scope").await;
+}
+
+#[tokio::test]
+async fn plain_scopes_are_refused_by_default_with_the_setting_named() {
+    let app = spawn_app().await;
+    let api = crate::admin::AdminApi::new(&app).await;
+    api.post(&["scopes"], serde_json::json!({"name": "read"}))
+        .await
+        .assert_error(400, "invalid_request", "scopes.naming = \"rfc6749\"");
+    api.post(
+        &["clients"],
+        serde_json::json!({"client_id": "c", "name": "C", "allowed_scopes": ["read"]}),
+    )
+    .await
+    .assert_error(400, "invalid_request", "service.object.right");
+    let secret = app.register_client(ClientSpec::new("plain")).await;
+    let r = app
+        .token(
+            &[("grant_type", "client_credentials"), ("scope", "read")],
+            Some(("plain", &secret)),
+        )
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_scope");
+    let d = body["error_description"].as_str().unwrap();
+    assert!(
+        d.contains("service.object.right") && d.contains("scopes.naming"),
+        "{d}"
+    );
+    // The setup file follows the setting.
+    let file = "[[scopes]]\nname = \"read\"\ndescription = \"Read\"\n";
+    let e =
+        tessera_server::setup_file::apply_str(&app.state, file, std::path::Path::new("."), &|_| {
+            None
+        })
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(
+        e.contains("scopes[0] (read)") && e.contains("rfc6749"),
+        "{e}"
+    );
+    let relaxed = spawn_app_with(|c| c.scopes.naming = tessera_proto::ScopeNaming::Rfc6749).await;
+    let done = tessera_server::setup_file::apply_str(
+        &relaxed.state,
+        file,
+        std::path::Path::new("."),
+        &|_| None,
+    )
+    .await;
+    assert!(done.is_ok(), "{done:?}");
+    assert!(relaxed.state.registry.scope("read").is_some());
 }
