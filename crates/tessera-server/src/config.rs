@@ -171,6 +171,66 @@ pub struct TokensConfig {
     pub default_format: TokenFormat,
     /// Signing algorithm for clients that set none: `ES256` (default), `RS256` or `EdDSA`.
     pub signing_alg: Algorithm,
+    /// The `aud` of a token whose client has no audiences and asked for none: `issuer` (default),
+    /// `client_id`, or an absolute URI.
+    pub default_audience: DefaultAudience,
+}
+
+/// `tokens.default_audience`: the audience of a token when the client has none registered and the
+/// request names none (`resource`, `audience`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DefaultAudience {
+    /// This server's issuer identifier (the default).
+    #[default]
+    Issuer,
+    /// The client's id, as OneLogin does.
+    ClientId,
+    /// This absolute URI.
+    Uri(String),
+}
+
+impl DefaultAudience {
+    /// The audience for a token of `client_id` issued by `issuer`.
+    pub fn for_client(&self, issuer: &str, client_id: &str) -> String {
+        match self {
+            Self::Issuer => issuer.to_owned(),
+            Self::ClientId => client_id.to_owned(),
+            Self::Uri(u) => u.clone(),
+        }
+    }
+
+    /// Reads `issuer`, `client_id` or an absolute URI without a fragment.
+    pub fn parse(v: &str) -> Result<Self, String> {
+        match v {
+            "issuer" => Ok(Self::Issuer),
+            "client_id" => Ok(Self::ClientId),
+            uri => match reqwest::Url::parse(uri) {
+                Ok(u) if u.fragment().is_none() && !uri.chars().any(char::is_whitespace) => {
+                    Ok(Self::Uri(uri.to_owned()))
+                }
+                _ => Err(format!(
+                    "tokens.default_audience {uri:?} is not issuer, client_id or an absolute URI without a fragment"
+                )),
+            },
+        }
+    }
+}
+
+impl Serialize for DefaultAudience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Self::Issuer => "issuer",
+            Self::ClientId => "client_id",
+            Self::Uri(u) => u,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DefaultAudience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = String::deserialize(d)?;
+        Self::parse(&v).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for TokensConfig {
@@ -180,6 +240,7 @@ impl Default for TokensConfig {
             max_lifetime_secs: 86_400,
             default_format: TokenFormat::Jwt,
             signing_alg: Algorithm::ES256,
+            default_audience: DefaultAudience::Issuer,
         }
     }
 }

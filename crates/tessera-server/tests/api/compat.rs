@@ -716,3 +716,89 @@ async fn plain_scopes_are_refused_by_default_with_the_setting_named() {
     assert!(done.is_ok(), "{done:?}");
     assert!(relaxed.state.registry.scope("read").is_some());
 }
+
+#[tokio::test]
+async fn the_default_audience_is_the_issuer_the_client_id_or_a_uri() {
+    use tessera_server::config::DefaultAudience;
+    let issuer_app = spawn_app().await;
+    let secret = issuer_app
+        .register_client(ClientSpec::new("aud-default"))
+        .await;
+    let t = issuer_app.cc_token("aud-default", &secret, &[]).await;
+    assert_eq!(
+        jwt_claims(t["access_token"].as_str().unwrap())["aud"],
+        issuer_app.base
+    );
+    // OneLogin puts the client id in `aud`.
+    let app = spawn_app_with(|c| {
+        c.compat.profiles = vec![Profile::OneLogin];
+        c.tokens.default_audience = DefaultAudience::ClientId;
+    })
+    .await;
+    let secret = app.register_client(ClientSpec::new("ol-aud")).await;
+    let opaque = app
+        .register_client(ClientSpec::new("ol-opaque").format(tessera_proto::TokenFormat::Opaque))
+        .await;
+    let r = app
+        .form_post(
+            "/oidc/2/token",
+            &[("grant_type", "client_credentials")],
+            Some(("ol-aud", &secret)),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["aud"],
+        "ol-aud"
+    );
+    // Opaque tokens introspect with the same audience.
+    let t = app.cc_token("ol-opaque", &opaque, &[]).await;
+    let r = app
+        .form_post(
+            "/oidc/2/token/introspection",
+            &[("token", t["access_token"].as_str().unwrap())],
+            Some(("ol-opaque", &opaque)),
+        )
+        .await;
+    let i: Value = r.json().await.unwrap();
+    assert!(
+        i["aud"] == "ol-opaque" || i["aud"] == serde_json::json!(["ol-opaque"]),
+        "{i}"
+    );
+    // A client's own audiences still come first.
+    let own = app
+        .register_client(ClientSpec::new("ol-own").audiences(&["https://api.example/"]))
+        .await;
+    let t = app.cc_token("ol-own", &own, &[]).await;
+    assert_eq!(
+        jwt_claims(t["access_token"].as_str().unwrap())["aud"],
+        "https://api.example/"
+    );
+    // A URI.
+    let app = spawn_app_with(|c| {
+        c.tokens.default_audience = DefaultAudience::Uri("https://apis.example.com/".into());
+    })
+    .await;
+    let secret = app.register_client(ClientSpec::new("uri-aud")).await;
+    let t = app.cc_token("uri-aud", &secret, &[]).await;
+    assert_eq!(
+        jwt_claims(t["access_token"].as_str().unwrap())["aud"],
+        "https://apis.example.com/"
+    );
+    // The setting, from the environment, and a bad value refused at start.
+    let env = |v: &str| vec![("TESSERA_TOKENS_DEFAULT_AUDIENCE".to_owned(), v.to_owned())];
+    let c = Config::load_from(None, env("client_id")).unwrap();
+    assert_eq!(c.tokens.default_audience, DefaultAudience::ClientId);
+    let c = Config::load_from(None, env("urn:example:apis")).unwrap();
+    assert_eq!(
+        c.tokens.default_audience,
+        DefaultAudience::Uri("urn:example:apis".into())
+    );
+    for bad in ["clientid", "https://x/#frag", ""] {
+        let e = Config::load_from(None, env(bad))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("tokens.default_audience"), "{bad}: {e}");
+    }
+}

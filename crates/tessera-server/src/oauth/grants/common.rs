@@ -96,7 +96,7 @@ pub fn parse_requested(state: &AppState, requested: &str) -> Result<ScopeSet, OA
 
 /// The audiences of the token: the `resource` (RFC 8707) and `audience` values requested, each of
 /// which must be one the client may use (else `invalid_target`), or the client's first audience,
-/// or the issuer when the client has none.
+/// or, when it has none, `tokens.default_audience` (the issuer unless set otherwise).
 pub fn choose_audiences(
     state: &AppState,
     client: &ClientEntry,
@@ -115,12 +115,13 @@ pub fn choose_audiences(
     out.extend(form.get_all("audience").map(str::to_owned));
     if out.is_empty() {
         return Ok(vec![
-            client
-                .client
-                .audiences
-                .first()
-                .cloned()
-                .unwrap_or_else(|| state.issuer.clone()),
+            client.client.audiences.first().cloned().unwrap_or_else(|| {
+                state
+                    .config
+                    .tokens
+                    .default_audience
+                    .for_client(&state.issuer, &client.client.client_id)
+            }),
         ]);
     }
     out.dedup();
