@@ -345,6 +345,11 @@ pub struct TrustedIssuer {
     /// for its own subjects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_prefix: Option<String>,
+    /// The registered client this issuer acts as: its assertions may then be traded without
+    /// client authentication (RFC 7523 §3.1), for tokens of that client. Without it, the client
+    /// trading an assertion must authenticate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 impl TrustedIssuer {
@@ -408,6 +413,14 @@ impl JwtBearerConfig {
             }
             if i.audience.iter().any(|a| a.trim().is_empty()) {
                 return Err(format!("{at}.audience may not hold an empty value"));
+            }
+            if i.client_id
+                .as_deref()
+                .is_some_and(|c| c.trim().is_empty() || c.chars().any(char::is_control))
+            {
+                return Err(format!(
+                    "{at}.client_id must name a registered client: not blank, no control characters"
+                ));
             }
             if i.subject_prefix.as_deref().is_some_and(str::is_empty) {
                 return Err(format!(
@@ -1132,6 +1145,10 @@ mod tests {
             (
                 format!("issuer = \"https://idp.example\"\n{uri}\naudience = [\"\"]"),
                 "audience",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nclient_id = \" \""),
+                "client_id must name a registered client",
             ),
             (
                 format!("issuer = \"https://idp.example\"\n{uri}\nmagic = 1"),

@@ -66,7 +66,22 @@ pub async fn token(
             Some(Extension(v)) => Cow::Owned(format!("{}{}", state.issuer, v.path)),
             None => Cow::Borrowed(&state.token_endpoint),
         };
-        let client = client_auth::authenticate(&state, &headers, &form, remote, &called).await?;
+        // RFC 7523 §3.1: a jwt-bearer assertion from an issuer configured to act as a client
+        // needs no client authentication.
+        let bound = match grant {
+            GrantType::JwtBearer => {
+                grants::jwt_bearer::issuer_bound_client(&state, &headers, &form)?
+            }
+            _ => None,
+        };
+        let trader = match bound {
+            Some(_) => grants::jwt_bearer::Trader::IssuerBound,
+            None => grants::jwt_bearer::Trader::Authenticated,
+        };
+        let client = match bound {
+            Some(c) => c,
+            None => client_auth::authenticate(&state, &headers, &form, remote, &called).await?,
+        };
         client_label.clone_from(&client.client.client_id);
         if !client.client.grant_types.contains(&grant) {
             return Err(OAuthError::unauthorized_client(format!(
@@ -93,7 +108,7 @@ pub async fn token(
                 Box::pin(grants::password::handle(&state, &client, &form, remote)).await
             }
             GrantType::JwtBearer => {
-                Box::pin(grants::jwt_bearer::handle(&state, &client, &form)).await
+                Box::pin(grants::jwt_bearer::handle(&state, &client, &form, trader)).await
             }
         }
     }
