@@ -174,6 +174,9 @@ pub struct TokensConfig {
     /// The `aud` of a token whose client has no audiences and asked for none: `issuer` (default),
     /// `client_id`, or an absolute URI.
     pub default_audience: DefaultAudience,
+    /// The largest JWT access token a client may be registered for, in bytes: a client whose
+    /// largest possible token is bigger is refused. Default 16384, the guards' default limit.
+    pub max_jwt_bytes: usize,
 }
 
 /// `tokens.default_audience`: the audience of a token when the client has none registered and the
@@ -241,6 +244,7 @@ impl Default for TokensConfig {
             default_format: TokenFormat::Jwt,
             signing_alg: Algorithm::ES256,
             default_audience: DefaultAudience::Issuer,
+            max_jwt_bytes: 16 * 1024,
         }
     }
 }
@@ -717,6 +721,12 @@ impl Config {
                 "tokens.default_lifetime_secs must be between 1 and tokens.max_lifetime_secs"
                     .into(),
             ));
+        }
+        if self.tokens.max_jwt_bytes < 1024 {
+            return Err(ConfigError::Rejected(format!(
+                "tokens.max_jwt_bytes ({}) must be at least 1024: ordinary tokens are larger",
+                self.tokens.max_jwt_bytes
+            )));
         }
         if !matches!(
             self.tokens.signing_alg,

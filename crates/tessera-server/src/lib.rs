@@ -30,5 +30,6 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod token_size;
 pub mod transfer;
 pub mod users;

@@ -110,6 +110,7 @@ pub async fn apply_str(
             },
         )
         .map_err(|e| format!("{}: {e}", p.label))?;
+        crate::token_size::check(state, &c).map_err(|e| format!("{}: {e}", p.label))?;
         check_secret_fits(p, c.token_endpoint_auth_method)?;
         let existing = match state.store.get_client(&p.client_id).await {
             Ok(e) => Some(e),

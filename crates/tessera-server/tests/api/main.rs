@@ -34,5 +34,6 @@ mod refresh;
 mod serving;
 mod store_backends;
 mod token_endpoint;
+mod token_size;
 mod transfer;
 mod users_admin;

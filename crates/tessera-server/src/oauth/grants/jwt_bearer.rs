@@ -33,8 +33,8 @@ use tessera_jose::{UnverifiedJws, VerifyingKey};
 use tessera_proto::scope::OPENID_SCOPES;
 use tessera_proto::{ClientAuthMethod, FormParams, ScopeSet, TokenResponse};
 
-/// The longest `sub` accepted: it becomes the token's `sub`.
-const MAX_SUBJECT_CHARS: usize = 255;
+/// The longest `sub` accepted, in characters: it becomes the token's `sub`.
+pub const MAX_SUBJECT_CHARS: usize = 255;
 
 /// Where the keys that may have signed an assertion come from.
 enum Trust<'a> {
