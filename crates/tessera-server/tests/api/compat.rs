@@ -802,3 +802,30 @@ async fn the_default_audience_is_the_issuer_the_client_id_or_a_uri() {
         assert!(e.contains("tokens.default_audience"), "{bad}: {e}");
     }
 }
+
+#[tokio::test]
+async fn coupas_documented_client_credentials_body_with_a_raw_space_works() {
+    let app = spawn_app_with(with_profiles(&[Profile::Coupa])).await;
+    let secret = app
+        .register_client(
+            ClientSpec::new("coupa-doc")
+                .method(ClientAuthMethod::ClientSecretPost)
+                .scopes(&["core.accounting.read", "core.accounting.write"], &[]),
+        )
+        .await;
+    // curl -d sends the body as written: the space between the scopes is not encoded.
+    let r = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "client_id=coupa-doc&grant_type=client_credentials&scope=core.accounting.read core.accounting.write&client_secret={secret}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["scope"], "core.accounting.read core.accounting.write");
+    assert_eq!(body["token_type"], "Bearer");
+}
