@@ -30,6 +30,7 @@ fn limits(r: &BTreeSet<String>) -> Limits<'_> {
     Limits {
         registered_scopes: r,
         max_lifetime_secs: 3600,
+        scope_naming: tessera_proto::ScopeNaming::ServiceObjectRight,
     }
 }
 
@@ -80,10 +81,16 @@ fn base_client() -> Client {
 }
 
 fn check_scope(name: Option<&str>, description: &str, mut permissions: Vec<String>) {
-    if let Some(name) = name
-        && let Err(e) = validate::new_scope_name(name)
-    {
-        return assert_4xx(&e);
+    if let Some(name) = name {
+        // Under either naming, a refusal is a 400; the rest goes on for names of the default one.
+        if let Err(e) = validate::new_scope_name(name, tessera_proto::ScopeNaming::Rfc6749) {
+            assert_4xx(&e);
+        }
+        if let Err(e) =
+            validate::new_scope_name(name, tessera_proto::ScopeNaming::ServiceObjectRight)
+        {
+            return assert_4xx(&e);
+        }
     }
     match validate::scope_fields(description, &mut permissions) {
         Ok(()) => {

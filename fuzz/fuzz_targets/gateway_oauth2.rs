@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_credential(o: &OAuth2Config) {
-    if let Err(e) = o.to_credential_config() {
+    if let Err(e) = o.to_credential_config(None) {
         assert!(!e.is_empty());
     }
 }

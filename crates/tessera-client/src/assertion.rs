@@ -22,7 +22,8 @@ pub enum KeySource {
     /// A PEM private key (`PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`), or an HMAC secret
     /// for HS* algorithms.
     Pem(SecretString),
-    /// A file holding a PEM private key.
+    /// A file holding a PEM private key, or an HMAC secret for HS* algorithms (one trailing
+    /// newline, `\n` or `\r\n`, is not part of the secret, as for a `client_secret` file).
     PemFile(PathBuf),
     /// A private JWK (RFC 7517) as JSON.
     Jwk(SecretString),
@@ -110,6 +111,18 @@ fn read_file(path: &PathBuf) -> Result<SecretString, Error> {
         .map_err(|e| Error::Config(format!("cannot read key file {}: {e}", path.display())))
 }
 
+/// An HMAC secret read from a file: the file's content without one trailing newline (`\n` or
+/// `\r\n`), which editors and `echo` add and which is not part of the secret.
+fn read_secret_file(path: &PathBuf) -> Result<SecretString, Error> {
+    let text = read_file(path)?;
+    let t = text.expose_secret();
+    let trimmed = t
+        .strip_suffix("\r\n")
+        .or_else(|| t.strip_suffix('\n'))
+        .unwrap_or(t);
+    Ok(SecretString::from(trimmed))
+}
+
 fn load_jwk(json: &SecretString, alg: Algorithm) -> Result<SigningKey, Error> {
     let jwk: Jwk = serde_json::from_str(json.expose_secret())
         .map_err(|e| Error::Config(format!("the signing key is not a JWK: {e}")))?;
@@ -148,6 +161,9 @@ impl Signer {
                 load_pem_or_secret(secret, alg)?
             }
             KeySource::Pem(pem) => load_pem_or_secret(pem, alg)?,
+            KeySource::PemFile(path) if alg.is_hmac() => {
+                load_pem_or_secret(&read_secret_file(path)?, alg)?
+            }
             KeySource::PemFile(path) => load_pem_or_secret(&read_file(path)?, alg)?,
             KeySource::Jwk(json) => load_jwk(json, alg)?,
             KeySource::JwkFile(path) => load_jwk(&read_file(path)?, alg)?,
@@ -302,6 +318,27 @@ mod tests {
             .unwrap()
             .verify(&key, &[Algorithm::HS256])
             .unwrap();
+    }
+
+    #[test]
+    fn an_hmac_key_file_loses_one_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let mac_of = |content: &str| {
+            let file = dir.path().join("k");
+            std::fs::write(&file, content).unwrap();
+            let profile = SigningProfile::new(Algorithm::HS256, KeySource::PemFile(file));
+            let signer = Signer::load(profile, None).unwrap();
+            signer.key.sign(b"payload").unwrap()
+        };
+        let bare = SigningKey::hmac(Algorithm::HS256, b"shared-secret")
+            .unwrap()
+            .sign(b"payload")
+            .unwrap();
+        assert_eq!(mac_of("shared-secret"), bare);
+        assert_eq!(mac_of("shared-secret\n"), bare);
+        assert_eq!(mac_of("shared-secret\r\n"), bare);
+        // Only one: a second newline is part of the secret.
+        assert_ne!(mac_of("shared-secret\n\n"), bare);
     }
 
     #[test]

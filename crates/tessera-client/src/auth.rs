@@ -81,6 +81,12 @@ pub(crate) fn authenticate(
                 ],
             })
         }
+        // No client id at all: the jwt-bearer grant without client authentication (RFC 7523
+        // §3.1), where the server knows the client from the assertion's issuer.
+        ClientAuthMethod::None if id.is_empty() => Ok(ClientAuthentication {
+            authorization: None,
+            params: Vec::new(),
+        }),
         ClientAuthMethod::None => Ok(ClientAuthentication {
             authorization: None,
             params: vec![("client_id", SecretString::from(id))],

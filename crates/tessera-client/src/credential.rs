@@ -158,6 +158,18 @@ impl Credential {
         Ok(c)
     }
 
+    /// Whether this credential makes `jwt-bearer` requests without any client authentication and
+    /// without a client id (RFC 7523 §3.1; Couper's `oauth2` block without `client_id`): the
+    /// server then finds the client from the assertion's issuer.
+    pub fn is_unauthenticated_jwt_bearer(&self) -> bool {
+        self.client_id.is_empty()
+            && self.auth_method == ClientAuthMethod::None
+            && matches!(
+                self.grant,
+                LoadedGrant::JwtBearerGiven(_) | LoadedGrant::JwtBearerSigned(_)
+            )
+    }
+
     /// A copy of this credential with another Basic encoding.
     pub fn with_basic_encoding(&self, encoding: BasicEncoding) -> Self {
         let mut c = self.clone();
@@ -206,8 +218,12 @@ fn check_auth(c: &Credential) -> Result<(), Error> {
         },
         ClientAuthMethod::None => {}
     }
-    if c.client_id.is_empty() {
-        return Err(Error::Config("the client id is empty".into()));
+    if c.client_id.is_empty() && !c.is_unauthenticated_jwt_bearer() {
+        return Err(Error::Config(
+            "the client id is empty; only the jwt-bearer grant without client authentication \
+             (auth method none) may go without one"
+                .into(),
+        ));
     }
     Ok(())
 }
@@ -372,9 +388,19 @@ impl CredentialBuilder {
                 }
                 LoadedGrant::JwtBearerGiven(a)
             }
-            Grant::JwtBearer(JwtBearerAssertion::Signed(p)) => LoadedGrant::JwtBearerSigned(
-                Box::new(Signer::load(p, self.client_secret.as_ref())?),
-            ),
+            Grant::JwtBearer(JwtBearerAssertion::Signed(p)) => {
+                if self.client_id.is_empty() && (p.issuer.is_none() || p.subject.is_none()) {
+                    return Err(Error::Config(
+                        "without a client id, the jwt-bearer assertion's signing profile needs \
+                         its issuer and subject (they default to the client id)"
+                            .into(),
+                    ));
+                }
+                LoadedGrant::JwtBearerSigned(Box::new(Signer::load(
+                    p,
+                    self.client_secret.as_ref(),
+                )?))
+            }
         };
         let c = Credential {
             endpoint: self.endpoint,
@@ -430,6 +456,48 @@ mod tests {
                 .auth_method(ClientAuthMethod::PrivateKeyJwt)
                 .build()
                 .is_err()
+        );
+        // No client id: only for the jwt-bearer grant without client authentication.
+        let given = Grant::JwtBearer(JwtBearerAssertion::Given(SecretString::from("a.b.c")));
+        let anonymous = Credential::builder(ep(), "")
+            .auth_method(ClientAuthMethod::None)
+            .grant(given.clone())
+            .build()
+            .unwrap();
+        assert!(anonymous.is_unauthenticated_jwt_bearer());
+        assert!(
+            Credential::builder(ep(), "")
+                .client_secret(SecretString::from("s"))
+                .grant(given)
+                .build()
+                .is_err()
+        );
+        assert!(
+            Credential::builder(ep(), "")
+                .auth_method(ClientAuthMethod::None)
+                .build()
+                .is_err()
+        );
+        let unsigned =
+            SigningProfile::new(Algorithm::HS256, KeySource::Pem(SecretString::from("k")));
+        assert!(
+            Credential::builder(ep(), "")
+                .auth_method(ClientAuthMethod::None)
+                .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(
+                    unsigned.clone()
+                )))
+                .build()
+                .is_err()
+        );
+        let mut named = unsigned;
+        named.issuer = Some("gateway".into());
+        named.subject = Some("user-1".into());
+        assert!(
+            Credential::builder(ep(), "")
+                .auth_method(ClientAuthMethod::None)
+                .grant(Grant::JwtBearer(JwtBearerAssertion::Signed(named)))
+                .build()
+                .is_ok()
         );
         let debug = format!(
             "{:?}",

@@ -644,6 +644,7 @@ async fn the_jwt_bearer_grant_with_a_configured_issuer_and_a_pem_key_file() {
         algorithms: vec![Algorithm::ES256],
         audience: vec![],
         subject_prefix: Some("partner:".to_owned()),
+        client_id: None,
     };
     let (t, front, te) = tessera_behind_front(move |c| c.jwt_bearer.issuers = vec![trusted]).await;
     let secret = jwt_bearer_client(&t, ClientSpec::new("jb-partner")).await;

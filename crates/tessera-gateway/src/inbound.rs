@@ -142,6 +142,9 @@ fn guard_config(s: &GuardSettings, allow_inline: bool) -> Result<(GuardConfig, S
         c = c.typ(TypPolicy::AccessTokenOrJwt);
     }
     c = c.allow_insecure_http(s.allow_insecure_http);
+    if let Some(n) = s.max_token_bytes {
+        c = c.max_token_len(n);
+    }
     let mut fingerprint = DefaultHasher::new();
     if let Some(i) = &s.introspection {
         let secret = i

@@ -7,7 +7,7 @@
 //! upstream `401` that asks for a new token (RFC 6750 §3.1: `invalid_token`, or no error code),
 //! the token is evicted (compare-and-evict) and the request replayed, `retries` times.
 
-use crate::config::OAuth2Config;
+use crate::config::{HttpVersion, OAuth2Config, UpstreamConfig};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -87,19 +87,26 @@ impl std::fmt::Debug for TokenInjector {
 
 impl TokenInjector {
     /// Builds the injector of `upstream` from its `oauth2` block, reading its secrets now.
+    /// `backend` is the upstream named by the block's `backend`, whose transport token requests
+    /// then use.
     pub(crate) fn build(
         upstream: &str,
         cfg: &OAuth2Config,
+        backend: Option<(&str, &UpstreamConfig)>,
         allow_inline: bool,
         credentials: &Credentials,
     ) -> Result<Self, String> {
         let credential = cfg
-            .to_credential(allow_inline)
+            .to_credential(backend.map(|(_, b)| b), allow_inline)
             .map_err(|e| format!("upstream {upstream}: oauth2: {e}"))?;
         let mut builder = TokenSource::builder(credential)
             .cache(credentials.cache.clone())
-            .timeout(cfg.timeout);
-        if let Some(ca) = &cfg.ca_file {
+            .timeout(cfg.token_timeout(backend.map(|(_, b)| b)));
+        if let Some((name, b)) = backend {
+            let http = backend_http_client(name, b)
+                .map_err(|e| format!("upstream {upstream}: oauth2: backend {name}: {e}"))?;
+            builder = builder.http_client(http);
+        } else if let Some(ca) = &cfg.ca_file {
             let pem = std::fs::read(ca).map_err(|e| {
                 format!(
                     "upstream {upstream}: oauth2: cannot read ca_file {}: {e}",
@@ -233,6 +240,32 @@ impl TokenInjector {
             }
         });
     }
+}
+
+/// An HTTP client for token requests with the transport settings of upstream `name` (Couper's
+/// `backend`): trust only its `ca_file` when it has one, its connect timeout, its idle pool
+/// timeout, and its HTTP version. No redirects are followed, as for every token request.
+fn backend_http_client(name: &str, b: &UpstreamConfig) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("tessera-gateway/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(b.connect_timeout)
+        .pool_idle_timeout(b.pool_idle_timeout);
+    if let Some(ca) = &b.ca_file {
+        let pem =
+            std::fs::read(ca).map_err(|e| format!("cannot read ca_file {}: {e}", ca.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+        builder = builder.tls_certs_only(certs);
+    }
+    builder = match b.http_version {
+        HttpVersion::Auto => builder,
+        HttpVersion::Http1 => builder.http1_only(),
+        HttpVersion::Http2 => builder.http2_prior_knowledge(),
+    };
+    builder
+        .build()
+        .map_err(|e| format!("HTTP client for upstream {name}: {e}"))
 }
 
 /// Whether an upstream `401` asks for a new token: its `WWW-Authenticate: Bearer` challenge says

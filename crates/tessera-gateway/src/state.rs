@@ -111,9 +111,17 @@ impl State {
             let target = Target::parse(&u.url)
                 .map_err(|e| ConfigError::Invalid(format!("upstream {name}: {e}")))?;
             let auth = match &u.oauth2 {
-                Some(o) => Some(Arc::new(
-                    TokenInjector::build(name, o, loaded.private, credentials).map_err(invalid)?,
-                )),
+                Some(o) => {
+                    let backend = o
+                        .backend
+                        .as_deref()
+                        .and_then(|b| cfg.upstreams.get_key_value(b))
+                        .map(|(n, b)| (n.as_str(), b));
+                    Some(Arc::new(
+                        TokenInjector::build(name, o, backend, loaded.private, credentials)
+                            .map_err(invalid)?,
+                    ))
+                }
                 None => None,
             };
             upstreams.insert(

@@ -30,6 +30,14 @@ pub const DEFAULT_ALGORITHMS: [Algorithm; 9] = [
 /// (VMs resumed from suspend) while keeping the extra life of an expired token short.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 
+/// The longest token looked at unless [`GuardConfig::max_token_len`] says otherwise: 16 KiB, the
+/// default of Tessera's `tokens.max_jwt_bytes` too.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// The smallest [`GuardConfig::max_token_len`] accepted: below it, ordinary signed tokens would
+/// be refused.
+pub const MIN_MAX_TOKEN_LEN: usize = 1024;
+
 /// Where the guard finds the keys that sign access tokens.
 #[derive(Clone)]
 pub enum KeySource {
@@ -235,7 +243,7 @@ impl GuardConfig {
             check_query: true,
             check_form_body: true,
             max_form_body: 64 * 1024,
-            max_token_len: 16 * 1024,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
         }
     }
 
@@ -336,7 +344,9 @@ impl GuardConfig {
         self
     }
 
-    /// The longest token looked at (default 16 KiB); longer ones are refused unread.
+    /// The longest token looked at, in bytes (default [`DEFAULT_MAX_TOKEN_LEN`], at least
+    /// [`MIN_MAX_TOKEN_LEN`]); longer ones are refused unread. Raise it together with the
+    /// issuer's limit (Tessera: `tokens.max_jwt_bytes`) for clients with many scopes or claims.
     pub fn max_token_len(mut self, n: usize) -> Self {
         self.max_token_len = n;
         self
@@ -372,6 +382,12 @@ impl GuardConfig {
         }
         if let Some(a) = self.algorithms.iter().find(|a| a.is_hmac()) {
             return Err(ConfigError::HmacAlgorithm(a.as_str()));
+        }
+        if self.max_token_len < MIN_MAX_TOKEN_LEN {
+            return Err(ConfigError::Invalid(format!(
+                "max_token_len {} is below {MIN_MAX_TOKEN_LEN} bytes: ordinary tokens would be refused",
+                self.max_token_len
+            )));
         }
         if self.leeway > Duration::from_secs(300) {
             return Err(ConfigError::Invalid(
@@ -477,5 +493,10 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+        assert!(ok.clone().max_token_len(64 * 1024).validate().is_ok());
+        assert!(matches!(
+            ok.clone().max_token_len(100).validate(),
+            Err(ConfigError::Invalid(m)) if m.contains("max_token_len")
+        ));
     }
 }

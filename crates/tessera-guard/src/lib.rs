@@ -31,8 +31,8 @@ mod verify;
 pub use challenge::{Rejection, RejectionKind};
 pub use clock::Clock;
 pub use config::{
-    DEFAULT_ALGORITHMS, DEFAULT_LEEWAY, GuardConfig, IntrospectionConfig, JwksPolicy, KeySource,
-    TypPolicy,
+    DEFAULT_ALGORITHMS, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, GuardConfig, IntrospectionConfig,
+    JwksPolicy, KeySource, MIN_MAX_TOKEN_LEN, TypPolicy,
 };
 pub use error::{ConfigError, RequestError, StartError, TokenError, UnavailableError, VerifyError};
 pub use guard::Guard;

@@ -36,5 +36,5 @@ pub use client_auth::ClientAuthMethod;
 pub use error::{ErrorCode, ErrorResponse};
 pub use form::{FormError, FormParams};
 pub use grant::GrantType;
-pub use scope::{ScopeName, ScopeSet};
+pub use scope::{ScopeName, ScopeNaming, ScopeSet};
 pub use token::{TokenFormat, TokenResponse};

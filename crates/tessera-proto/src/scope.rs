@@ -24,6 +24,11 @@ pub enum ScopeError {
     /// Two spaces in a row, or a leading or trailing space.
     #[error("the scope parameter has an empty scope token; scopes are separated by single spaces")]
     Empty,
+    /// Not a `scope-token` of RFC 6749 §3.3, or longer than [`MAX_SCOPE_NAME_LEN`].
+    #[error(
+        "scope {0:?} is not a scope token (RFC 6749 §3.3): 1 to 200 printable ASCII characters other than space, '\"' and '\\'"
+    )]
+    NotScopeToken(String),
     /// Not of the form `service.object.right`.
     #[error(
         "scope {0:?} is not of the form service.object.right (three dot-separated parts of lower-case letters, digits, '_' or '-', each starting with a letter)"
@@ -38,8 +43,40 @@ pub fn is_scope_token(s: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
+/// The longest scope name that may be registered.
+pub const MAX_SCOPE_NAME_LEN: usize = 200;
+
+/// Which names a scope may be registered under (the server's `scopes.naming`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum ScopeNaming {
+    /// `service.object.right` (`core.accounting.read`), or an OpenID Connect scope. The default.
+    #[default]
+    #[serde(rename = "service.object.right")]
+    ServiceObjectRight,
+    /// Any `scope-token` of RFC 6749 §3.3 (`%x21 / %x23-5B / %x5D-7E`), such as Curity's `read`.
+    #[serde(rename = "rfc6749")]
+    Rfc6749,
+}
+
+impl ScopeNaming {
+    /// The setting's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ServiceObjectRight => "service.object.right",
+            Self::Rfc6749 => "rfc6749",
+        }
+    }
+}
+
+impl fmt::Display for ScopeNaming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A scope name that may be registered: `service.object.right` (`core.accounting.read`) or one of
-/// the [`OPENID_SCOPES`].
+/// the [`OPENID_SCOPES`] ([`ScopeName::parse`]); or, under [`ScopeNaming::Rfc6749`], any scope
+/// token ([`ScopeName::parse_with`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct ScopeName(String);
@@ -56,10 +93,21 @@ impl ScopeName {
             matches!(bytes.next(), Some(b'a'..=b'z'))
                 && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
         };
-        if parts.len() == 3 && parts.iter().all(|p| part_ok(p)) && s.len() <= 200 {
+        if parts.len() == 3 && parts.iter().all(|p| part_ok(p)) && s.len() <= MAX_SCOPE_NAME_LEN {
             Ok(Self(s.to_owned()))
         } else {
             Err(ScopeError::NotServiceObjectRight(s.to_owned()))
+        }
+    }
+
+    /// Parses a name under `naming`.
+    pub fn parse_with(s: &str, naming: ScopeNaming) -> Result<Self, ScopeError> {
+        match naming {
+            ScopeNaming::ServiceObjectRight => Self::parse(s),
+            ScopeNaming::Rfc6749 if is_scope_token(s) && s.len() <= MAX_SCOPE_NAME_LEN => {
+                Ok(Self(s.to_owned()))
+            }
+            ScopeNaming::Rfc6749 => Err(ScopeError::NotScopeToken(s.to_owned())),
         }
     }
 
@@ -204,6 +252,33 @@ mod tests {
         assert!(ScopeName::parse("core..read").is_err());
         assert!(ScopeName::parse("core.accounting.read.all").is_err());
         assert!(ScopeName::parse("1core.a.b").is_err());
+    }
+
+    #[test]
+    fn names_under_rfc6749() {
+        let n = ScopeNaming::Rfc6749;
+        for ok in [
+            "read",
+            "core.accounting.read",
+            "https://api.example/read",
+            "a!#[]~",
+        ] {
+            assert!(ScopeName::parse_with(ok, n).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a\"b", "a\\b", "é", &"x".repeat(201)] {
+            assert!(
+                matches!(
+                    ScopeName::parse_with(bad, n),
+                    Err(ScopeError::NotScopeToken(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(ScopeName::parse_with("read", ScopeNaming::ServiceObjectRight).is_err());
+        assert_eq!(
+            serde_json::to_value(ScopeNaming::default()).ok(),
+            Some(serde_json::Value::String("service.object.right".into()))
+        );
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The HTTP routes, and what every route goes through (see [`layers`]).
 
+use crate::compat::{Endpoint, ViaAlias};
 use crate::net::TrustForwardedFor;
 use crate::state::SharedState;
-use crate::{admin, health, oauth, pages};
+use crate::{admin, compat, health, oauth, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -21,29 +23,25 @@ use tower_http::timeout::TimeoutLayer;
 pub fn router(state: SharedState) -> Router {
     let trust = TrustForwardedFor(state.config.http.trust_forwarded_for);
     let timeout = request_timeout(&state);
-    let routes = Router::new()
-        .route(
-            "/oauth2/token",
-            post(oauth::token::token).layer(middleware::from_fn(oauth::token_latency::record)),
-        )
-        .route("/oauth2/introspect", post(oauth::introspect::introspect))
-        .route("/oauth2/revoke", post(oauth::revoke::revoke))
-        .route("/oauth2/jwks", get(oauth::discovery::jwks))
-        .route(
-            "/oauth2/authorize",
-            get(oauth::authorize::authorize_get).post(oauth::authorize::authorize_post),
-        )
+    let mut routes = Router::new();
+    for e in Endpoint::ALL {
+        routes = routes.route(e.path(), endpoint(e));
+    }
+    for alias in aliases(&state) {
+        let via = ViaAlias {
+            path: Arc::from(alias.path.as_str()),
+            source: alias.source,
+        };
+        // The extension is the outer layer, so that the counter (and the endpoint) see it.
+        let served: MethodRouter<SharedState> = endpoint(alias.endpoint)
+            .layer::<_, std::convert::Infallible>(middleware::from_fn(compat::aliases::count))
+            .layer(axum::Extension(via));
+        routes = routes.route(&alias.path, served);
+    }
+    let routes = routes
         .route(
             "/oauth2/authorize/consent",
             post(oauth::authorize::consent::submit),
-        )
-        .route(
-            "/oauth2/device_authorization",
-            post(oauth::device::endpoint::device_authorization),
-        )
-        .route(
-            "/oauth2/userinfo",
-            get(oauth::userinfo::userinfo).post(oauth::userinfo::userinfo),
         )
         .route("/login", get(pages::login::show).post(pages::login::submit))
         .route(
@@ -73,6 +71,33 @@ pub fn router(state: SharedState) -> Router {
         // Lets `RemoteAddr` know whether to believe `X-Forwarded-For`.
         .layer(axum::Extension(trust));
     layers(routes, timeout)
+}
+
+/// What an OAuth endpoint answers, at its standard address and at its aliases alike.
+fn endpoint(e: Endpoint) -> MethodRouter<SharedState> {
+    match e {
+        Endpoint::Token => {
+            post(oauth::token::token).layer(middleware::from_fn(oauth::token_latency::record))
+        }
+        Endpoint::Introspection => post(oauth::introspect::introspect),
+        Endpoint::Revocation => post(oauth::revoke::revoke),
+        Endpoint::Jwks => get(oauth::discovery::jwks),
+        Endpoint::Authorization => {
+            get(oauth::authorize::authorize_get).post(oauth::authorize::authorize_post)
+        }
+        Endpoint::DeviceAuthorization => post(oauth::device::endpoint::device_authorization),
+        Endpoint::Userinfo => get(oauth::userinfo::userinfo).post(oauth::userinfo::userinfo),
+    }
+}
+
+/// The aliases to serve. The settings were checked when loaded, so this fails only for settings
+/// built in code without that check: then no alias is served, and the log says why.
+fn aliases(state: &SharedState) -> Vec<compat::Alias> {
+    let c = &state.config;
+    compat::aliases::resolve(&c.compat.profiles, &c.http.path_aliases).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "no path alias is served");
+        Vec::new()
+    })
 }
 
 /// Puts every route of `routes` (and its fallback) behind what every request needs. Listed from

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tessera_jose::Algorithm;
-use tessera_proto::TokenFormat;
+use tessera_proto::{ScopeNaming, TokenFormat};
 pub use tessera_serve::Threading;
 
 /// All of the server's settings.
@@ -70,6 +70,10 @@ pub struct Config {
     pub jwt_bearer: JwtBearerConfig,
     /// Serving HTTPS directly.
     pub tls: TlsConfig,
+    /// Migration aids: compatibility profiles.
+    pub compat: crate::compat::CompatConfig,
+    /// Scope names.
+    pub scopes: ScopesConfig,
 }
 
 impl Default for Config {
@@ -97,6 +101,8 @@ impl Default for Config {
             device: DeviceConfig::default(),
             jwt_bearer: JwtBearerConfig::default(),
             tls: TlsConfig::default(),
+            compat: crate::compat::CompatConfig::default(),
+            scopes: ScopesConfig::default(),
         }
     }
 }
@@ -170,6 +176,69 @@ pub struct TokensConfig {
     pub default_format: TokenFormat,
     /// Signing algorithm for clients that set none: `ES256` (default), `RS256` or `EdDSA`.
     pub signing_alg: Algorithm,
+    /// The `aud` of a token whose client has no audiences and asked for none: `issuer` (default),
+    /// `client_id`, or an absolute URI.
+    pub default_audience: DefaultAudience,
+    /// The largest JWT access token a client may be registered for, in bytes: a client whose
+    /// largest possible token is bigger is refused. Default 16384, the guards' default limit.
+    pub max_jwt_bytes: usize,
+}
+
+/// `tokens.default_audience`: the audience of a token when the client has none registered and the
+/// request names none (`resource`, `audience`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DefaultAudience {
+    /// This server's issuer identifier (the default).
+    #[default]
+    Issuer,
+    /// The client's id, as OneLogin does.
+    ClientId,
+    /// This absolute URI.
+    Uri(String),
+}
+
+impl DefaultAudience {
+    /// The audience for a token of `client_id` issued by `issuer`.
+    pub fn for_client(&self, issuer: &str, client_id: &str) -> String {
+        match self {
+            Self::Issuer => issuer.to_owned(),
+            Self::ClientId => client_id.to_owned(),
+            Self::Uri(u) => u.clone(),
+        }
+    }
+
+    /// Reads `issuer`, `client_id` or an absolute URI without a fragment.
+    pub fn parse(v: &str) -> Result<Self, String> {
+        match v {
+            "issuer" => Ok(Self::Issuer),
+            "client_id" => Ok(Self::ClientId),
+            uri => match reqwest::Url::parse(uri) {
+                Ok(u) if u.fragment().is_none() && !uri.chars().any(char::is_whitespace) => {
+                    Ok(Self::Uri(uri.to_owned()))
+                }
+                _ => Err(format!(
+                    "tokens.default_audience {uri:?} is not issuer, client_id or an absolute URI without a fragment"
+                )),
+            },
+        }
+    }
+}
+
+impl Serialize for DefaultAudience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Self::Issuer => "issuer",
+            Self::ClientId => "client_id",
+            Self::Uri(u) => u,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DefaultAudience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = String::deserialize(d)?;
+        Self::parse(&v).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for TokensConfig {
@@ -179,8 +248,19 @@ impl Default for TokensConfig {
             max_lifetime_secs: 86_400,
             default_format: TokenFormat::Jwt,
             signing_alg: Algorithm::ES256,
+            default_audience: DefaultAudience::Issuer,
+            max_jwt_bytes: 16 * 1024,
         }
     }
+}
+
+/// `[scopes]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScopesConfig {
+    /// The names scopes may be created under: `service.object.right` (default) or `rfc6749` (any
+    /// scope token of RFC 6749 §3.3, such as `read`).
+    pub naming: ScopeNaming,
 }
 
 /// `[keys]`.
@@ -275,6 +355,11 @@ pub struct TrustedIssuer {
     /// for its own subjects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_prefix: Option<String>,
+    /// The registered client this issuer acts as: its assertions may then be traded without
+    /// client authentication (RFC 7523 §3.1), for tokens of that client. Without it, the client
+    /// trading an assertion must authenticate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 impl TrustedIssuer {
@@ -338,6 +423,14 @@ impl JwtBearerConfig {
             }
             if i.audience.iter().any(|a| a.trim().is_empty()) {
                 return Err(format!("{at}.audience may not hold an empty value"));
+            }
+            if i.client_id
+                .as_deref()
+                .is_some_and(|c| c.trim().is_empty() || c.chars().any(char::is_control))
+            {
+                return Err(format!(
+                    "{at}.client_id must name a registered client: not blank, no control characters"
+                ));
             }
             if i.subject_prefix.as_deref().is_some_and(str::is_empty) {
                 return Err(format!(
@@ -454,6 +547,9 @@ pub struct HttpConfig {
     pub max_header_bytes: usize,
     /// Connections served at once; more are closed as soon as accepted. Default 4096.
     pub max_connections: usize,
+    /// Other addresses of the OAuth endpoints (`"/auth/token" = "token"`), beside those of the
+    /// compatibility profiles. Default none.
+    pub path_aliases: crate::compat::PathAliases,
 }
 
 impl HttpConfig {
@@ -484,6 +580,7 @@ impl Default for HttpConfig {
             http2_keep_alive_interval_secs: 30,
             max_header_bytes: 32 * 1024,
             max_connections: 4096,
+            path_aliases: crate::compat::PathAliases::default(),
         }
     }
 }
@@ -664,6 +761,12 @@ impl Config {
                     .into(),
             ));
         }
+        if self.tokens.max_jwt_bytes < 1024 {
+            return Err(ConfigError::Rejected(format!(
+                "tokens.max_jwt_bytes ({}) must be at least 1024: ordinary tokens are larger",
+                self.tokens.max_jwt_bytes
+            )));
+        }
         if !matches!(
             self.tokens.signing_alg,
             Algorithm::ES256 | Algorithm::RS256 | Algorithm::EdDSA
@@ -701,6 +804,8 @@ impl Config {
         .map_err(ConfigError::Rejected)?;
         self.jwt_bearer.validate().map_err(ConfigError::Rejected)?;
         self.tls.validate().map_err(ConfigError::Rejected)?;
+        crate::compat::aliases::resolve(&self.compat.profiles, &self.http.path_aliases)
+            .map_err(ConfigError::Rejected)?;
         Ok(())
     }
 
@@ -766,7 +871,8 @@ fn known_paths() -> BTreeSet<String> {
                     } else {
                         format!("{prefix}.{k}")
                     };
-                    if v.is_object() {
+                    // An empty table (such as `http.path_aliases`) is a setting of its own.
+                    if v.as_object().is_some_and(|m| !m.is_empty()) {
                         walk(&p, v, out);
                     } else {
                         out.insert(p);
@@ -1094,6 +1200,10 @@ mod tests {
             (
                 format!("issuer = \"https://idp.example\"\n{uri}\naudience = [\"\"]"),
                 "audience",
+            ),
+            (
+                format!("issuer = \"https://idp.example\"\n{uri}\nclient_id = \" \""),
+                "client_id must name a registered client",
             ),
             (
                 format!("issuer = \"https://idp.example\"\n{uri}\nmagic = 1"),

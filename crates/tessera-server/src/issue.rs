@@ -57,22 +57,24 @@ pub enum IssueError {
     Store(#[from] StoreError),
 }
 
+/// The claims of a JWT access token (RFC 9068 §2.2), as serialized into its payload; also built
+/// by [`crate::token_size`] to measure a client's largest token.
 #[derive(Serialize)]
-struct Claims<'a> {
-    iss: &'a str,
-    sub: &'a str,
+pub(crate) struct Claims<'a> {
+    pub(crate) iss: &'a str,
+    pub(crate) sub: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<Audience>,
-    exp: i64,
-    iat: i64,
-    jti: &'a str,
-    client_id: &'a str,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) exp: i64,
+    pub(crate) iat: i64,
+    pub(crate) jti: &'a str,
+    pub(crate) client_id: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
-    scope: &'a str,
+    pub(crate) scope: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    auth_time: Option<i64>,
+    pub(crate) auth_time: Option<i64>,
     #[serde(flatten)]
-    extra: &'a Map<String, Value>,
+    pub(crate) extra: &'a Map<String, Value>,
 }
 
 /// A fresh token id: 128 random bits.

@@ -94,7 +94,7 @@ pub async fn apply_str(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Outcome, String> {
     let file: SetupFile = toml::from_str(text).map_err(|e| e.to_string())?;
-    check_scopes(&file.scopes)?;
+    check_scopes(&file.scopes, state.config.scopes.naming)?;
     let planned = plan_clients(file.clients, base, env)?;
     // Check every client against the scopes as they will be, before writing anything.
     let mut registered = clients::registered_scopes(state)
@@ -108,9 +108,11 @@ pub async fn apply_str(
             Limits {
                 registered_scopes: &registered,
                 max_lifetime_secs: state.config.tokens.max_lifetime_secs,
+                scope_naming: state.config.scopes.naming,
             },
         )
         .map_err(|e| format!("{}: {e}", p.label))?;
+        crate::token_size::check(state, &c).map_err(|e| format!("{}: {e}", p.label))?;
         check_secret_fits(p, &c)?;
         if let Some(GivenSecret::Imported(secret)) = &p.secret {
             clients::check_imported(secret, c.secret_recoverable())
@@ -134,7 +136,7 @@ pub async fn apply_str(
     Ok(outcome)
 }
 
-fn check_scopes(list: &[NewScope]) -> Result<(), String> {
+fn check_scopes(list: &[NewScope], naming: tessera_proto::ScopeNaming) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     for (i, s) in list.iter().enumerate() {
         let label = format!("scopes[{i}] ({})", s.name);
@@ -146,7 +148,7 @@ fn check_scopes(list: &[NewScope]) -> Result<(), String> {
                 "{label}: the tessera.* scopes are Tessera's own and are not set up by file"
             ));
         }
-        validate::new_scope_name(&s.name).map_err(|e| format!("{label}: {e}"))?;
+        validate::new_scope_name(&s.name, naming).map_err(|e| format!("{label}: {e}"))?;
         let mut perms = s.permissions.clone();
         validate::scope_fields(&s.description, &mut perms).map_err(|e| format!("{label}: {e}"))?;
     }

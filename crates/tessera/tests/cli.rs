@@ -24,12 +24,18 @@ struct Server {
 }
 
 async fn server() -> Server {
+    server_with(|_| {}).await
+}
+
+/// A server whose settings `f` adjusts.
+async fn server_with(f: impl FnOnce(&mut Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().join("data"),
         ..Config::default()
     };
+    f(&mut config);
     let app = Application::build(config).await.unwrap();
     let state = app.state();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -881,4 +887,36 @@ async fn imported_secrets_from_a_file_or_the_environment() {
     assert!(!listed.contains("curity"), "{listed}");
     let show = s.run(&["client", "show", "curity"]).await.success();
     assert!(!show.contains("imported secret"), "{show}");
+}
+
+/// The settings of docs/migrating.md reach scope and client creation from the command line:
+/// `scopes.naming` and `tokens.max_jwt_bytes`.
+#[tokio::test]
+async fn scope_naming_and_token_size_settings_apply_to_the_cli() {
+    let s = server().await;
+    s.run(&["scope", "create", "read"])
+        .await
+        .failure("scopes.naming = \"rfc6749\"");
+    let s = server_with(|c| {
+        c.scopes.naming = tessera_proto::ScopeNaming::Rfc6749;
+        c.tokens.max_jwt_bytes = 1024;
+    })
+    .await;
+    let out = s.run(&["scope", "create", "read"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = s
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "curity-server",
+            "--scope",
+            "read",
+        ])
+        .await;
+    assert!(out.ok, "{}", out.stderr);
+    let note = format!("note={}", "n".repeat(900));
+    s.run(&["client", "create", "--name", "fat", "--claim", &note])
+        .await
+        .failure("tokens.max_jwt_bytes (1024 bytes)");
 }

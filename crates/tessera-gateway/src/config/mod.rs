@@ -7,7 +7,7 @@
 
 mod oauth2;
 
-pub use oauth2::{KeyConfig, OAuth2Config, OneOrMany, SigningProfileConfig};
+pub use oauth2::{DEFAULT_TOKEN_TIMEOUT, KeyConfig, OAuth2Config, OneOrMany, SigningProfileConfig};
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -293,6 +293,11 @@ pub struct GuardSettings {
     /// Verify opaque tokens by introspection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection: Option<IntrospectionSettings>,
+    /// The longest token accepted, in bytes (default 16384, at least 1024); a longer one is
+    /// refused `401 invalid_token` unread. Raise it with the issuer's limit (Tessera:
+    /// `tokens.max_jwt_bytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_token_bytes: Option<usize>,
 }
 
 /// A `[[routes]]` entry: which requests go to which upstream.
@@ -433,6 +438,10 @@ impl GatewayConfig {
             if u.connect_timeout.is_zero() || u.request_timeout.is_zero() {
                 return bad(format!("upstream {name}: timeouts must be above zero"));
             }
+            if let Some(o) = &u.oauth2 {
+                o.check(&self.upstreams)
+                    .map_err(|e| ConfigError::Invalid(format!("upstream {name}: oauth2: {e}")))?;
+            }
         }
         if self.routes.is_empty() {
             return bad("no [[routes]]: the gateway would answer 404 to everything".into());
@@ -476,6 +485,14 @@ impl GatewayConfig {
                 && g.audiences.to_vec().is_empty()
             {
                 return bad(format!("route {name}: guard.audiences is empty"));
+            }
+            if let Some(n) = r.guard.as_ref().and_then(|g| g.max_token_bytes)
+                && n < tessera_guard::MIN_MAX_TOKEN_LEN
+            {
+                return bad(format!(
+                    "route {name}: guard.max_token_bytes {n} is below {}: ordinary tokens would be refused",
+                    tessera_guard::MIN_MAX_TOKEN_LEN
+                ));
             }
         }
         if self.gateway.admin_listen == Some(self.gateway.listen) && self.gateway.listen.port() != 0

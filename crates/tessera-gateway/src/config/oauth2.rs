@@ -1,4 +1,4 @@
-//! An upstream's `oauth2` block, in Couper's words (`token_endpoint`, `grant_type`,
+//! An upstream's `oauth2` block, in Couper's words (`token_endpoint`, `backend`, `grant_type`,
 //! `token_endpoint_auth_method`, `jwt_signing_profile`, `retries`…), turned into a token client
 //! credential ([`tessera_client::config::CredentialConfig`]).
 
@@ -104,13 +104,14 @@ pub struct SigningProfileConfig {
     /// The `aud` claim (default: the token endpoint URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
-    /// The `iss` claim (default: the client id).
+    /// The `iss` claim (default: `claims.iss`, else the client id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
-    /// The `sub` claim (default: the client id).
+    /// The `sub` claim (default: `claims.sub`, else the client id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// Extra claims (`iss`, `sub`, `aud`, `jti`, `iat`, `exp` cannot be overridden).
+    /// Extra claims; `iss` and `sub` here stand for `issuer` and `subject` when those are unset
+    /// (as Couper writes them); `aud`, `jti`, `iat`, `exp` cannot be overridden.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub claims: Map<String, Value>,
     /// Extra JOSE header parameters.
@@ -120,6 +121,20 @@ pub struct SigningProfileConfig {
 
 impl SigningProfileConfig {
     fn to_signing(&self) -> Result<SigningConfig, String> {
+        // Couper writes the assertion's `iss` and `sub` among its claims.
+        let mut claims = self.claims.clone();
+        let mut from_claims = |name: &str, field: &Option<String>| match field {
+            Some(v) => Ok(Some(v.clone())),
+            None => match claims.remove(name) {
+                Some(Value::String(v)) => Ok(Some(v)),
+                Some(_) => Err(format!(
+                    "jwt_signing_profile: claims.{name} must be a string"
+                )),
+                None => Ok(None),
+            },
+        };
+        let issuer = from_claims("iss", &self.issuer)?;
+        let subject = from_claims("sub", &self.subject)?;
         let given = [
             self.key_file.is_some(),
             self.jwk_file.is_some(),
@@ -153,10 +168,10 @@ impl SigningProfileConfig {
             key,
             lifetime_secs: self.ttl.map(|d| d.as_secs().max(1)),
             audience: self.audience.clone(),
-            issuer: self.issuer.clone(),
-            subject: self.subject.clone(),
+            issuer,
+            subject,
             kid: self.kid.clone(),
-            claims: self.claims.clone(),
+            claims,
             headers: self.headers.clone(),
         })
     }
@@ -166,9 +181,8 @@ fn default_retries() -> u32 {
     1
 }
 
-fn default_token_timeout() -> Duration {
-    Duration::from_secs(10)
-}
+/// The timeout of each token request when neither `timeout` nor a `backend` sets one.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An upstream's `oauth2` block: where and how the gateway gets the token it puts on requests to
 /// that upstream.
@@ -181,8 +195,16 @@ pub struct OAuth2Config {
     /// The issuer, whose token endpoint is found by discovery (RFC 8414, OpenID Connect).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
-    /// The client id.
-    pub client_id: String,
+    /// The upstream (by name) whose transport settings token requests use (Couper's `backend`):
+    /// its CA file, timeouts, connection pool and HTTP version. `token_endpoint` may then be a path
+    /// on that upstream's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// The client id. Required unless `grant_type` is `jwt-bearer`: without it the request carries
+    /// no client authentication (RFC 7523 §3.1) and the server knows the client from the
+    /// assertion's issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// The client secret: `{ env = "VAR" }` or `{ file = "/path" }` (inline only in a private file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<SecretRef>,
@@ -232,19 +254,126 @@ pub struct OAuth2Config {
     /// Trust only the certificates of this PEM file for an `https` token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
-    /// Timeout of each token request (default 10 s).
-    #[serde(default = "default_token_timeout", with = "tessera_proto::duration")]
-    pub timeout: Duration,
+    /// Timeout of each token request (default: the `backend`'s `request_timeout`, else 10 s).
+    #[serde(
+        default,
+        with = "tessera_proto::duration::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
 }
 
 fn default_grant() -> GrantType {
     GrantType::ClientCredentials
 }
 
+/// An absolute `http(s)` URL's origin (scheme, host, port), lower-cased.
+fn origin(url: &str) -> Option<String> {
+    let u = http::Uri::try_from(url).ok()?;
+    let scheme = u.scheme_str()?.to_ascii_lowercase();
+    let host = u.host()?.to_ascii_lowercase();
+    let port = u
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    matches!(scheme.as_str(), "http" | "https").then(|| format!("{scheme}://{host}:{port}"))
+}
+
 impl OAuth2Config {
-    /// The token client's view of this block.
-    pub fn to_credential_config(&self) -> Result<CredentialConfig, String> {
-        let method = self.token_endpoint_auth_method;
+    /// The timeout of each token request: `timeout`, else the backend's `request_timeout`, else
+    /// [`DEFAULT_TOKEN_TIMEOUT`].
+    pub fn token_timeout(&self, backend: Option<&super::UpstreamConfig>) -> Duration {
+        self.timeout
+            .or(backend.map(|b| b.request_timeout))
+            .unwrap_or(DEFAULT_TOKEN_TIMEOUT)
+    }
+
+    /// Checks the block against the upstreams it may name (`backend`), without reading secrets.
+    pub fn check(&self, upstreams: &BTreeMap<String, super::UpstreamConfig>) -> Result<(), String> {
+        let Some(name) = &self.backend else {
+            if self
+                .token_endpoint
+                .as_deref()
+                .is_some_and(|t| t.starts_with('/'))
+            {
+                return Err(
+                    "token_endpoint is a path: name the backend it is on, or give a full URL"
+                        .into(),
+                );
+            }
+            return Ok(());
+        };
+        let backend = upstreams.get(name).ok_or_else(|| {
+            format!(
+                "backend: no upstream named {name:?} (known: {})",
+                upstreams.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        if self.ca_file.is_some() {
+            return Err(format!(
+                "ca_file and backend: the token requests use backend {name:?}'s transport; set ca_file there"
+            ));
+        }
+        let Some(theirs) = origin(&backend.url) else {
+            return Err(format!("backend {name:?} has no usable url"));
+        };
+        for (what, url) in [
+            ("token_endpoint", &self.token_endpoint),
+            ("issuer", &self.issuer),
+        ] {
+            if let Some(u) = url
+                && !(what == "token_endpoint" && u.starts_with('/'))
+                && origin(u).as_deref() != Some(theirs.as_str())
+            {
+                return Err(format!(
+                    "{what} {u:?} is not on backend {name:?} ({}); token requests go only to the backend's origin",
+                    backend.url
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token endpoint URL: `token_endpoint` as written, or, for a path, that path on the
+    /// backend's URL (after its base path, as proxied requests are).
+    fn token_endpoint_url(&self, backend: Option<&super::UpstreamConfig>) -> Option<String> {
+        let t = self.token_endpoint.as_ref()?;
+        match backend {
+            Some(b) if t.starts_with('/') => Some(format!("{}{t}", b.url.trim_end_matches('/'))),
+            _ => Some(t.clone()),
+        }
+    }
+
+    /// The token client's view of this block; `backend` is the upstream named by `backend`.
+    pub fn to_credential_config(
+        &self,
+        backend: Option<&super::UpstreamConfig>,
+    ) -> Result<CredentialConfig, String> {
+        let unauthenticated = self.client_id.is_none();
+        if unauthenticated && self.grant_type != GrantType::JwtBearer {
+            return Err(format!(
+                "client_id is required for grant_type {} (only the jwt-bearer grant may go without \
+                 client authentication)",
+                self.grant_type
+            ));
+        }
+        if unauthenticated
+            && (self.client_secret.is_some()
+                || matches!(
+                    self.token_endpoint_auth_method,
+                    ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt
+                ))
+        {
+            return Err(
+                "client_secret and client assertions authenticate a client: set client_id, or \
+                 leave them out for a jwt-bearer request without client authentication"
+                    .into(),
+            );
+        }
+        let method = if unauthenticated {
+            ClientAuthMethod::None
+        } else {
+            self.token_endpoint_auth_method
+        };
         let signs_client = matches!(
             method,
             ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt
@@ -292,9 +421,9 @@ impl OAuth2Config {
             ));
         }
         Ok(CredentialConfig {
-            token_endpoint: self.token_endpoint.clone(),
+            token_endpoint: self.token_endpoint_url(backend),
             issuer: self.issuer.clone(),
-            client_id: self.client_id.clone(),
+            client_id: self.client_id.clone().unwrap_or_default(),
             client_secret: self.client_secret.clone(),
             auth_method: Some(method),
             basic_encoding: self.basic_encoding,
@@ -313,8 +442,12 @@ impl OAuth2Config {
 
     /// Builds the token client credential, reading secrets and keys now; `allow_inline` is false
     /// when the configuration file can be read by others.
-    pub fn to_credential(&self, allow_inline: bool) -> Result<Credential, String> {
-        let cfg = self.to_credential_config()?;
+    pub fn to_credential(
+        &self,
+        backend: Option<&super::UpstreamConfig>,
+        allow_inline: bool,
+    ) -> Result<Credential, String> {
+        let cfg = self.to_credential_config(backend)?;
         cfg.to_credential(allow_inline).map_err(|e| e.to_string())
     }
 }
@@ -345,7 +478,7 @@ mod tests {
             c.token_endpoint_auth_method,
             ClientAuthMethod::ClientSecretBasic
         );
-        let cc = c.to_credential_config().unwrap();
+        let cc = c.to_credential_config(None).unwrap();
         assert_eq!(cc.scopes, ["a.b.read", "a.b.write"]);
         assert_eq!(cc.audiences, ["https://api.example/"]);
     }
@@ -361,7 +494,7 @@ mod tests {
             jwt_signing_profile = { signature_algorithm = "ES256", key_file = "/k.pem", ttl = "30s" }
             "#,
         );
-        let cc = c.to_credential_config().unwrap();
+        let cc = c.to_credential_config(None).unwrap();
         assert!(cc.signing.is_none());
         let a = cc.assertion_signing.unwrap();
         assert_eq!(a.lifetime_secs, Some(30));
@@ -377,7 +510,7 @@ mod tests {
             token_endpoint_auth_method = "client_secret_jwt"
             "#,
         );
-        let cc = c.to_credential_config().unwrap();
+        let cc = c.to_credential_config(None).unwrap();
         assert_eq!(cc.signing.unwrap().alg, Algorithm::HS256);
     }
 
@@ -390,13 +523,13 @@ mod tests {
             jwt_signing_profile = { signature_algorithm = "ES256", key_file = "/k.pem" }
             "#,
         );
-        assert!(c.to_credential_config().is_err());
+        assert!(c.to_credential_config(None).is_err());
         assert!(
             toml::from_str::<OAuth2Config>("client_id = \"x\"\nclient_sercet = \"typo\"").is_err()
         );
         let c = parse(
             "token_endpoint = \"https://as.example/t\"\nclient_id = \"x\"\ngrant_type = \"authorization_code\"",
         );
-        assert!(c.to_credential_config().is_err());
+        assert!(c.to_credential_config(None).is_err());
     }
 }

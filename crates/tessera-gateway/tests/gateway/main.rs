@@ -11,6 +11,7 @@
 )]
 
 mod client_auth;
+mod couper;
 mod e2e;
 mod guard_vs_tessera;
 mod gw;

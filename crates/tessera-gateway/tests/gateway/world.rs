@@ -2,7 +2,7 @@
 //! a gateway configuration that puts the gateway client's token on requests to it.
 
 use crate::gw::ConfigDir;
-use crate::tessera::{ClientSpec, Tessera, tessera};
+use crate::tessera::{ClientSpec, Tessera, tessera_with};
 use crate::upstream::{Upstream, upstream_api};
 
 pub const BILLING_AUD: &str = "https://billing.example/";
@@ -24,7 +24,15 @@ pub struct World {
 /// Tessera with the gateway's client (token lifetime `lifetime` seconds) and three inbound
 /// callers, the upstream API, and the secret file.
 pub async fn world(lifetime: Option<u64>) -> World {
-    let tessera = tessera().await;
+    world_with(lifetime, |_| {}).await
+}
+
+/// [`world`] with Tessera's configuration adjusted by `f`.
+pub async fn world_with(
+    lifetime: Option<u64>,
+    f: impl FnOnce(&mut tessera_server::config::Config),
+) -> World {
+    let tessera = tessera_with(f).await;
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let gateway_id = format!(
         "gateway-{}",

@@ -343,8 +343,10 @@ pub(crate) async fn check(state: &AppState, c: &mut Client) -> Result<(), ApiErr
         Limits {
             registered_scopes: &registered,
             max_lifetime_secs: state.config.tokens.max_lifetime_secs,
+            scope_naming: state.config.scopes.naming,
         },
-    )
+    )?;
+    crate::token_size::check(state, c).map_err(ApiError::invalid)
 }
 
 /// Refreshes the in-memory entry after a write, so the change takes effect at once.

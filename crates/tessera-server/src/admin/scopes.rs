@@ -94,7 +94,7 @@ pub(crate) async fn create_scope(
     actor: &Actor,
     new: NewScope,
 ) -> Result<Scope, ApiError> {
-    validate::new_scope_name(&new.name)?;
+    validate::new_scope_name(&new.name, state.config.scopes.naming)?;
     let mut permissions = new.permissions;
     validate::scope_fields(&new.description, &mut permissions)?;
     let t = now();

@@ -8,7 +8,7 @@ use reqwest::Url;
 use std::collections::BTreeSet;
 use tessera_jose::{Algorithm, VerifyingKey};
 use tessera_proto::scope::OPENID_SCOPES;
-use tessera_proto::{ClientAuthMethod, GrantType, ScopeName};
+use tessera_proto::{ClientAuthMethod, GrantType, ScopeName, ScopeNaming};
 
 /// Scope names Tessera keeps for itself (its admin scopes).
 pub const RESERVED_SCOPE_PREFIX: &str = "tessera.";
@@ -23,6 +23,8 @@ pub struct Limits<'a> {
     pub registered_scopes: &'a BTreeSet<String>,
     /// `tokens.max_lifetime_secs`.
     pub max_lifetime_secs: u64,
+    /// `scopes.naming`.
+    pub scope_naming: ScopeNaming,
 }
 
 fn has_control(s: &str) -> bool {
@@ -90,7 +92,7 @@ pub fn client(c: &mut Client, limits: Limits<'_>) -> Result<(), ApiError> {
     auth_methods(c)?;
     grant_types(c)?;
     redirect_uris(c)?;
-    scopes(c, limits.registered_scopes)?;
+    scopes(c, limits.registered_scopes, limits.scope_naming)?;
     authentication(c)?;
     tokens(c, limits.max_lifetime_secs)?;
     audiences(c)?;
@@ -165,7 +167,11 @@ fn redirect_uris(c: &mut Client) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn scopes(c: &mut Client, registered: &BTreeSet<String>) -> Result<(), ApiError> {
+fn scopes(
+    c: &mut Client,
+    registered: &BTreeSet<String>,
+    naming: ScopeNaming,
+) -> Result<(), ApiError> {
     dedup(&mut c.allowed_scopes);
     dedup(&mut c.default_scopes);
     for (field, list) in [
@@ -173,7 +179,9 @@ fn scopes(c: &mut Client, registered: &BTreeSet<String>) -> Result<(), ApiError>
         ("default_scopes", &c.default_scopes),
     ] {
         for s in list {
-            ScopeName::parse(s).map_err(|e| ApiError::invalid(format!("{field}: {e}")))?;
+            ScopeName::parse_with(s, naming).map_err(|e| {
+                ApiError::invalid(format!("{field}: {e}{}", naming_hint(naming, s)))
+            })?;
         }
     }
     let unknown: Vec<&str> = c
@@ -355,10 +363,21 @@ fn extra_claims(c: &Client) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks a scope name for creation: `service.object.right` or an OpenID Connect scope, and not
-/// in Tessera's own `tessera.` namespace.
-pub fn new_scope_name(name: &str) -> Result<ScopeName, ApiError> {
-    let parsed = ScopeName::parse(name).map_err(|e| ApiError::invalid(format!("name: {e}")))?;
+/// What to add to a refusal of `name` under `naming`: under `service.object.right`, for a name that
+/// is a scope token of RFC 6749, where to allow it.
+pub fn naming_hint(naming: ScopeNaming, name: &str) -> &'static str {
+    if naming == ScopeNaming::ServiceObjectRight && tessera_proto::scope::is_scope_token(name) {
+        " (names of another form, such as `read`, are allowed with scopes.naming = \"rfc6749\")"
+    } else {
+        ""
+    }
+}
+
+/// Checks a scope name for creation under `naming` (`service.object.right` or an OpenID Connect
+/// scope; or any RFC 6749 scope token), and not in Tessera's own `tessera.` namespace.
+pub fn new_scope_name(name: &str, naming: ScopeNaming) -> Result<ScopeName, ApiError> {
+    let parsed = ScopeName::parse_with(name, naming)
+        .map_err(|e| ApiError::invalid(format!("name: {e}{}", naming_hint(naming, name))))?;
     if name.starts_with(RESERVED_SCOPE_PREFIX) {
         return Err(ApiError::invalid(format!(
             "name: scopes under {RESERVED_SCOPE_PREFIX:?} are Tessera's own admin scopes; choose another service name"
@@ -404,9 +423,10 @@ mod tests {
             "token_endpoint_auth_method": "none",
             "allowed_scopes": ["openid", "offline_access", "core.accounting.read"],
         }))?;
-        assert!(scopes(&mut c, &registered).is_ok());
+        let naming = ScopeNaming::ServiceObjectRight;
+        assert!(scopes(&mut c, &registered, naming).is_ok());
         c.allowed_scopes.push("core.ledger.read".into());
-        let refused = scopes(&mut c, &registered);
+        let refused = scopes(&mut c, &registered, naming);
         assert!(
             format!("{refused:?}").contains("not registered: core.ledger.read"),
             "{refused:?}"

@@ -4,12 +4,14 @@
 use super::client_auth;
 use super::error::OAuthError;
 use super::grants;
+use crate::compat::ViaAlias;
 use crate::net::RemoteAddr;
 use crate::state::SharedState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tessera_proto::{GrantType, TokenResponse};
@@ -24,10 +26,12 @@ pub const SUPPORTED_GRANTS: [GrantType; 6] = [
     GrantType::JwtBearer,
 ];
 
-/// `POST /oauth2/token`.
+/// `POST /oauth2/token` (and its aliases, see [`crate::compat::aliases`]).
 pub async fn token(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
+    via: Option<Extension<ViaAlias>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -36,8 +40,15 @@ pub async fn token(
     let mut grant_label = "unknown";
     let mut client_label = String::from("-");
     let result = async {
-        let form =
-            super::request::read_form(&headers, body, state.config.http.max_body_bytes).await?;
+        let form = super::request::read_params(
+            &headers,
+            query.as_deref(),
+            body,
+            state.config.http.max_body_bytes,
+            state.config.compat.reads_query_parameters(),
+            "token",
+        )
+        .await?;
         let grant_type = form
             .get("grant_type")?
             .ok_or_else(|| OAuthError::invalid_request("the grant_type parameter is missing"))?;
@@ -50,9 +61,27 @@ pub async fn token(
                 ))
             })?;
         grant_label = grant.as_str();
-        let client =
-            client_auth::authenticate(&state, &headers, &form, remote, &state.token_endpoint)
-                .await?;
+        // A client assertion may name the address the client called (RFC 7523 §3 item 3).
+        let called: Cow<'_, str> = match &via {
+            Some(Extension(v)) => Cow::Owned(format!("{}{}", state.issuer, v.path)),
+            None => Cow::Borrowed(&state.token_endpoint),
+        };
+        // RFC 7523 §3.1: a jwt-bearer assertion from an issuer configured to act as a client
+        // needs no client authentication.
+        let bound = match grant {
+            GrantType::JwtBearer => {
+                grants::jwt_bearer::issuer_bound_client(&state, &headers, &form)?
+            }
+            _ => None,
+        };
+        let trader = match bound {
+            Some(_) => grants::jwt_bearer::Trader::IssuerBound,
+            None => grants::jwt_bearer::Trader::Authenticated,
+        };
+        let client = match bound {
+            Some(c) => c,
+            None => client_auth::authenticate(&state, &headers, &form, remote, &called).await?,
+        };
         client_label.clone_from(&client.client.client_id);
         if !client.client.grant_types.contains(&grant) {
             return Err(OAuthError::unauthorized_client(format!(
@@ -79,7 +108,7 @@ pub async fn token(
                 Box::pin(grants::password::handle(&state, &client, &form, remote)).await
             }
             GrantType::JwtBearer => {
-                Box::pin(grants::jwt_bearer::handle(&state, &client, &form)).await
+                Box::pin(grants::jwt_bearer::handle(&state, &client, &form, trader)).await
             }
         }
     }

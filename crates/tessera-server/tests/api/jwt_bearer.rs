@@ -57,6 +57,7 @@ fn issuer_with_file(issuer: &str, file: &Path) -> TrustedIssuer {
         algorithms: vec![],
         audience: vec![],
         subject_prefix: None,
+        client_id: None,
     }
 }
 
@@ -220,6 +221,7 @@ async fn a_configured_issuer_with_a_jwks_uri_an_algorithm_list_an_audience_and_a
             algorithms: vec![Algorithm::RS256],
             audience: vec![audience.to_owned()],
             subject_prefix: Some("partner:".to_owned()),
+            client_id: None,
         }]
     })
     .await;
@@ -615,4 +617,178 @@ async fn extreme_time_claims_are_refused_without_overflow() {
         &ek,
     );
     assert_eq!(exchange(&app, &a, basic, &[]).await.status(), 200);
+}
+
+/// A jwt-bearer request with no client authentication, as Couper sends it when its `oauth2` block
+/// has no `client_id` (RFC 7523 §3.1).
+async fn exchange_unauthenticated(
+    app: &TestApp,
+    assertion: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", GRANT), ("assertion", assertion)];
+    form.extend_from_slice(extra);
+    app.token(&form, None).await
+}
+
+#[tokio::test]
+async fn an_issuer_that_acts_as_a_client_needs_no_client_authentication() {
+    let (key, ek, alg) = keypair(Algorithm::ES256, "gw-1");
+    let (other, other_ek, _) = keypair(Algorithm::ES256, "other-1");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gw.jwks.json");
+    std::fs::write(&file, serde_json::to_vec(&jwks(&[&key])).unwrap()).unwrap();
+    let unbound = dir.path().join("unbound.jwks.json");
+    std::fs::write(&unbound, serde_json::to_vec(&jwks(&[&other])).unwrap()).unwrap();
+    let app = spawn_app_with(|c| {
+        let mut bound = issuer_with_file("couper-gateway", &file);
+        bound.client_id = Some("couper-svc".into());
+        c.jwt_bearer.issuers = vec![bound, issuer_with_file("unbound-idp", &unbound)];
+    })
+    .await;
+    let secret = app.register_client(bearer_client("couper-svc")).await;
+    let te = app.token_url();
+
+    // The assertion alone: the token is the bound client's, for the assertion's subject.
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u1"),
+        &ek,
+    );
+    let body =
+        granted(exchange_unauthenticated(&app, &a, &[("scope", "core.data.write")]).await).await;
+    let c = jwt_claims(body["access_token"].as_str().unwrap());
+    assert_eq!(c["sub"], "user-42");
+    assert_eq!(c["client_id"], "couper-svc");
+    assert_eq!(body["scope"], "core.data.write");
+    // With the bound client's id alone, too (RFC 7523 §3.1 allows client_id).
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u2"),
+        &ek,
+    );
+    granted(exchange_unauthenticated(&app, &a, &[("client_id", "couper-svc")]).await).await;
+    // And the client may still authenticate.
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u3"),
+        &ek,
+    );
+    granted(exchange(&app, &a, ("couper-svc", &secret), &[]).await).await;
+
+    // The assertion is verified as ever: a wrong key, a replay.
+    let forged = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u4"),
+        &other_ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &forged, &[]).await,
+        400,
+        "invalid_grant",
+        &forged,
+    )
+    .await;
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u1"),
+        &ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[]).await,
+        400,
+        "invalid_grant",
+        &a,
+    )
+    .await;
+    // Naming another client is refused.
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u5"),
+        &ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[("client_id", "someone-else")]).await,
+        400,
+        "invalid_request",
+        &a,
+    )
+    .await;
+    // An issuer that names no client still needs client authentication.
+    let a = sign(
+        alg,
+        Some("other-1"),
+        &claims("unbound-idp", "user-42", &te, 60, "u6"),
+        &other_ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[]).await,
+        401,
+        "invalid_client",
+        &a,
+    )
+    .await;
+    // So does a self-issued assertion.
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-svc", "couper-svc", &te, 60, "u7"),
+        &ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[]).await,
+        401,
+        "invalid_client",
+        &a,
+    )
+    .await;
+
+    // A disabled bound client, and one not allowed the grant, are refused.
+    let mut c = app.state.store.get_client("couper-svc").await.unwrap();
+    c.grant_types = vec![GrantType::ClientCredentials];
+    app.state.store.update_client(&c).await.unwrap();
+    app.state
+        .registry
+        .reload_client(&app.state.store, &app.state.keys, "couper-svc")
+        .await
+        .unwrap();
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u8"),
+        &ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[]).await,
+        400,
+        "unauthorized_client",
+        &a,
+    )
+    .await;
+    c.enabled = false;
+    app.state.store.update_client(&c).await.unwrap();
+    app.state
+        .registry
+        .reload_client(&app.state.store, &app.state.keys, "couper-svc")
+        .await
+        .unwrap();
+    let a = sign(
+        alg,
+        Some("gw-1"),
+        &claims("couper-gateway", "user-42", &te, 60, "u9"),
+        &ek,
+    );
+    refused(
+        exchange_unauthenticated(&app, &a, &[]).await,
+        401,
+        "invalid_client",
+        &a,
+    )
+    .await;
 }

@@ -635,6 +635,8 @@ async fn the_token_handler_future_stays_small() {
     let fut = tessera_server::oauth::token::token(
         axum::extract::State(app.state.clone()),
         tessera_server::net::RemoteAddr(std::net::Ipv4Addr::LOCALHOST.into()),
+        None,
+        axum::extract::RawQuery(None),
         axum::http::HeaderMap::new(),
         axum::body::Body::empty(),
     );

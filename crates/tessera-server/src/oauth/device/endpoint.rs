@@ -2,6 +2,7 @@
 //! grant gets a device code to poll with and a user code for the person.
 
 use super::user_code;
+use crate::compat::ViaAlias;
 use crate::model::now;
 use crate::net::RemoteAddr;
 use crate::oauth::client_auth;
@@ -12,7 +13,7 @@ use crate::state::SharedState;
 use crate::store::StoreError;
 use crate::store::device::{DeviceRecord, DeviceStatus};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -38,18 +39,30 @@ pub struct DeviceAuthorizationResponse {
     pub interval: u64,
 }
 
-/// `POST /oauth2/device_authorization`.
+/// `POST /oauth2/device_authorization` (and its aliases, see [`crate::compat::aliases`]).
 pub async fn device_authorization(
     State(state): State<SharedState>,
     RemoteAddr(remote): RemoteAddr,
+    via: Option<Extension<ViaAlias>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let result: Result<DeviceAuthorizationResponse, OAuthError> = async {
-        let form =
-            crate::oauth::request::read_form(&headers, body, state.config.http.max_body_bytes)
-                .await?;
-        let endpoint = format!("{}/oauth2/device_authorization", state.issuer);
+        let form = crate::oauth::request::read_params(
+            &headers,
+            query.as_deref(),
+            body,
+            state.config.http.max_body_bytes,
+            state.config.compat.reads_query_parameters(),
+            "device_authorization",
+        )
+        .await?;
+        // A client assertion may name the address the client called (RFC 7523 §3 item 3).
+        let path = via
+            .as_ref()
+            .map_or("/oauth2/device_authorization", |v| &*v.path);
+        let endpoint = format!("{}{path}", state.issuer);
         let client = client_auth::authenticate(&state, &headers, &form, remote, &endpoint).await?;
         if !client.client.grant_types.contains(&GrantType::DeviceCode) {
             return Err(OAuthError::unauthorized_client(

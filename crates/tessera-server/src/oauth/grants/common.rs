@@ -4,7 +4,8 @@ use crate::issue::{self, Grant, Issued};
 use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
-use tessera_proto::{FormParams, ScopeSet, TokenResponse};
+use tessera_proto::scope::OPENID_SCOPES;
+use tessera_proto::{FormParams, ScopeName, ScopeSet, TokenResponse};
 
 /// The answer for a token that could not be issued: the store's trouble as it maps (503 with
 /// `Retry-After`), anything else a logged `server_error`.
@@ -52,8 +53,7 @@ pub fn choose_scopes(
     let Some(requested) = form.get("scope")? else {
         return Ok(client.default_scopes.clone());
     };
-    let requested =
-        ScopeSet::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+    let requested = parse_requested(state, requested)?;
     let not_allowed: Vec<&str> = requested.difference(&client.allowed_scopes).collect();
     if !not_allowed.is_empty() {
         return Err(OAuthError::invalid_scope(format!(
@@ -74,9 +74,29 @@ pub fn choose_scopes(
     Ok(requested)
 }
 
+/// Parses a `scope` parameter (RFC 6749 §3.3). A name that is neither a registered scope, nor an
+/// OpenID Connect scope, nor of the form `scopes.naming` allows is refused with that rule, so that
+/// a request written for another server's naming says what is wrong.
+pub fn parse_requested(state: &AppState, requested: &str) -> Result<ScopeSet, OAuthError> {
+    let set = ScopeSet::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+    let naming = state.config.scopes.naming;
+    for s in set.iter() {
+        if state.registry.scope(s).is_some() || OPENID_SCOPES.contains(&s) {
+            continue;
+        }
+        if let Err(e) = ScopeName::parse_with(s, naming) {
+            return Err(OAuthError::invalid_scope(format!(
+                "{e}{}",
+                crate::admin::validate::naming_hint(naming, s)
+            )));
+        }
+    }
+    Ok(set)
+}
+
 /// The audiences of the token: the `resource` (RFC 8707) and `audience` values requested, each of
 /// which must be one the client may use (else `invalid_target`), or the client's first audience,
-/// or the issuer when the client has none.
+/// or, when it has none, `tokens.default_audience` (the issuer unless set otherwise).
 pub fn choose_audiences(
     state: &AppState,
     client: &ClientEntry,
@@ -119,15 +139,15 @@ pub fn choose_code_audiences(
     Ok(asked)
 }
 
+/// The client's first audience or, when it has none, `tokens.default_audience`.
 fn default_audience(state: &AppState, client: &ClientEntry) -> Vec<String> {
-    vec![
-        client
-            .client
-            .audiences
-            .first()
-            .cloned()
-            .unwrap_or_else(|| state.issuer.clone()),
-    ]
+    vec![client.client.audiences.first().cloned().unwrap_or_else(|| {
+        state
+            .config
+            .tokens
+            .default_audience
+            .for_client(&state.issuer, &client.client.client_id)
+    })]
 }
 
 /// The `resource` values (each an absolute URI without a fragment, RFC 8707 §2) and `audience`

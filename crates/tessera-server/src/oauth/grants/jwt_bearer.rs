@@ -7,6 +7,11 @@
 //! identifier equals the client id. HMAC-signed assertions are never accepted: the secret would be
 //! shared with the party trading the assertion.
 //!
+//! Who may trade: a client that authenticates; or, when the configured issuer's entry names the
+//! client it acts as (`client_id`), anyone holding the issuer's assertion, without client
+//! authentication (RFC 7523 §3.1 makes it optional): the token is then that client's
+//! ([`issuer_bound_client`]).
+//!
 //! Every refusal of the assertion is `invalid_grant` (RFC 7523 §3.1) with a sentence saying what is
 //! wrong; none quotes the assertion. The client proved who it is before any of this runs, so it
 //! may learn why its assertion was refused.
@@ -17,16 +22,19 @@ use crate::issue::Grant;
 use crate::oauth::assertion::{
     self, AssertionError, ClaimRules, check_shared_claims, keys_for_kid, signed_by_any,
 };
+use crate::oauth::client_auth::{self, Presented};
 use crate::oauth::error::OAuthError;
 use crate::registry::ClientEntry;
 use crate::state::AppState;
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use tessera_jose::{UnverifiedJws, VerifyingKey};
 use tessera_proto::scope::OPENID_SCOPES;
 use tessera_proto::{FormParams, ScopeSet, TokenResponse};
 
-/// The longest `sub` accepted: it becomes the token's `sub`.
-const MAX_SUBJECT_CHARS: usize = 255;
+/// The longest `sub` accepted, in characters: it becomes the token's `sub`.
+pub const MAX_SUBJECT_CHARS: usize = 255;
 
 /// Where the keys that may have signed an assertion come from.
 enum Trust<'a> {
@@ -45,14 +53,69 @@ impl Trust<'_> {
     }
 }
 
-/// Issues an access token for the subject of a verified `assertion` to an authenticated
-/// confidential client. No refresh token: the client can present a fresh assertion.
+/// How the client of a jwt-bearer request was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trader {
+    /// The client authenticated.
+    Authenticated,
+    /// No client authentication: the assertion's issuer is configured to act as the client.
+    IssuerBound,
+}
+
+/// The client a jwt-bearer request without client authentication acts as (RFC 7523 §3.1): the
+/// `client_id` of the configured issuer named by the assertion's (not yet verified) `iss`.
+/// `None` when the request authenticates a client, carries no assertion, or its issuer names no
+/// client: the request then needs client authentication, as any other. The assertion itself is
+/// verified by [`handle`], against that issuer's keys.
+pub fn issuer_bound_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &FormParams,
+) -> Result<Option<Arc<ClientEntry>>, OAuthError> {
+    let named = match client_auth::extract(headers, form)? {
+        None => None,
+        Some(Presented::Public { id }) => Some(id),
+        Some(_) => return Ok(None),
+    };
+    let Some(jwt) = form.get("assertion")? else {
+        return Ok(None);
+    };
+    let iss = UnverifiedJws::parse(jwt)
+        .ok()
+        .and_then(|jws| jws.claims::<Map<String, Value>>().ok())
+        .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_owned));
+    let Some(issuer) = iss.and_then(|iss| state.config.jwt_bearer.issuer(&iss)) else {
+        return Ok(None);
+    };
+    let Some(bound) = issuer.client_id.as_deref() else {
+        return Ok(None);
+    };
+    if named.as_deref().is_some_and(|n| n != bound) {
+        return Err(OAuthError::invalid_request(
+            "client_id names another client than the one the assertion's issuer acts for; leave it out or authenticate the client",
+        ));
+    }
+    match state.registry.client(bound) {
+        Some(c) if c.client.enabled => Ok(Some(c)),
+        _ => {
+            tracing::warn!(issuer = %issuer.issuer, client_id = bound, "jwt-bearer: the client a trusted issuer acts as is not registered or is disabled");
+            Err(OAuthError::invalid_client(
+                "the client the assertion's issuer acts for is unknown or disabled",
+            ))
+        }
+    }
+}
+
+/// Issues an access token for the subject of a verified `assertion` to `client`: a confidential
+/// client that authenticated, or the client its configured issuer acts as. No refresh token: the
+/// client can present a fresh assertion.
 pub async fn handle(
     state: &AppState,
     client: &ClientEntry,
     form: &FormParams,
+    trader: Trader,
 ) -> Result<TokenResponse, OAuthError> {
-    if client.client.is_public() {
+    if trader == Trader::Authenticated && client.client.is_public() {
         return Err(OAuthError::unauthorized_client(
             "the jwt-bearer grant is only for confidential clients: the client must authenticate",
         ));
@@ -62,7 +125,7 @@ pub async fn handle(
             "the assertion parameter is missing: send one signed JWT (RFC 7523 §2.1)",
         )
     })?;
-    let (iss, sub) = verify(state, client, jwt).await?;
+    let (iss, sub) = verify(state, client, jwt, trader).await?;
     let scope = without_openid_scopes(choose_scopes(state, client, form)?);
     let aud = choose_audiences(state, client, form)?;
     let grant = Grant {
@@ -92,6 +155,7 @@ async fn verify(
     state: &AppState,
     client: &ClientEntry,
     jwt: &str,
+    trader: Trader,
 ) -> Result<(String, String), OAuthError> {
     let jws = UnverifiedJws::parse(jwt).map_err(|_| {
         OAuthError::invalid_grant("the assertion is not a JWT in compact serialization")
@@ -106,6 +170,11 @@ async fn verify(
     let client_id = client.client.client_id.as_str();
     let trust = if let Some(t) = state.config.jwt_bearer.issuer(iss) {
         Trust::Configured(t)
+    } else if trader == Trader::IssuerBound {
+        // Only the configured issuer speaks for a client that did not authenticate.
+        return Err(OAuthError::invalid_grant(
+            "the assertion's iss is not a trusted issuer configured on this server",
+        ));
     } else if iss == client_id {
         Trust::SelfIssued
     } else {

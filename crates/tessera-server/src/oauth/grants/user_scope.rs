@@ -19,8 +19,7 @@ pub fn choose_user_scopes(
     let Some(requested) = requested.filter(|s| !s.is_empty()) else {
         return Ok(client.default_scopes.clone());
     };
-    let requested =
-        ScopeSet::parse(requested).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+    let requested = super::common::parse_requested(state, requested)?;
     let not_allowed: Vec<&str> = requested.difference(&client.allowed_scopes).collect();
     if !not_allowed.is_empty() {
         return Err(OAuthError::invalid_scope(format!(
