@@ -5,8 +5,10 @@ pub mod limits;
 pub mod model;
 pub mod ops;
 pub mod password;
+pub mod role;
 
 pub use model::{Consent, NewUser, User, UserPatch, Username};
+pub use role::Role;
 
 use crate::state::SharedState;
 use std::time::Duration;

@@ -19,6 +19,7 @@ mod bootstrap;
 mod browser;
 mod client_auth;
 mod cluster;
+mod console_roles;
 mod device;
 mod discovery;
 mod form_limits;
