@@ -2,7 +2,7 @@
 
 use crate::net::TrustForwardedFor;
 use crate::state::SharedState;
-use crate::{admin, health, oauth, pages};
+use crate::{admin, console, health, oauth, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, Version, header};
@@ -68,6 +68,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/admin/api/v1", admin::router())
+        .merge(console::router())
         .fallback(not_found)
         .with_state(state)
         // Lets `RemoteAddr` know whether to believe `X-Forwarded-For`.

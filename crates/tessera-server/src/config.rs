@@ -66,6 +66,8 @@ pub struct Config {
     pub device: DeviceConfig,
     /// The JWT bearer authorization grant (RFC 7523 §2.1).
     pub jwt_bearer: JwtBearerConfig,
+    /// The console at `/admin/`.
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Default for Config {
@@ -92,6 +94,7 @@ impl Default for Config {
             refresh_tokens: RefreshTokensConfig::default(),
             device: DeviceConfig::default(),
             jwt_bearer: JwtBearerConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }
@@ -661,6 +664,7 @@ impl Config {
         )
         .map_err(ConfigError::Rejected)?;
         self.jwt_bearer.validate().map_err(ConfigError::Rejected)?;
+        self.console.validate().map_err(ConfigError::Rejected)?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod client_secret;
 pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod fsutil;
 pub mod health;

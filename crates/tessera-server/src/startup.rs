@@ -54,6 +54,9 @@ pub struct Application {
     state: SharedState,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
+    /// Whether no enabled user holds the console role `admin` (the start-up banner then says how
+    /// to create the first one).
+    pub console_without_admin: bool,
 }
 
 impl Application {
@@ -131,6 +134,7 @@ impl Application {
         state.keyring.ensure_keys(&state.store, &state.keys).await?;
         state.registry.reload_all(&state.store, &state.keys).await?;
         let bootstrap_credentials = bootstrap::run(&state).await.map_err(StartupError::Setup)?;
+        let console_without_admin = state.store.count_users_with_role("admin").await? == 0;
         if let Some(file) = state.config.setup_file.clone() {
             setup_file::apply_file(&state, &file)
                 .await
@@ -140,6 +144,7 @@ impl Application {
             listener,
             state,
             bootstrap_credentials,
+            console_without_admin,
         })
     }
 

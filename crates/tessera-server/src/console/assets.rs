@@ -1,0 +1,28 @@
+//! `GET /admin/assets/console.css`: the console's layout, on top of the pages' stylesheet
+//! (whose `[pages]` colours it uses).
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+const STYLESHEET: &str = include_str!("../../assets/console.css");
+
+/// `GET /admin/assets/console.css`.
+pub async fn stylesheet() -> Response {
+    let mut r = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        STYLESHEET,
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}

@@ -1,0 +1,62 @@
+//! The console in a real browser (headless Chromium, as in `browser.rs`): signing in through
+//! Tessera's own sign-in page without a consent screen, signing out. The screenshots of the main
+//! pages go to `docs/console/` (shown in `docs/console.md`) and `target/test-artifacts/pages/`.
+
+use crate::browser::Browser;
+use crate::helpers::spawn_app;
+use crate::people::{PASSWORD, create_user_with_role};
+use fantoccini::Locator;
+use std::path::PathBuf;
+use tessera_server::users::Role;
+
+/// Saves a screenshot for the documentation as well as with the other test artifacts.
+pub(crate) async fn doc_shot(b: &Browser, name: &str) {
+    b.shot(&format!("console-{name}")).await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = b.client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test]
+async fn sign_in_and_out_of_the_console_in_chromium() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let b = Browser::start(1280, 900).await;
+    b.client.goto(&app.url("/admin/")).await.unwrap();
+    assert_eq!(b.client.title().await.unwrap(), "Sign in · Tessera console");
+    doc_shot(&b, "sign-in").await;
+    b.click("a.button.primary").await;
+    // Tessera's own sign-in page, for the console's client; then no consent page.
+    b.url_starting_with(&app.url("/login")).await;
+    b.fill("username", "alice").await;
+    b.fill("password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.text_containing("Overview").await;
+    b.url_starting_with(&app.url("/admin/")).await;
+    let who = b
+        .client
+        .find(Locator::Css("header .who"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        who.contains("ALICE Example") && who.contains("admin"),
+        "{who}"
+    );
+    // The session cookie is not readable by script.
+    let visible = b
+        .client
+        .execute("return document.cookie;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        !visible.as_str().unwrap_or("").contains("tessera_console="),
+        "{visible}"
+    );
+    b.click("header .who button").await;
+    b.text_containing("You are signed out.").await;
+    b.close().await;
+}
