@@ -127,6 +127,7 @@ impl Application {
             remote_jwks: RemoteJwks::new(http),
             metrics: telemetry::metrics_handle(),
             guesses: crate::users::limits::GuessLimits::new(&config),
+            activity: Default::default(),
             store,
             keys,
             config,

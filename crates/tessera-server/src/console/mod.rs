@@ -7,7 +7,9 @@
 //! admin API and is audited under the person's name (`user:<username>`). `docs/console.md`
 //! describes it for people.
 
+pub mod activity;
 pub mod assets;
+pub mod chart;
 pub mod client;
 pub mod overview;
 pub mod session;

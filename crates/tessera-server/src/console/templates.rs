@@ -1,6 +1,7 @@
 //! The console's templates (askama, compiled in and auto-escaped), one struct per page, all
 //! inside the console frame ([`Shell`]).
 
+use super::chart::Chart;
 use crate::pages::templates::Chrome;
 use crate::state::AppState;
 use askama::Template;
@@ -62,4 +63,35 @@ pub struct ConsoleMessage {
 pub struct OverviewPage {
     /// Frame.
     pub shell: Shell,
+    /// Registered clients.
+    pub clients: i64,
+    /// Registered scopes.
+    pub scopes: i64,
+    /// Users.
+    pub users: i64,
+    /// The server's version.
+    pub version: &'static str,
+    /// The issuer.
+    pub issuer: String,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// Tokens issued in the last hour.
+    pub issued: Chart,
+    /// Failed client authentications in the last hour.
+    pub failed: Chart,
+    /// The hour's totals per grant type.
+    pub totals: Vec<GrantTotal>,
+}
+
+/// One grant type's totals over the last hour.
+#[derive(Debug, Clone)]
+pub struct GrantTotal {
+    /// The grant type.
+    pub grant: &'static str,
+    /// Its colour in the charts.
+    pub colour: &'static str,
+    /// Tokens issued.
+    pub issued: u64,
+    /// Failed client authentications.
+    pub failed: u64,
 }

@@ -1,4 +1,5 @@
-//! The console's sessions: who signed in to `/admin/`, when, and when they were last seen.
+//! The console's sessions (who signed in to `/admin/`, when, and when they were last seen), and
+//! the counts the console shows.
 
 use super::{Store, StoreError, on_pool};
 
@@ -16,6 +17,14 @@ pub struct ConsoleSessionRow {
 }
 
 impl Store {
+    /// How many users there are.
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        on_pool!(self, p => async {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?;
+            Ok(n)
+        })
+    }
+
     /// How many enabled users hold the console role `role`.
     pub async fn count_users_with_role(&self, role: &str) -> Result<i64, StoreError> {
         on_pool!(self, p => async {

@@ -3,7 +3,7 @@
 //! pages go to `docs/console/` (shown in `docs/console.md`) and `target/test-artifacts/pages/`.
 
 use crate::browser::Browser;
-use crate::helpers::spawn_app;
+use crate::helpers::{ClientSpec, spawn_app};
 use crate::people::{PASSWORD, create_user_with_role};
 use fantoccini::Locator;
 use std::path::PathBuf;
@@ -34,6 +34,21 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
     b.click("button[type=submit]").await;
     b.text_containing("Overview").await;
     b.url_starting_with(&app.url("/admin/")).await;
+    // Some token traffic for the overview's charts, then its screenshot.
+    let secret = app
+        .register_client(ClientSpec::new("billing").scopes(&["core.accounting.read"], &[]))
+        .await;
+    for _ in 0..3 {
+        app.cc_token("billing", &secret, &[]).await;
+    }
+    app.token(
+        &[("grant_type", "client_credentials")],
+        Some(("billing", "wrong")),
+    )
+    .await;
+    b.client.refresh().await.unwrap();
+    b.text_containing("Tokens issued").await;
+    doc_shot(&b, "overview").await;
     let who = b
         .client
         .find(Locator::Css("header .who"))

@@ -175,16 +175,18 @@ async fn sessions_end_when_idle_and_at_their_absolute_limit() {
     create_user_with_role(&app, "alice", Some(Role::Operator)).await;
     // Idle: no request for longer than the idle limit.
     let mut ua = UserAgent::new(&app);
-    let t = now();
     let (p, _) = console_sign_in(&mut ua, "alice").await;
     assert!(p.body.contains("Overview"));
+    // Seen last at or before `t`.
+    let t = now();
     wait_for_clock(t + 4).await;
     assert!(!ua.get("/admin/").await.body.contains("Overview"));
     // Absolute: busy all along, still ended.
     let mut ua = UserAgent::new(&app);
-    let t = now();
     let (p, _) = console_sign_in(&mut ua, "alice").await;
     assert!(p.body.contains("Overview"));
+    // Started at or before `t`.
+    let t = now();
     let mut seen_until = t;
     while now() <= t + 4 {
         let p = ua.get("/admin/").await;
