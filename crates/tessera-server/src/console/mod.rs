@@ -11,6 +11,7 @@ pub mod activity;
 pub mod assets;
 pub mod chart;
 pub mod client;
+pub mod clients;
 pub mod overview;
 pub mod session;
 pub mod signin;
@@ -69,6 +70,11 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/login", get(signin::start))
         .route("/admin/callback", get(signin::callback))
         .route("/admin/logout", post(signin::logout))
+        .route("/admin/clients", get(clients::list))
+        .route(
+            "/admin/clients/{client_id}/{action}",
+            get(clients::confirm).post(clients::toggle),
+        )
         .route("/admin/assets/console.css", get(assets::stylesheet))
 }
 

@@ -95,3 +95,113 @@ pub struct GrantTotal {
     /// Failed client authentications.
     pub failed: u64,
 }
+
+/// A time (seconds since the epoch) as `YYYY-MM-DD HH:MM` UTC.
+pub fn date(t: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(t).unwrap_or(0));
+    let s = humantime::format_rfc3339_seconds(at).to_string();
+    // `2026-12-07T14:16:15Z`
+    format!(
+        "{} {}",
+        s.get(..10).unwrap_or(&s),
+        s.get(11..16).unwrap_or("")
+    )
+}
+
+/// One row of the clients table.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// Name.
+    pub name: String,
+    /// Client id.
+    pub client_id: String,
+    /// The client id as one path segment.
+    pub segment: String,
+    /// Grant types.
+    pub grant_types: Vec<&'static str>,
+    /// Active or not.
+    pub enabled: bool,
+    /// Allowed scopes, space-separated.
+    pub scopes: String,
+    /// `jwt` or `opaque` (the server default when the client sets none).
+    pub token_format: String,
+    /// Creation date.
+    pub created: String,
+}
+
+/// The clients table.
+#[derive(Debug, Template)]
+#[template(path = "console/clients.html")]
+pub struct ClientsPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Whether the person may activate and deactivate clients (else no buttons).
+    pub can_toggle: bool,
+    /// The page's rows.
+    pub rows: Vec<ClientRow>,
+    /// The search text.
+    pub search: String,
+    /// `all`, `active` or `inactive`.
+    pub status: &'static str,
+    /// The grant type filter, or empty.
+    pub grant: &'static str,
+    /// Every grant type, for the filter.
+    pub grants: Vec<&'static str>,
+    /// The sort column.
+    pub sort: &'static str,
+    /// Descending.
+    pub descending: bool,
+    /// Each sortable column's link.
+    pub sort_links: Vec<(&'static str, String)>,
+    /// Matches in all.
+    pub total: i64,
+    /// The first row's number (1-based; 0 when none).
+    pub first: i64,
+    /// The last row's number.
+    pub last: i64,
+    /// This page.
+    pub page: i64,
+    /// Pages in all.
+    pub pages: i64,
+    /// The previous page's link.
+    pub prev: Option<String>,
+    /// The next page's link.
+    pub next: Option<String>,
+}
+
+impl ClientsPage {
+    /// The link that sorts by `column`.
+    pub fn sort_link(&self, column: &str) -> &str {
+        self.sort_links
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or("/admin/clients", |(_, l)| l.as_str())
+    }
+
+    /// `aria-sort` of a column header.
+    pub fn aria_sort(&self, column: &str) -> &'static str {
+        match (self.sort == column, self.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    }
+}
+
+/// A confirmation before a change.
+#[derive(Debug, Template)]
+#[template(path = "console/confirm.html")]
+pub struct ConfirmPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Heading.
+    pub title: &'static str,
+    /// What will happen.
+    pub question: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The button's text.
+    pub button: &'static str,
+    /// Where "Cancel" goes.
+    pub cancel: String,
+}

@@ -75,3 +75,60 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
     b.text_containing("You are signed out.").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn deactivate_a_client_from_the_table_in_chromium() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "otto", Some(Role::Operator)).await;
+    let secret = app
+        .register_client(ClientSpec::new("billing").scopes(&["core.accounting.read"], &[]))
+        .await;
+    app.register_client(ClientSpec::new("reports")).await;
+    app.cc_token("billing", &secret, &[]).await;
+    let b = Browser::start(1280, 900).await;
+    b.client.goto(&app.url("/admin/")).await.unwrap();
+    b.click("a.button.primary").await;
+    b.fill("username", "otto").await;
+    b.fill("password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.text_containing("Overview").await;
+    b.click("nav a[href='/admin/clients']").await;
+    b.text_containing("Clients 1–").await;
+    doc_shot(&b, "clients").await;
+    // Search, then the row's button, then the confirmation.
+    b.fill("q", "bill").await;
+    b.click("form.filters button[type=submit]").await;
+    b.text_containing("Clients 1–1 of 1.").await;
+    b.click("a[href='/admin/clients/billing/disable']").await;
+    b.text_containing("Deactivate test billing (billing)?")
+        .await;
+    doc_shot(&b, "deactivate").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("is now inactive").await;
+    let r = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("billing", &secret)),
+        )
+        .await;
+    assert_eq!(r.status(), 401, "the token endpoint refuses it");
+    // On a phone: one column, the table's cells stacked with their labels.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&app.url("/admin/clients")).await.unwrap();
+    b.text_containing("Clients 1–").await;
+    doc_shot(&b, "clients-phone").await;
+    let wide = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        wide,
+        serde_json::json!(""),
+        "no sideways scrolling on a phone"
+    );
+    b.close().await;
+}

@@ -48,7 +48,10 @@ async fn the_overview_counts_and_charts_the_last_hour() {
     assert_eq!(count(&p.body, "count-users"), 1);
     assert!(p.body.contains(env!("CARGO_PKG_VERSION")));
     assert!(p.body.contains(&format!("<code>{}</code>", app.base)));
-    assert!(p.body.contains("id=\"server-database\">sqlite<"));
+    assert!(p.body.contains(&format!(
+        "id=\"server-database\">{}<",
+        app.state.store.backend()
+    )));
     let (issued_before, failed_before) = row(&p.body, "client_credentials");
 
     // Two tokens and one failed authentication, by client credentials.

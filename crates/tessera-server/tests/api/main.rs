@@ -20,6 +20,7 @@ mod browser;
 mod client_auth;
 mod cluster;
 mod console_browser;
+mod console_clients;
 mod console_overview;
 mod console_roles;
 mod console_signin;
