@@ -88,4 +88,6 @@ measure() { # label path
   measure "clients, search 'client-99'" "/admin/clients?q=client-99"
   measure "clients, authorization_code and inactive" "/admin/clients?grant=authorization_code&status=inactive"
   measure "clients, sorted by status, last page" "/admin/clients?sort=status&page=200"
+  measure "scopes, all 1,000 by service" "/admin/scopes"
+  measure "a scope's drill-down" "/admin/scopes/svc7.obj7.read"
 } | tee "$results"

@@ -17,15 +17,35 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use tessera_proto::{FormParams, GrantType};
 
 /// Clients per page.
 pub const PAGE_SIZE: i64 = 50;
 
-/// A client id as one path segment.
+/// What a path segment must not hold as it is (RFC 3986 §3.3): controls, space, the delimiters
+/// `/ ? #`, `%`, and the characters browsers escape anyway.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A client id (or scope name) as one path segment.
 pub fn segment(id: &str) -> String {
-    utf8_percent_encode(id, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// The signed-in person for a page (`GET`), or the page to answer with instead.
@@ -345,5 +365,17 @@ pub async fn toggle(
             e.description(),
             Some(("/admin/clients", "Back to the clients")),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn segments_keep_what_a_path_allows() {
+        assert_eq!(
+            super::segment("core.accounting.read"),
+            "core.accounting.read"
+        );
+        assert_eq!(super::segment("a/b c%d?é"), "a%2Fb%20c%25d%3F%C3%A9");
     }
 }

@@ -13,6 +13,7 @@ pub mod chart;
 pub mod client;
 pub mod clients;
 pub mod overview;
+pub mod scopes;
 pub mod session;
 pub mod signin;
 pub mod templates;
@@ -75,6 +76,9 @@ pub fn router() -> Router<SharedState> {
             "/admin/clients/{client_id}/{action}",
             get(clients::confirm).post(clients::toggle),
         )
+        .route("/admin/scopes", get(scopes::list))
+        .route("/admin/scopes/{name}", get(scopes::show))
+        .route("/oauth2/scopes", get(scopes::coupa_address))
         .route("/admin/assets/console.css", get(assets::stylesheet))
 }
 

@@ -205,3 +205,65 @@ pub struct ConfirmPage {
     /// Where "Cancel" goes.
     pub cancel: String,
 }
+
+/// A scope in the list.
+#[derive(Debug, Clone)]
+pub struct ScopeLine {
+    /// The name.
+    pub name: String,
+    /// What it allows.
+    pub description: String,
+    /// Its page.
+    pub href: String,
+}
+
+/// The scopes of one service.
+#[derive(Debug, Clone)]
+pub struct ScopeGroup {
+    /// The service (`core` of `core.accounting.read`).
+    pub service: String,
+    /// Its scopes, by name.
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// The scopes, grouped by service.
+#[derive(Debug, Template)]
+#[template(path = "console/scopes.html")]
+pub struct ScopesPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The search text.
+    pub search: String,
+    /// Scopes shown.
+    pub total: usize,
+    /// The groups, by service.
+    pub groups: Vec<ScopeGroup>,
+}
+
+/// A scope's drill-down.
+#[derive(Debug, Template)]
+#[template(path = "console/scope.html")]
+pub struct ScopePage {
+    /// Frame.
+    pub shell: Shell,
+    /// The scope.
+    pub scope: crate::model::Scope,
+    /// Its service.
+    pub service: String,
+    /// Its creation date.
+    pub created: String,
+    /// Clients that hold it (the first ones).
+    pub holders: Vec<crate::store::console_clients::ScopeHolder>,
+    /// How many hold it.
+    pub holders_total: i64,
+}
+
+impl ScopePage {
+    /// The clients table searching for `client_id`.
+    pub fn client_link(&self, client_id: &str) -> String {
+        format!(
+            "/admin/clients?{}",
+            tessera_proto::form::encode([("q", client_id)])
+        )
+    }
+}

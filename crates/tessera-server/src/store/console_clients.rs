@@ -1,5 +1,5 @@
 //! The console's clients table: one page of clients, searched, filtered, sorted and paged by the
-//! database (`LIMIT`/`OFFSET`), with the number of matches.
+//! database (`LIMIT`/`OFFSET`), with the number of matches; and the clients that hold a scope.
 
 use super::{Db, Store, StoreError, on_pool};
 use crate::model::Client;
@@ -107,6 +107,46 @@ impl Store {
                 clients.push(serde_json::from_str::<Client>(&data)?);
             }
             Ok(ClientPage { clients, total })
+        })
+    }
+}
+
+/// A client that holds a scope, as the scope's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScopeHolder {
+    /// The client id.
+    pub client_id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it is active.
+    pub enabled: bool,
+}
+
+impl Store {
+    /// The clients whose allowed scopes include `scope`, by client id, at most `limit`; and how
+    /// many there are in all.
+    pub async fn console_scope_holders(
+        &self,
+        scope: &str,
+        limit: i64,
+    ) -> Result<(Vec<ScopeHolder>, i64), StoreError> {
+        let holds = match &self.db {
+            Db::Sqlite(_) => {
+                "EXISTS (SELECT 1 FROM json_each(data, '$.allowed_scopes') WHERE value = $1)"
+            }
+            Db::Postgres(_) => "(data::jsonb -> 'allowed_scopes') @> jsonb_build_array($1::text)",
+        };
+        let rows_sql = format!(
+            "SELECT client_id, name, enabled FROM clients WHERE {holds} ORDER BY client_id LIMIT $2"
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM clients WHERE {holds}");
+        on_pool!(self, p => async {
+            // Made only of the fixed pieces above; the values are bound.
+            let rows: Vec<ScopeHolder> = sqlx::query_as(sqlx::AssertSqlSafe(rows_sql.clone()))
+                .bind(scope).bind(limit).fetch_all(p).await?;
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
+                .bind(scope).fetch_one(p).await?;
+            Ok((rows, total))
         })
     }
 }

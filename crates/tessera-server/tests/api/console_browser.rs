@@ -1,6 +1,8 @@
 //! The console in a real browser (headless Chromium, as in `browser.rs`): signing in through
-//! Tessera's own sign-in page without a consent screen, signing out. The screenshots of the main
-//! pages go to `docs/console/` (shown in `docs/console.md`) and `target/test-artifacts/pages/`.
+//! Tessera's own sign-in page without a consent screen, signing out; the clients table,
+//! deactivating a client, the table on a phone. The screenshots of the main pages go to
+//! `target/test-artifacts/pages/`, and with `TESSERA_DOC_SCREENSHOTS=1` to `docs/console/` (shown
+//! in `docs/console.md`).
 
 use crate::browser::Browser;
 use crate::helpers::{ClientSpec, spawn_app};
@@ -9,9 +11,13 @@ use fantoccini::Locator;
 use std::path::PathBuf;
 use tessera_server::users::Role;
 
-/// Saves a screenshot for the documentation as well as with the other test artifacts.
+/// Saves a screenshot with the other test artifacts, and, when `TESSERA_DOC_SCREENSHOTS` is set,
+/// for the documentation (`docs/console/`), so that an ordinary run leaves the tree as it was.
 pub(crate) async fn doc_shot(b: &Browser, name: &str) {
     b.shot(&format!("console-{name}")).await;
+    if std::env::var_os("TESSERA_DOC_SCREENSHOTS").is_none() {
+        return;
+    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/console");
     std::fs::create_dir_all(&dir).unwrap();
     let png = b.client.screenshot().await.unwrap();
@@ -71,6 +77,16 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
         !visible.as_str().unwrap_or("").contains("tessera_console="),
         "{visible}"
     );
+    // The scopes by service, and a drill-down.
+    b.click("nav a[href='/admin/scopes']").await;
+    b.text_containing("scopes in").await;
+    doc_shot(&b, "scopes").await;
+    b.click("a[href='/admin/scopes/core.accounting.read']")
+        .await;
+    let text = b.text_containing("API permissions").await;
+    assert!(text.contains("GET /core.accounting.read"), "{text}");
+    assert!(text.contains("1 client."), "{text}");
+    doc_shot(&b, "scope").await;
     b.click("header .who button").await;
     b.text_containing("You are signed out.").await;
     b.close().await;

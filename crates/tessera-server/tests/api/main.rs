@@ -23,6 +23,7 @@ mod console_browser;
 mod console_clients;
 mod console_overview;
 mod console_roles;
+mod console_scopes;
 mod console_signin;
 mod device;
 mod discovery;
