@@ -2,7 +2,7 @@
 //! Tessera's own sign-in page without a consent screen, signing out; the clients table,
 //! deactivating a client, the table on a phone. The screenshots of the main pages go to
 //! `target/test-artifacts/pages/`, and with `TESSERA_DOC_SCREENSHOTS=1` to `docs/console/` (shown
-//! in `docs/console.md`).
+//! in `docs/console.md`). axe-core checks every page for WCAG 2.1 A and AA violations.
 
 use crate::browser::Browser;
 use crate::helpers::{ClientSpec, spawn_app};
@@ -24,6 +24,55 @@ pub(crate) async fn doc_shot(b: &Browser, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// axe-core's script, from `testing/axe/` (installed there with `npm ci` when missing; a failed
+/// install fails the test).
+fn axe_script() -> &'static str {
+    static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/axe");
+        let file = dir.join("node_modules/axe-core/axe.min.js");
+        if !file.exists() {
+            let out = std::process::Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run npm to install axe-core: {e}"));
+            assert!(
+                out.status.success(),
+                "npm ci in {} failed:\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::read_to_string(&file).unwrap()
+    })
+}
+
+/// Runs axe-core (WCAG 2.0 and 2.1, A and AA) on the browser's page; fails on any violation.
+pub(crate) async fn assert_accessible(b: &Browser, page: &str) {
+    b.client.execute(axe_script(), vec![]).await.unwrap();
+    let found = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
+               .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')) }))
+               .catch(e => done({ passes: 0, violations: ['axe failed: ' + e] }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found["violations"],
+        serde_json::json!([]),
+        "accessibility violations on {page}"
+    );
+    assert!(
+        found["passes"].as_u64().unwrap_or(0) > 5,
+        "axe checked next to nothing on {page}: {found}"
+    );
+}
+
 #[tokio::test]
 async fn sign_in_and_out_of_the_console_in_chromium() {
     let app = spawn_app().await;
@@ -32,6 +81,7 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
     b.client.goto(&app.url("/admin/")).await.unwrap();
     assert_eq!(b.client.title().await.unwrap(), "Sign in · Tessera console");
     doc_shot(&b, "sign-in").await;
+    assert_accessible(&b, "sign-in").await;
     b.click("a.button.primary").await;
     // Tessera's own sign-in page, for the console's client; then no consent page.
     b.url_starting_with(&app.url("/login")).await;
@@ -55,6 +105,7 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
     b.client.refresh().await.unwrap();
     b.text_containing("Tokens issued").await;
     doc_shot(&b, "overview").await;
+    assert_accessible(&b, "overview").await;
     let who = b
         .client
         .find(Locator::Css("header .who"))
@@ -81,14 +132,17 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
     b.click("nav a[href='/admin/scopes']").await;
     b.text_containing("scopes in").await;
     doc_shot(&b, "scopes").await;
+    assert_accessible(&b, "scopes").await;
     b.click("a[href='/admin/scopes/core.accounting.read']")
         .await;
     let text = b.text_containing("API permissions").await;
     assert!(text.contains("GET /core.accounting.read"), "{text}");
     assert!(text.contains("1 client."), "{text}");
     doc_shot(&b, "scope").await;
+    assert_accessible(&b, "scope").await;
     b.click("header .who button").await;
     b.text_containing("You are signed out.").await;
+    assert_accessible(&b, "signed out").await;
     b.close().await;
 }
 
@@ -111,6 +165,7 @@ async fn deactivate_a_client_from_the_table_in_chromium() {
     b.click("nav a[href='/admin/clients']").await;
     b.text_containing("Clients 1–").await;
     doc_shot(&b, "clients").await;
+    assert_accessible(&b, "clients").await;
     // Search, then the row's button, then the confirmation.
     b.fill("q", "bill").await;
     b.click("form.filters button[type=submit]").await;
@@ -119,8 +174,10 @@ async fn deactivate_a_client_from_the_table_in_chromium() {
     b.text_containing("Deactivate test billing (billing)?")
         .await;
     doc_shot(&b, "deactivate").await;
+    assert_accessible(&b, "deactivate").await;
     b.click("main form button[type=submit]").await;
     b.text_containing("is now inactive").await;
+    assert_accessible(&b, "result message").await;
     let r = app
         .token(
             &[("grant_type", "client_credentials")],
@@ -133,6 +190,7 @@ async fn deactivate_a_client_from_the_table_in_chromium() {
     b.client.goto(&app.url("/admin/clients")).await.unwrap();
     b.text_containing("Clients 1–").await;
     doc_shot(&b, "clients-phone").await;
+    assert_accessible(&b, "clients-phone").await;
     let wide = b
         .client
         .execute(
