@@ -5,15 +5,23 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 const STYLESHEET: &str = include_str!("../../assets/console.css");
+const SCRIPT: &str = include_str!("../../assets/console.js");
+
+/// `GET /admin/assets/console.js`: the copy buttons (the only script of the console; the pages
+/// work without it).
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
 
 /// `GET /admin/assets/console.css`.
 pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut r = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        )],
-        STYLESHEET,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
     )
         .into_response();
     r.headers_mut().insert(

@@ -226,6 +226,7 @@ pub async fn list(
     let tpl = ClientsPage {
         shell: person.shell(&state, "clients"),
         can_toggle: person.may(Operation::ClientEnable),
+        can_create: person.may(Operation::ClientWrite),
         rows,
         search: t.search.clone(),
         status: t.status,

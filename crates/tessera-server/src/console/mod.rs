@@ -12,6 +12,7 @@ pub mod assets;
 pub mod chart;
 pub mod client;
 pub mod clients;
+pub mod create;
 pub mod overview;
 pub mod scopes;
 pub mod session;
@@ -72,6 +73,7 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/callback", get(signin::callback))
         .route("/admin/logout", post(signin::logout))
         .route("/admin/clients", get(clients::list))
+        .route("/admin/clients/new", get(create::show).post(create::submit))
         .route(
             "/admin/clients/{client_id}/{action}",
             get(clients::confirm).post(clients::toggle),
@@ -80,6 +82,7 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/scopes/{name}", get(scopes::show))
         .route("/oauth2/scopes", get(scopes::coupa_address))
         .route("/admin/assets/console.css", get(assets::stylesheet))
+        .route("/admin/assets/console.js", get(assets::script))
 }
 
 async fn to_console(

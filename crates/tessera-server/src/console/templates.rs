@@ -137,6 +137,8 @@ pub struct ClientsPage {
     pub shell: Shell,
     /// Whether the person may activate and deactivate clients (else no buttons).
     pub can_toggle: bool,
+    /// Whether the person may create clients.
+    pub can_create: bool,
     /// The page's rows.
     pub rows: Vec<ClientRow>,
     /// The search text.
@@ -266,4 +268,64 @@ impl ScopePage {
             tessera_proto::form::encode([("q", client_id)])
         )
     }
+}
+
+/// A scope offered by the new-client form.
+#[derive(Debug, Clone)]
+pub struct ScopeChoice {
+    /// The name.
+    pub name: String,
+    /// Its service.
+    pub service: String,
+    /// What it allows.
+    pub description: String,
+    /// Whether it is ticked.
+    pub checked: bool,
+}
+
+/// The form that registers a client.
+#[derive(Debug, Template)]
+#[template(path = "console/new_client.html")]
+pub struct NewClientPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// Grant types offered.
+    pub grants: Vec<&'static str>,
+    /// Authentication methods offered.
+    pub methods: Vec<&'static str>,
+    /// Scopes offered, by name.
+    pub scopes: Vec<ScopeChoice>,
+    /// The values typed.
+    pub typed: super::create::Typed,
+}
+
+impl NewClientPage {
+    /// Whether the grant type `g` is ticked.
+    pub fn grant_checked(&self, g: &str) -> bool {
+        self.typed.grants.iter().any(|t| t == g)
+    }
+
+    /// Whether the scope at `i` starts a new service.
+    pub fn new_service(&self, i: usize) -> bool {
+        i == 0
+            || self.scopes.get(i - 1).map(|p| &p.service) != self.scopes.get(i).map(|s| &s.service)
+    }
+}
+
+/// A client just created, with its secret shown this once.
+#[derive(Debug, Template)]
+#[template(path = "console/created.html")]
+pub struct CreatedPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub client_id: String,
+    /// The secret, when its method uses one.
+    pub secret: Option<String>,
+    /// A `curl` command that gets a token with it (client credentials with Basic).
+    pub curl: Option<String>,
 }

@@ -197,7 +197,7 @@ impl Browser {
     }
 }
 
-fn key(k: Key) -> String {
+pub(crate) fn key(k: Key) -> String {
     char::from(k).to_string()
 }
 

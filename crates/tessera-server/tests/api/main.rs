@@ -21,6 +21,7 @@ mod client_auth;
 mod cluster;
 mod console_browser;
 mod console_clients;
+mod console_create;
 mod console_overview;
 mod console_roles;
 mod console_scopes;
