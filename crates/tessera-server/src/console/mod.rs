@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod assets;
+pub mod audit;
 pub mod chart;
 pub mod client;
 pub mod clients;
@@ -78,6 +79,7 @@ pub fn router() -> Router<SharedState> {
             "/admin/clients/{client_id}/{action}",
             get(clients::confirm).post(clients::toggle),
         )
+        .route("/admin/audit", get(audit::list))
         .route("/admin/scopes", get(scopes::list))
         .route("/admin/scopes/{name}", get(scopes::show))
         .route("/oauth2/scopes", get(scopes::coupa_address))

@@ -329,3 +329,46 @@ pub struct CreatedPage {
     /// A `curl` command that gets a token with it (client credentials with Basic).
     pub curl: Option<String>,
 }
+
+/// One audit event as the console lists it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// When (UTC).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub target: String,
+    /// The state before, JSON (empty when none).
+    pub before: String,
+    /// The state after, JSON (empty when none).
+    pub after: String,
+    /// From where.
+    pub remote_addr: String,
+}
+
+/// The audit log.
+#[derive(Debug, Template)]
+#[template(path = "console/audit.html")]
+pub struct AuditPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the filters were refused.
+    pub error: Option<String>,
+    /// Actor filter.
+    pub actor: String,
+    /// Action prefix filter.
+    pub action: String,
+    /// Target filter.
+    pub target: String,
+    /// From date.
+    pub from: String,
+    /// To date.
+    pub to: String,
+    /// The events, newest first.
+    pub rows: Vec<AuditRow>,
+    /// The link to older events.
+    pub older: Option<String>,
+}

@@ -9,6 +9,7 @@ mod admin_queries;
 mod audit;
 pub mod changes;
 mod clients;
+pub mod console_audit;
 pub mod console_clients;
 pub mod console_sessions;
 pub mod device;

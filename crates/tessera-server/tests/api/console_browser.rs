@@ -180,6 +180,12 @@ async fn deactivate_a_client_from_the_table_in_chromium() {
     b.click("main form button[type=submit]").await;
     b.text_containing("is now inactive").await;
     assert_accessible(&b, "result message").await;
+    // The audit log has it under the person's name.
+    b.click("nav a[href='/admin/audit']").await;
+    let text = b.text_containing("client.disable").await;
+    assert!(text.contains("user:otto"), "{text}");
+    doc_shot(&b, "audit").await;
+    assert_accessible(&b, "audit log").await;
     let r = app
         .token(
             &[("grant_type", "client_credentials")],

@@ -19,6 +19,7 @@ mod bootstrap;
 mod browser;
 mod client_auth;
 mod cluster;
+mod console_audit;
 mod console_browser;
 mod console_clients;
 mod console_create;
