@@ -19,6 +19,7 @@ pub mod scopes;
 pub mod session;
 pub mod signin;
 pub mod templates;
+pub mod users;
 
 use crate::state::SharedState;
 use axum::Router;
@@ -80,6 +81,7 @@ pub fn router() -> Router<SharedState> {
             get(clients::confirm).post(clients::toggle),
         )
         .route("/admin/audit", get(audit::list))
+        .route("/admin/users", get(users::list))
         .route("/admin/scopes", get(scopes::list))
         .route("/admin/scopes/{name}", get(scopes::show))
         .route("/oauth2/scopes", get(scopes::coupa_address))

@@ -372,3 +372,30 @@ pub struct AuditPage {
     /// The link to older events.
     pub older: Option<String>,
 }
+
+/// One user as the console lists them.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Username.
+    pub username: String,
+    /// Display name (or the username).
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Console role, or `—`.
+    pub role: &'static str,
+    /// Whether they may sign in.
+    pub enabled: bool,
+    /// Creation date.
+    pub created: String,
+}
+
+/// The users.
+#[derive(Debug, Template)]
+#[template(path = "console/users.html")]
+pub struct UsersPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Every user, by username.
+    pub rows: Vec<UserRow>,
+}

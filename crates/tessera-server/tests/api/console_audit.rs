@@ -1,5 +1,6 @@
 //! The console's audit log page: console actions under the person's name, filters by actor,
-//! action prefix, target and date, a refused date, and paging to older events.
+//! action prefix, target and date, a refused date, and paging to older events; and the users page
+//! with their roles.
 
 use crate::console_signin::console_sign_in;
 use crate::helpers::{ClientSpec, spawn_app};
@@ -91,4 +92,27 @@ async fn the_audit_log_filters_and_pages() {
         actions(&p.body).last().map(String::as_str),
         Some("console.sign_in")
     );
+}
+
+#[tokio::test]
+async fn the_users_page_lists_roles() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "vera", Some(Role::Viewer)).await;
+    crate::people::create_user(&app, "walt").await;
+    let mut ua = UserAgent::new(&app);
+    console_sign_in(&mut ua, "vera").await;
+    let p = ua.get("/admin/users").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body
+            .contains("<td data-label=\"Username\"><code>vera</code></td>"),
+        "{}",
+        p.body
+    );
+    let vera = &p.body[p.body.find("<code>vera</code>").unwrap()..];
+    assert!(
+        vera[..vera.find("</tr>").unwrap()].contains("<td data-label=\"Console role\">viewer</td>")
+    );
+    let walt = &p.body[p.body.find("<code>walt</code>").unwrap()..];
+    assert!(walt[..walt.find("</tr>").unwrap()].contains("<td data-label=\"Console role\">—</td>"));
 }

@@ -130,6 +130,11 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
         !visible.as_str().unwrap_or("").contains("tessera_console="),
         "{visible}"
     );
+    // The users with their roles.
+    b.click("nav a[href='/admin/users']").await;
+    b.text_containing("users, by username").await;
+    doc_shot(&b, "users").await;
+    assert_accessible(&b, "users").await;
     // The scopes by service, and a drill-down.
     b.click("nav a[href='/admin/scopes']").await;
     b.text_containing("scopes in").await;
