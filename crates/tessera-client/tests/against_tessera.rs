@@ -398,6 +398,7 @@ async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
             email_verified: false,
             display_name: "Alice".into(),
             enabled: None,
+            role: None,
         },
     )
     .await

@@ -3,7 +3,7 @@
 use crate::compat::{Endpoint, ViaAlias};
 use crate::net::TrustForwardedFor;
 use crate::state::SharedState;
-use crate::{admin, compat, health, oauth, pages};
+use crate::{admin, compat, console, health, oauth, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, Version, header};
@@ -66,6 +66,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/admin/api/v1", admin::router())
+        .merge(console::router())
         .fallback(not_found)
         .with_state(state)
         // Lets `RemoteAddr` know whether to believe `X-Forwarded-For`.

@@ -74,6 +74,8 @@ pub struct Config {
     pub compat: crate::compat::CompatConfig,
     /// Scope names.
     pub scopes: ScopesConfig,
+    /// The console at `/admin/`.
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Default for Config {
@@ -103,6 +105,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             compat: crate::compat::CompatConfig::default(),
             scopes: ScopesConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }
@@ -806,6 +809,7 @@ impl Config {
         self.tls.validate().map_err(ConfigError::Rejected)?;
         crate::compat::aliases::resolve(&self.compat.profiles, &self.http.path_aliases)
             .map_err(ConfigError::Rejected)?;
+        self.console.validate().map_err(ConfigError::Rejected)?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ pub mod client_secret;
 pub mod cluster;
 pub mod compat;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod fsutil;
 pub mod health;

@@ -1,4 +1,4 @@
-//! Declarative setup: a TOML file of scopes and clients applied at start-up, idempotently.
+//! Declarative setup: a TOML file of scopes, clients and users applied at start-up, idempotently.
 //!
 //! Missing scopes and clients are created, changed ones updated, nothing is ever deleted; every
 //! change is audited with the actor `setup-file`. Client secrets never appear in the file: each
@@ -8,7 +8,7 @@
 //! `secret_imported = true`, and marked as imported until it is rotated. The whole file is checked before anything is
 //! written, so a bad file changes nothing. The format is described in `docs/setup-file.md`.
 
-use crate::admin::audit::Actor;
+use crate::admin::audit::{Actor, record};
 use crate::admin::clients::{self, GivenSecret, NewClient, SecretNeed};
 use crate::admin::scopes::{self, NewScope, ScopePatch};
 use crate::admin::secrets::rotate_secret;
@@ -17,6 +17,9 @@ use crate::client_secret::{MAX_IMPORTED_SECRET_CHARS, MIN_IMPORTED_SECRET_CHARS}
 use crate::model::{Client, now};
 use crate::state::AppState;
 use crate::store::StoreError;
+use crate::users::model::{check_email, check_text};
+use crate::users::ops::{self as user_ops, UserError};
+use crate::users::{NewUser, Role, User, UserPatch, Username};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -36,6 +39,22 @@ struct SetupFile {
     scopes: Vec<NewScope>,
     #[serde(default)]
     clients: Vec<toml::Table>,
+    #[serde(default)]
+    users: Vec<SetupUser>,
+}
+
+/// A user entry: created without a password when missing (`tessera user set-password` gives
+/// one); its console role, e-mail and name set when given, left as they are when not.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupUser {
+    username: Username,
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 /// A client entry with its secret resolved, ready to apply.
@@ -96,6 +115,7 @@ pub async fn apply_str(
     let file: SetupFile = toml::from_str(text).map_err(|e| e.to_string())?;
     check_scopes(&file.scopes, state.config.scopes.naming)?;
     let planned = plan_clients(file.clients, base, env)?;
+    check_users(&file.users)?;
     // Check every client against the scopes as they will be, before writing anything.
     let mut registered = clients::registered_scopes(state)
         .await
@@ -133,7 +153,96 @@ pub async fn apply_str(
     for p in planned {
         apply_client(state, &actor, p, &mut outcome).await?;
     }
+    for u in file.users {
+        apply_user(state, &actor, u, &mut outcome).await?;
+    }
     Ok(outcome)
+}
+
+fn check_users(list: &[SetupUser]) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for (i, u) in list.iter().enumerate() {
+        let label = format!("users[{i}] ({})", u.username.as_str());
+        if !seen.insert(u.username.as_str()) {
+            return Err(format!("{label}: the user is described twice"));
+        }
+        if let Some(e) = &u.email {
+            check_email(e).map_err(|e| format!("{label}: {e}"))?;
+        }
+        if let Some(d) = &u.display_name {
+            check_text("display_name", d).map_err(|e| format!("{label}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_user(
+    state: &AppState,
+    actor: &Actor,
+    u: SetupUser,
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let label = format!("user {}", u.username.as_str());
+    let audit = |u: &User| serde_json::to_value(u).ok();
+    match user_ops::find(state, u.username.as_str()).await {
+        Err(UserError::NotFound(_)) => {
+            let new = NewUser {
+                username: u.username,
+                password: None,
+                email: u.email.unwrap_or_default(),
+                email_verified: false,
+                display_name: u.display_name.unwrap_or_default(),
+                enabled: None,
+                role: u.role,
+            };
+            let created = user_ops::create(state, new)
+                .await
+                .map_err(|e| format!("{label}: {e}"))?;
+            record(
+                state,
+                actor,
+                "user.create",
+                &created.id,
+                None,
+                audit(&created),
+            )
+            .await;
+            outcome.created += 1;
+        }
+        Err(e) => return Err(format!("{label}: {e}")),
+        Ok(before) => {
+            let patch = UserPatch {
+                email: u.email,
+                display_name: u.display_name,
+                role: u.role.map(Some),
+                ..UserPatch::default()
+            };
+            let unchanged = patch.email.as_ref().is_none_or(|e| *e == before.email)
+                && patch
+                    .display_name
+                    .as_ref()
+                    .is_none_or(|d| *d == before.display_name)
+                && patch.role.is_none_or(|r| r == before.role);
+            if unchanged {
+                outcome.unchanged += 1;
+                return Ok(());
+            }
+            let after = user_ops::update(state, before.clone(), patch)
+                .await
+                .map_err(|e| format!("{label}: {e}"))?;
+            record(
+                state,
+                actor,
+                "user.update",
+                &after.id,
+                audit(&before),
+                audit(&after),
+            )
+            .await;
+            outcome.updated += 1;
+        }
+    }
+    Ok(())
 }
 
 fn check_scopes(list: &[NewScope], naming: tessera_proto::ScopeNaming) -> Result<(), String> {

@@ -60,6 +60,9 @@ pub struct Application {
     tls: Option<Https>,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
+    /// Whether no enabled user holds the console role `admin` (the start-up banner then says how
+    /// to create the first one).
+    pub console_without_admin: bool,
 }
 
 /// What serving HTTPS takes: the acceptor of every connection, the certificate it serves, and
@@ -156,6 +159,7 @@ impl Application {
             remote_jwks: RemoteJwks::new(http),
             metrics: telemetry::metrics_handle(),
             guesses: crate::users::limits::GuessLimits::new(&config),
+            activity: Default::default(),
             store,
             keys,
             config,
@@ -163,6 +167,7 @@ impl Application {
         state.keyring.ensure_keys(&state.store, &state.keys).await?;
         state.registry.reload_all(&state.store, &state.keys).await?;
         let bootstrap_credentials = bootstrap::run(&state).await.map_err(StartupError::Setup)?;
+        let console_without_admin = state.store.count_users_with_role("admin").await? == 0;
         if let Some(file) = state.config.setup_file.clone() {
             setup_file::apply_file(&state, &file)
                 .await
@@ -173,6 +178,7 @@ impl Application {
             state,
             tls,
             bootstrap_credentials,
+            console_without_admin,
         })
     }
 

@@ -41,6 +41,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Failed sign-ins and wrong user codes, per user and per address.
     pub guesses: crate::users::limits::GuessLimits,
+    /// The token endpoint's last hour, for the console's overview.
+    pub activity: crate::console::activity::Activity,
 }
 
 /// The shared state as handlers receive it.

@@ -249,6 +249,12 @@ pub async fn import(
             keys: keys_n,
         });
     }
+    for u in &doc.people.users {
+        if let Some(r) = &u.role {
+            crate::users::Role::parse(r)
+                .map_err(|e| TransferError::Format(format!("user {:?}: {e}", u.username)))?;
+        }
+    }
     for k in &doc.signing_keys {
         let enc = unb64(&k.encrypted_pkcs8)?;
         if keys

@@ -557,6 +557,60 @@ fn pkce() -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_roles_are_given_changed_and_taken_away() {
+    let s = Installation::new();
+    let out = s
+        .admin(
+            &["user", "create", "alice", "--role", "admin"],
+            Some("first passphrase\n"),
+        )
+        .await
+        .success();
+    assert!(
+        out.contains("Console role admin: they sign in at http://"),
+        "{out}"
+    );
+    assert!(out.contains("/admin/"), "{out}");
+    let show = s.admin(&["user", "show", "alice"], None).await.success();
+    assert!(show.contains("console role     admin"), "{show}");
+    let out = s
+        .admin(&["user", "update", "alice", "--role", "viewer"], None)
+        .await
+        .success();
+    assert!(
+        out.contains("Updated user alice; console role: viewer."),
+        "{out}"
+    );
+    let v: Value = serde_json::from_str(
+        &s.admin(&["user", "show", "alice", "--json"], None)
+            .await
+            .success(),
+    )
+    .unwrap();
+    assert_eq!(v["role"], "viewer");
+    // Unknown roles never reach the server; an update without a change is refused.
+    s.admin(&["user", "update", "alice", "--role", "root"], None)
+        .await
+        .failure("invalid value 'root'");
+    s.admin(&["user", "update", "alice"], None)
+        .await
+        .failure("nothing to change");
+    let table = s.admin(&["user", "list"], None).await.success();
+    assert!(table.contains("ROLE"), "{table}");
+    assert!(table.contains("viewer"), "{table}");
+    s.admin(&["user", "update", "alice", "--role", "none"], None)
+        .await
+        .success();
+    let v: Value = serde_json::from_str(
+        &s.admin(&["user", "show", "alice", "--json"], None)
+            .await
+            .success(),
+    )
+    .unwrap();
+    assert_eq!(v["role"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consents_are_listed_and_withdrawn() {
     let s = Installation::new();
     s.admin(&["scope", "create", "core.accounting.read"], None)

@@ -144,6 +144,15 @@ fn first_start_creates_keys_and_a_private_credential_and_logs_no_secret() {
         server.all_log().contains("admin-credentials.json"),
         "path printed"
     );
+    // How to create the console's first admin, with the console's address.
+    let hint = wait_for(&server.log, |l| l.contains("has no admin yet"));
+    assert!(
+        hint.contains(&format!("http://{}/admin/", server.addr)),
+        "{hint}"
+    );
+    wait_for(&server.log, |l| {
+        l.trim() == "tessera user create YOUR_NAME --role admin"
+    });
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

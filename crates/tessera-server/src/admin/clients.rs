@@ -818,7 +818,9 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_enabled(
+/// Enables or disables a client as `actor`, audited as `client.enable` / `client.disable`: the
+/// admin API's `POST /clients/{client_id}/enable|disable` and the console's buttons.
+pub async fn set_enabled(
     state: &AppState,
     actor: &Actor,
     id: &str,

@@ -138,6 +138,12 @@ pub async fn token(
     // After the log line, so the labels can take the values rather than copies of them. The client
     // label is `-` until a client authenticated, so the exposition (which anyone may read) never
     // tells which client ids exist or which are being attacked.
+    state.activity.record(
+        crate::model::now(),
+        grant_label,
+        outcome == "success",
+        outcome == "invalid_client",
+    );
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
     // For the latency histogram, recorded once the answer has gone out (`token_latency`).
     response

@@ -63,7 +63,7 @@ fn well_formed(v: &str) -> bool {
 }
 
 /// The value of the cookie `name` in the request, if well-formed.
-fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

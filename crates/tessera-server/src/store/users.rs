@@ -2,7 +2,7 @@
 
 use super::BeginWrite as _;
 use super::{Store, StoreError, on_pool};
-use crate::users::{Consent, User};
+use crate::users::{Consent, Role, User};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -16,6 +16,7 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     password_changed_at: Option<i64>,
+    role: Option<String>,
 }
 
 impl From<UserRow> for User {
@@ -31,6 +32,22 @@ impl From<UserRow> for User {
             created_at: r.created_at,
             updated_at: r.updated_at,
             password_changed_at: r.password_changed_at,
+            role: stored_role(r.role.as_deref()),
+        }
+    }
+}
+
+/// A stored role; an unknown one (written by a newer version) gives no console access.
+pub(crate) fn stored_role(s: Option<&str>) -> Option<Role> {
+    let s = s?;
+    match Role::parse(s) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            tracing::warn!(
+                role = s,
+                "a user has a console role this version does not know; it gives no access"
+            );
+            None
         }
     }
 }
@@ -39,7 +56,7 @@ impl From<UserRow> for User {
 macro_rules! select_users {
     ($rest:literal) => {
         concat!(
-            "SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at FROM users ",
+            "SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role FROM users ",
             $rest
         )
     };
@@ -68,9 +85,10 @@ impl Store {
     /// Inserts a user; [`StoreError::Conflict`] when the username is taken.
     pub async fn insert_user(&self, u: &User) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified)
                 .bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at)
+                .bind(u.role.map(Role::as_str))
                 .execute(p).await?;
             Ok(())
         })
@@ -106,9 +124,9 @@ impl Store {
     /// Replaces a user's profile, flags and password hash.
     pub async fn update_user(&self, u: &User) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let n = sqlx::query("UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8 WHERE id = $1")
+            let n = sqlx::query("UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8, role = $9 WHERE id = $1")
                 .bind(&u.id).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name)
-                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at)
+                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str))
                 .execute(p).await?.rows_affected();
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
@@ -123,6 +141,7 @@ impl Store {
             for stmt in [
                 "DELETE FROM refresh_families WHERE user_id = $1",
                 "DELETE FROM user_sessions WHERE user_id = $1",
+                "DELETE FROM console_sessions WHERE user_id = $1",
                 "DELETE FROM consents WHERE user_id = $1",
                 "DELETE FROM authorization_codes WHERE user_id = $1",
                 "DELETE FROM device_codes WHERE user_id = $1",
@@ -175,10 +194,12 @@ impl Store {
         })
     }
 
-    /// Ends every session of a user.
+    /// Ends every session of a user: sign-in sessions of the pages and console sessions.
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         on_pool!(self, p => async {
-            Ok(sqlx::query("DELETE FROM user_sessions WHERE user_id = $1").bind(user_id).execute(p).await?.rows_affected())
+            let pages = sqlx::query("DELETE FROM user_sessions WHERE user_id = $1").bind(user_id).execute(p).await?.rows_affected();
+            let console = sqlx::query("DELETE FROM console_sessions WHERE user_id = $1").bind(user_id).execute(p).await?.rows_affected();
+            Ok(pages + console)
         })
     }
 

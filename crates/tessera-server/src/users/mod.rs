@@ -5,14 +5,16 @@ pub mod limits;
 pub mod model;
 pub mod ops;
 pub mod password;
+pub mod role;
 
 pub use model::{Consent, NewUser, User, UserPatch, Username};
+pub use role::Role;
 
 use crate::state::SharedState;
 use std::time::Duration;
 
 /// Every minute: forgets expired guess-limiter state; every ten minutes: deletes expired
-/// sessions, codes, device codes and refresh token families.
+/// sessions (the pages' and the console's), codes, device codes and refresh token families.
 pub fn spawn_housekeeping(state: SharedState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -30,6 +32,7 @@ pub fn spawn_housekeeping(state: SharedState) -> tokio::task::JoinHandle<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not purge expired user grants"),
                 }
+                crate::console::session::purge(&state).await;
             }
             n = n.wrapping_add(1);
         }

@@ -1,5 +1,6 @@
 //! A user as stored and shown: never with the password hash in `Debug` or JSON.
 
+use super::role::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -70,6 +71,10 @@ pub struct User {
     /// When the password was last set.
     #[serde(default)]
     pub password_changed_at: Option<i64>,
+    /// The console role (`viewer`, `operator`, `admin`); `null` when the user may not use the
+    /// console.
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 impl std::fmt::Debug for User {
@@ -78,6 +83,7 @@ impl std::fmt::Debug for User {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("enabled", &self.enabled)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +122,9 @@ pub struct NewUser {
     /// Default true.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// The console role; none by default (the user cannot use the console).
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -142,6 +151,19 @@ pub struct UserPatch {
     /// Enable or disable.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// A new console role; `null` takes the role away (absent: unchanged).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Role>)]
+    pub role: Option<Option<Role>>,
+}
+
+/// A field that may be given as `null`: `Some(None)` for `null`, `None` (by `default`) when absent.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A user's remembered approval of scopes for one client.

@@ -82,6 +82,7 @@ pub async fn create(state: &AppState, new: NewUser) -> Result<User, UserError> {
         enabled: new.enabled.unwrap_or(true),
         created_at: t,
         updated_at: t,
+        role: new.role,
     };
     match state.store.insert_user(&user).await {
         Ok(()) => Ok(user),
@@ -102,6 +103,9 @@ pub async fn update(state: &AppState, mut user: User, patch: UserPatch) -> Resul
     if let Some(d) = patch.display_name {
         check_text("display_name", &d).map_err(UserError::Invalid)?;
         user.display_name = d;
+    }
+    if let Some(r) = patch.role {
+        user.role = r;
     }
     let disabling = patch.enabled == Some(false) && user.enabled;
     if let Some(e) = patch.enabled {

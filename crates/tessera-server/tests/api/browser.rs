@@ -44,14 +44,14 @@ fn artifacts() -> PathBuf {
 }
 
 /// A headless Chromium session; the driver process ends when this is dropped.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     _driver: tokio::process::Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start(width: u32, height: u32) -> Self {
+    pub(crate) async fn start(width: u32, height: u32) -> Self {
         ensure_chromium();
         // Two rustls providers are linked into this test binary; name the one to use.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -110,14 +110,14 @@ impl Browser {
         panic!("cannot start a Chromium session through chromedriver: {last:?}");
     }
 
-    async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }
 
     /// Waits (up to 10 s) for the page's `main` element to contain `needle`, and returns its text.
     /// Polls: a form submission's next page arrives on its own time.
-    async fn text_containing(&self, needle: &str) -> String {
+    pub(crate) async fn text_containing(&self, needle: &str) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let mut last = String::new();
         while std::time::Instant::now() < deadline {
@@ -137,7 +137,7 @@ impl Browser {
         );
     }
 
-    async fn fill(&self, id: &str, value: &str) {
+    pub(crate) async fn fill(&self, id: &str, value: &str) {
         let el = self
             .client
             .wait()
@@ -149,7 +149,7 @@ impl Browser {
         el.send_keys(value).await.unwrap();
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -162,7 +162,7 @@ impl Browser {
     }
 
     /// Presses keys on whatever has the focus.
-    async fn keys(&self, keys: &str) {
+    pub(crate) async fn keys(&self, keys: &str) {
         self.client
             .active_element()
             .await
@@ -172,7 +172,7 @@ impl Browser {
             .unwrap();
     }
 
-    async fn focused(&self) -> String {
+    pub(crate) async fn focused(&self) -> String {
         let el = self.client.active_element().await.unwrap();
         let id = el.attr("id").await.unwrap().unwrap_or_default();
         let value = el.attr("value").await.unwrap().unwrap_or_default();
@@ -181,7 +181,7 @@ impl Browser {
     }
 
     /// Waits (up to 10 s) for the browser to reach an address starting with `prefix`.
-    async fn url_starting_with(&self, prefix: &str) -> openidconnect::url::Url {
+    pub(crate) async fn url_starting_with(&self, prefix: &str) -> openidconnect::url::Url {
         for _ in 0..100 {
             let u = self.client.current_url().await.unwrap();
             if u.as_str().starts_with(prefix) {
@@ -192,12 +192,12 @@ impl Browser {
         panic!("the browser never reached {prefix}");
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.client.close().await.unwrap();
     }
 }
 
-fn key(k: Key) -> String {
+pub(crate) fn key(k: Key) -> String {
     char::from(k).to_string()
 }
 

@@ -13,6 +13,15 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Creates an enabled user with [`PASSWORD`]; returns the user id.
 pub async fn create_user(app: &TestApp, username: &str) -> String {
+    create_user_with_role(app, username, None).await
+}
+
+/// Creates an enabled user with [`PASSWORD`] and a console role; returns the user id.
+pub async fn create_user_with_role(
+    app: &TestApp,
+    username: &str,
+    role: Option<tessera_server::users::Role>,
+) -> String {
     let u = ops::create(
         &app.state,
         NewUser {
@@ -22,6 +31,7 @@ pub async fn create_user(app: &TestApp, username: &str) -> String {
             email_verified: true,
             display_name: format!("{} Example", username.to_uppercase()),
             enabled: None,
+            role,
         },
     )
     .await

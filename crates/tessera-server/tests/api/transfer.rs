@@ -1,7 +1,7 @@
 //! `db export` / `db import`: SQLite to PostgreSQL and back, with every credential still working.
 
 use crate::helpers::{ClientSpec, TestApp, spawn_app, start};
-use crate::people::{code_client, create_user};
+use crate::people::{code_client, create_user, create_user_with_role};
 use crate::pg;
 use crate::refresh::{refresh, tokens};
 use secrecy::SecretString;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use tessera_proto::{ClientAuthMethod, TokenFormat};
 use tessera_server::store::Store;
 use tessera_server::transfer;
+use tessera_server::users::Role;
 
 struct Fixture {
     basic: String,
@@ -60,6 +61,7 @@ async fn populate(app: &TestApp) -> Fixture {
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     create_user(app, "rita").await;
+    create_user_with_role(app, "olga", Some(Role::Operator)).await;
     code_client(app, "spa", true).await;
     let refresh_token = tokens(app, "rita", "core.accounting.read").await["refresh_token"]
         .as_str()
@@ -95,6 +97,11 @@ async fn check(app: &TestApp, f: &mut Fixture, jwks: &Value) {
         )
         .await;
     assert_eq!(r.status(), 200);
+    // Console roles are carried.
+    let olga = app.state.store.get_user_by_username("olga").await.unwrap();
+    assert_eq!(olga.map(|u| u.role), Some(Some(Role::Operator)));
+    let rita = app.state.store.get_user_by_username("rita").await.unwrap();
+    assert_eq!(rita.map(|u| u.role), Some(None));
     // The user's grant goes on: the refresh token works (and rotates).
     let r = refresh(app, &f.refresh_token, None).await;
     assert_eq!(r.status(), 200);
@@ -175,7 +182,8 @@ async fn sqlite_to_postgres_and_back() {
     assert_eq!(summary.clients, 6, "five clients and the bootstrap admin");
     assert_eq!(
         (summary.users, summary.consents, summary.refresh_families),
-        (1, 1, 1)
+        (2, 1, 1),
+        "rita and olga"
     );
     // Importing twice is refused.
     assert!(matches!(

@@ -7,7 +7,7 @@ use crate::people::{
 };
 use serde_json::{Value, json};
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     token: &str,
     method: reqwest::Method,

@@ -236,6 +236,11 @@ impl AdminClient {
         })
     }
 
+    /// The server's base URL, without a trailing `/`.
+    pub(crate) fn server(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
     fn url_at(base: &Url, segments: &[&str]) -> anyhow::Result<Url> {
         let mut url = base.clone();
         url.path_segments_mut()

@@ -84,6 +84,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "bootstrap admin credential written (readable only by its owner); the tessera CLI uses it by default"
         );
     }
+    if app.console_without_admin {
+        tracing::info!(
+            console = %format!("{}/admin/", state.issuer),
+            command = FIRST_ADMIN_COMMAND,
+            "the console has no admin yet; create the first one with the command given"
+        );
+    }
     // With JSON logs every line on stderr stays JSON: the events above say the same.
     if state.config.log.format == tessera_log::Format::Text {
         print_banner(&app, &state);
@@ -93,9 +100,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How to create the console's first admin (the password is read from standard input).
+const FIRST_ADMIN_COMMAND: &str = "tessera user create YOUR_NAME --role admin";
+
 /// The lines a person reads on stderr once the server serves (text logs only): where the
-/// bootstrap credential went and how the CLI finds it from another folder, and where the server
-/// and its token endpoint are.
+/// bootstrap credential went and how the CLI finds it from another folder, where the server and
+/// its token endpoint are, and, while the console has no admin, how to create the first one.
 fn print_banner(app: &Application, state: &AppState) {
     if let Some(path) = &app.bootstrap_credentials {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
@@ -129,5 +139,12 @@ fn print_banner(app: &Application, state: &AppState) {
             state.issuer,
             state.token_endpoint
         );
+    }
+    if app.console_without_admin {
+        errln!(
+            "The console at {}/admin/ has no admin yet. Create the first one (it asks for a password):",
+            state.issuer
+        );
+        errln!("  {FIRST_ADMIN_COMMAND}");
     }
 }

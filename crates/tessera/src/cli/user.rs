@@ -43,6 +43,23 @@ enum UserCommand {
         /// Create the user without a password (cannot sign in until one is set).
         #[arg(long)]
         no_password: bool,
+        /// The console role: viewer, operator or admin (none by default: no console access).
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: Option<String>,
+    },
+    /// Change a user's console role, e-mail address or name.
+    Update {
+        /// User id or username.
+        user: String,
+        /// The console role: viewer, operator or admin; none takes the role away.
+        #[arg(long, value_parser = ["viewer", "operator", "admin", "none"])]
+        role: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The name shown to people.
+        #[arg(long = "name")]
+        display_name: Option<String>,
     },
     /// List the users.
     List,
@@ -101,6 +118,11 @@ fn yes_no(v: &Value, k: &str) -> &'static str {
     }
 }
 
+/// The user's console role, or `-`.
+fn role_of(v: &Value) -> &str {
+    v.get("role").and_then(Value::as_str).unwrap_or("-")
+}
+
 /// Reads one line from standard input as the new password (prompting on a terminal).
 fn read_password() -> anyhow::Result<String> {
     let stdin = std::io::stdin();
@@ -141,6 +163,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             email_verified,
             display_name,
             disabled,
+            role,
             ..
         } => {
             let v = api
@@ -153,6 +176,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                         "email_verified": email_verified,
                         "display_name": display_name,
                         "enabled": !disabled,
+                        "role": role,
                     }),
                 )
                 .await?;
@@ -160,6 +184,46 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                 print_json(&v);
             } else {
                 outln!("Created user {} ({}).", s(&v, "username"), s(&v, "id"));
+                if let Some(r) = role {
+                    outln!("Console role {r}: they sign in at {}/admin/", api.server());
+                }
+            }
+        }
+        UserCommand::Update {
+            user,
+            role,
+            email,
+            display_name,
+        } => {
+            let mut patch = serde_json::Map::new();
+            if let Some(r) = role {
+                patch.insert(
+                    "role".into(),
+                    if r == "none" {
+                        Value::Null
+                    } else {
+                        Value::String(r)
+                    },
+                );
+            }
+            if let Some(e) = email {
+                patch.insert("email".into(), Value::String(e));
+            }
+            if let Some(n) = display_name {
+                patch.insert("display_name".into(), Value::String(n));
+            }
+            if patch.is_empty() {
+                bail!("nothing to change: give --role, --email or --name");
+            }
+            let v = api.patch(&["users", &user], &Value::Object(patch)).await?;
+            if json_out {
+                print_json(&v);
+            } else {
+                outln!(
+                    "Updated user {}; console role: {}.",
+                    s(&v, "username"),
+                    role_of(&v)
+                );
             }
         }
         UserCommand::List => {
@@ -178,6 +242,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                                 s(u, "username").to_owned(),
                                 s(u, "id").to_owned(),
                                 yes_no(u, "enabled").to_owned(),
+                                role_of(u).to_owned(),
                                 cell(u.get("email")),
                                 cell(u.get("display_name")),
                             ]
@@ -185,7 +250,10 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                         .collect()
                 })
                 .unwrap_or_default();
-            print_table(&["USERNAME", "ID", "ENABLED", "EMAIL", "NAME"], &rows);
+            print_table(
+                &["USERNAME", "ID", "ENABLED", "ROLE", "EMAIL", "NAME"],
+                &rows,
+            );
         }
         UserCommand::Show { user } => {
             let v = api.get(&["users", &user]).await?;
@@ -202,6 +270,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             outln!("{:<16} {}", "username", s(&v, "username"));
             outln!("{:<16} {}", "id", s(&v, "id"));
             outln!("{:<16} {}", "enabled", yes_no(&v, "enabled"));
+            outln!("{:<16} {}", "console role", role_of(&v));
             outln!("{:<16} {}", "name", cell(v.get("display_name")));
             outln!("{:<16} {}", "email", cell(v.get("email")));
             outln!("{:<16} {}", "email verified", yes_no(&v, "email_verified"));

@@ -119,7 +119,9 @@ async fn handle(state: &AppState, headers: &HeaderMap, query: String) -> Respons
         }
     };
     let covered = remembered.is_some_and(|r| req.scope.is_subset(&r));
-    if req.prompt.consent || !covered {
+    // Tessera's own console is first-party: nobody is asked to let it act for them.
+    let first_party = crate::console::client::is_first_party(&req.client.client.client_id);
+    if !first_party && (req.prompt.consent || !covered) {
         if req.prompt.none {
             return redirect_error(
                 state,

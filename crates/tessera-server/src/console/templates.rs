@@ -1,0 +1,401 @@
+//! The console's templates (askama, compiled in and auto-escaped), one struct per page, all
+//! inside the console frame ([`Shell`]).
+
+use super::chart::Chart;
+use crate::pages::templates::Chrome;
+use crate::state::AppState;
+use askama::Template;
+
+/// The frame of every console page: product, navigation, the signed-in person and sign-out.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    /// Product name and logo from `[pages]`.
+    pub chrome: Chrome,
+    /// The signed-in person's name and role, when somebody is signed in.
+    pub person: Option<(String, &'static str)>,
+    /// The CSRF token of the session's forms (empty when signed out).
+    pub csrf: String,
+    /// The navigation entry of this page (`overview`, `clients`, …), or empty.
+    pub current: &'static str,
+}
+
+impl Shell {
+    /// The frame for pages seen without a session.
+    pub fn signed_out(state: &AppState) -> Self {
+        Self {
+            chrome: crate::pages::render::chrome(state),
+            person: None,
+            csrf: String::new(),
+            current: "",
+        }
+    }
+}
+
+/// The console's sign-in page, for people without a session.
+#[derive(Debug, Template)]
+#[template(path = "console/signin.html")]
+pub struct SignInPage {
+    /// Frame.
+    pub shell: Shell,
+    /// A note above the button (signed out, session ended, no role).
+    pub note: Option<String>,
+}
+
+/// A result or error message.
+#[derive(Debug, Template)]
+#[template(path = "console/message.html")]
+pub struct ConsoleMessage {
+    /// Frame.
+    pub shell: Shell,
+    /// Heading and window title.
+    pub title: String,
+    /// The sentence.
+    pub text: String,
+    /// Whether it reports an error (shown as an alert).
+    pub is_error: bool,
+    /// An optional link: address and text.
+    pub link: Option<(String, String)>,
+}
+
+/// The landing page: the overview.
+#[derive(Debug, Template)]
+#[template(path = "console/overview.html")]
+pub struct OverviewPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Registered clients.
+    pub clients: i64,
+    /// Registered scopes.
+    pub scopes: i64,
+    /// Users.
+    pub users: i64,
+    /// The server's version.
+    pub version: &'static str,
+    /// The issuer.
+    pub issuer: String,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// Tokens issued in the last hour.
+    pub issued: Chart,
+    /// Failed client authentications in the last hour.
+    pub failed: Chart,
+    /// The hour's totals per grant type.
+    pub totals: Vec<GrantTotal>,
+}
+
+/// One grant type's totals over the last hour.
+#[derive(Debug, Clone)]
+pub struct GrantTotal {
+    /// The grant type.
+    pub grant: &'static str,
+    /// Its colour in the charts.
+    pub colour: &'static str,
+    /// Tokens issued.
+    pub issued: u64,
+    /// Failed client authentications.
+    pub failed: u64,
+}
+
+/// A time (seconds since the epoch) as `YYYY-MM-DD HH:MM` UTC.
+pub fn date(t: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(t).unwrap_or(0));
+    let s = humantime::format_rfc3339_seconds(at).to_string();
+    // `2026-12-07T14:16:15Z`
+    format!(
+        "{} {}",
+        s.get(..10).unwrap_or(&s),
+        s.get(11..16).unwrap_or("")
+    )
+}
+
+/// One row of the clients table.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// Name.
+    pub name: String,
+    /// Client id.
+    pub client_id: String,
+    /// The client id as one path segment.
+    pub segment: String,
+    /// Grant types.
+    pub grant_types: Vec<&'static str>,
+    /// Active or not.
+    pub enabled: bool,
+    /// Allowed scopes, space-separated.
+    pub scopes: String,
+    /// `jwt` or `opaque` (the server default when the client sets none).
+    pub token_format: String,
+    /// Creation date.
+    pub created: String,
+}
+
+/// The clients table.
+#[derive(Debug, Template)]
+#[template(path = "console/clients.html")]
+pub struct ClientsPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Whether the person may activate and deactivate clients (else no buttons).
+    pub can_toggle: bool,
+    /// Whether the person may create clients.
+    pub can_create: bool,
+    /// The page's rows.
+    pub rows: Vec<ClientRow>,
+    /// The search text.
+    pub search: String,
+    /// `all`, `active` or `inactive`.
+    pub status: &'static str,
+    /// The grant type filter, or empty.
+    pub grant: &'static str,
+    /// Every grant type, for the filter.
+    pub grants: Vec<&'static str>,
+    /// The sort column.
+    pub sort: &'static str,
+    /// Descending.
+    pub descending: bool,
+    /// Each sortable column's link.
+    pub sort_links: Vec<(&'static str, String)>,
+    /// Matches in all.
+    pub total: i64,
+    /// The first row's number (1-based; 0 when none).
+    pub first: i64,
+    /// The last row's number.
+    pub last: i64,
+    /// This page.
+    pub page: i64,
+    /// Pages in all.
+    pub pages: i64,
+    /// The previous page's link.
+    pub prev: Option<String>,
+    /// The next page's link.
+    pub next: Option<String>,
+}
+
+impl ClientsPage {
+    /// The link that sorts by `column`.
+    pub fn sort_link(&self, column: &str) -> &str {
+        self.sort_links
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or("/admin/clients", |(_, l)| l.as_str())
+    }
+
+    /// `aria-sort` of a column header.
+    pub fn aria_sort(&self, column: &str) -> &'static str {
+        match (self.sort == column, self.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    }
+}
+
+/// A confirmation before a change.
+#[derive(Debug, Template)]
+#[template(path = "console/confirm.html")]
+pub struct ConfirmPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Heading.
+    pub title: &'static str,
+    /// What will happen.
+    pub question: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The button's text.
+    pub button: &'static str,
+    /// Where "Cancel" goes.
+    pub cancel: String,
+}
+
+/// A scope in the list.
+#[derive(Debug, Clone)]
+pub struct ScopeLine {
+    /// The name.
+    pub name: String,
+    /// What it allows.
+    pub description: String,
+    /// Its page.
+    pub href: String,
+}
+
+/// The scopes of one service.
+#[derive(Debug, Clone)]
+pub struct ScopeGroup {
+    /// The service (`core` of `core.accounting.read`).
+    pub service: String,
+    /// Its scopes, by name.
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// The scopes, grouped by service.
+#[derive(Debug, Template)]
+#[template(path = "console/scopes.html")]
+pub struct ScopesPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The search text.
+    pub search: String,
+    /// Scopes shown.
+    pub total: usize,
+    /// The groups, by service.
+    pub groups: Vec<ScopeGroup>,
+}
+
+/// A scope's drill-down.
+#[derive(Debug, Template)]
+#[template(path = "console/scope.html")]
+pub struct ScopePage {
+    /// Frame.
+    pub shell: Shell,
+    /// The scope.
+    pub scope: crate::model::Scope,
+    /// Its service.
+    pub service: String,
+    /// Its creation date.
+    pub created: String,
+    /// Clients that hold it (the first ones).
+    pub holders: Vec<crate::store::console_clients::ScopeHolder>,
+    /// How many hold it.
+    pub holders_total: i64,
+}
+
+impl ScopePage {
+    /// The clients table searching for `client_id`.
+    pub fn client_link(&self, client_id: &str) -> String {
+        format!(
+            "/admin/clients?{}",
+            tessera_proto::form::encode([("q", client_id)])
+        )
+    }
+}
+
+/// A scope offered by the new-client form.
+#[derive(Debug, Clone)]
+pub struct ScopeChoice {
+    /// The name.
+    pub name: String,
+    /// Its service.
+    pub service: String,
+    /// What it allows.
+    pub description: String,
+    /// Whether it is ticked.
+    pub checked: bool,
+}
+
+/// The form that registers a client.
+#[derive(Debug, Template)]
+#[template(path = "console/new_client.html")]
+pub struct NewClientPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// Grant types offered.
+    pub grants: Vec<&'static str>,
+    /// Authentication methods offered.
+    pub methods: Vec<&'static str>,
+    /// Scopes offered, by name.
+    pub scopes: Vec<ScopeChoice>,
+    /// The values typed.
+    pub typed: super::create::Typed,
+}
+
+impl NewClientPage {
+    /// Whether the grant type `g` is ticked.
+    pub fn grant_checked(&self, g: &str) -> bool {
+        self.typed.grants.iter().any(|t| t == g)
+    }
+
+    /// Whether the scope at `i` starts a new service.
+    pub fn new_service(&self, i: usize) -> bool {
+        i == 0
+            || self.scopes.get(i - 1).map(|p| &p.service) != self.scopes.get(i).map(|s| &s.service)
+    }
+}
+
+/// A client just created, with its secret shown this once.
+#[derive(Debug, Template)]
+#[template(path = "console/created.html")]
+pub struct CreatedPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub client_id: String,
+    /// The secret, when its method uses one.
+    pub secret: Option<String>,
+    /// A `curl` command that gets a token with it (client credentials with Basic).
+    pub curl: Option<String>,
+}
+
+/// One audit event as the console lists it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// When (UTC).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub target: String,
+    /// The state before, JSON (empty when none).
+    pub before: String,
+    /// The state after, JSON (empty when none).
+    pub after: String,
+    /// From where.
+    pub remote_addr: String,
+}
+
+/// The audit log.
+#[derive(Debug, Template)]
+#[template(path = "console/audit.html")]
+pub struct AuditPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the filters were refused.
+    pub error: Option<String>,
+    /// Actor filter.
+    pub actor: String,
+    /// Action prefix filter.
+    pub action: String,
+    /// Target filter.
+    pub target: String,
+    /// From date.
+    pub from: String,
+    /// To date.
+    pub to: String,
+    /// The events, newest first.
+    pub rows: Vec<AuditRow>,
+    /// The link to older events.
+    pub older: Option<String>,
+}
+
+/// One user as the console lists them.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Username.
+    pub username: String,
+    /// Display name (or the username).
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Console role, or `—`.
+    pub role: &'static str,
+    /// Whether they may sign in.
+    pub enabled: bool,
+    /// Creation date.
+    pub created: String,
+}
+
+/// The users.
+#[derive(Debug, Template)]
+#[template(path = "console/users.html")]
+pub struct UsersPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Every user, by username.
+    pub rows: Vec<UserRow>,
+}
