@@ -399,3 +399,34 @@ pub struct UsersPage {
     /// Every user, by username.
     pub rows: Vec<UserRow>,
 }
+
+/// A signing key as the console lists it.
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// Key id.
+    pub kid: String,
+    /// Algorithm.
+    pub alg: String,
+    /// `next`, `active` or `retired`.
+    pub state: &'static str,
+    /// When it starts (or started) signing.
+    pub starts: String,
+    /// When it stopped signing, or empty.
+    pub stops: String,
+    /// When it leaves the JWKS, or empty.
+    pub removed: String,
+}
+
+/// The signing keys.
+#[derive(Debug, Template)]
+#[template(path = "console/keys.html")]
+pub struct KeysPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Whether the person may rotate keys.
+    pub can_rotate: bool,
+    /// `keys.publish_ahead_secs`.
+    pub publish_ahead_secs: u64,
+    /// The published keys.
+    pub rows: Vec<KeyRow>,
+}

@@ -130,6 +130,11 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
         !visible.as_str().unwrap_or("").contains("tessera_console="),
         "{visible}"
     );
+    // The signing keys.
+    b.click("nav a[href='/admin/keys']").await;
+    b.text_containing("Published keys").await;
+    doc_shot(&b, "keys").await;
+    assert_accessible(&b, "keys").await;
     // The users with their roles.
     b.click("nav a[href='/admin/users']").await;
     b.text_containing("users, by username").await;
