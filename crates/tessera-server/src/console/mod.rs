@@ -16,6 +16,7 @@ pub mod clients;
 pub mod create;
 pub mod keys;
 pub mod overview;
+pub mod rotate;
 pub mod scopes;
 pub mod session;
 pub mod signin;
