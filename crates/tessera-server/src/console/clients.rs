@@ -347,6 +347,16 @@ pub async fn toggle(
         Ok(p) => p,
         Err(r) => return r,
     };
+    if !enable && super::client::is_first_party(&client_id) {
+        return session::message(
+            &state,
+            Some(&person),
+            StatusCode::CONFLICT,
+            "Not done",
+            "Deactivating the console's own client would sign everybody out of the console; use tessera client disable tessera-console if that is meant.",
+            Some(("/admin/clients", "Back to the clients")),
+        );
+    }
     match set_enabled(&state, &person.actor(), &client_id, enable).await {
         Ok(c) => session::message(
             &state,

@@ -170,6 +170,19 @@ async fn deactivate_and_activate_from_the_table_as_the_api_does() {
         .await;
     assert!(done.body.contains("is now active"), "{}", done.body);
     app.cc_token("billing", &secret, &[]).await;
+    // The console's own client is not deactivated from the console.
+    let p = ua
+        .post("/admin/clients/tessera-console/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(
+        app.state
+            .registry
+            .client("tessera-console")
+            .unwrap()
+            .client
+            .enabled
+    );
     // An unknown client or action changes nothing.
     assert_eq!(ua.get("/admin/clients/nobody/disable").await.status, 404);
     assert_eq!(
