@@ -45,7 +45,7 @@ admin_token=$(curl -sf -u "$(jq -r .client_id "$creds"):$(jq -r .client_secret "
 batch() { # path jq-program count
   jq -rn --argjson n "$3" --argjson scopes "$SCOPES" --arg url "$base$1" --arg token "$admin_token" "
     range(0; \$n) as \$i | ($2) as \$body |
-    \"url = \\(\$url | tojson)\\nrequest = \\\"POST\\\"\\nheader = \\(\"authorization: Bearer \" + \$token | tojson)\\nheader = \\\"content-type: application/json\\\"\\ndata = \\(\$body | tojson | tojson)\\noutput = \\\"/dev/null\\\"\\nnext\"
+    (if \$i > 0 then \"next\\n\" else \"\" end) + \"url = \\(\$url | tojson)\\nrequest = \\\"POST\\\"\\nheader = \\(\"authorization: Bearer \" + \$token | tojson)\\nheader = \\\"content-type: application/json\\\"\\ndata = \\(\$body | tojson | tojson)\\noutput = \\\"/dev/null\\\"\"
   " > "$data/batch.cfg"
   curl -s --fail-early -K "$data/batch.cfg"
 }
@@ -69,10 +69,12 @@ curl -s -b "$jar" "$base/admin/" | grep -q 'id="count-clients"' || { echo "conso
 measure() { # label path
   local cfg=$data/measure.cfg
   : > "$cfg"
-  for _ in $(seq "$N"); do
-    printf 'url = "%s%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_pretransfer} %%{time_starttransfer}\\n"\nnext\n' "$base" "$2" >> "$cfg"
+  for i in $(seq "$N"); do
+    [ "$i" -gt 1 ] && echo next >> "$cfg"
+    # Options end at `next`: each request names the cookie jar.
+    printf 'url = "%s%s"\ncookie = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_pretransfer} %%{time_starttransfer}\\n"\n' "$base" "$2" "$jar" >> "$cfg"
   done
-  curl -s -b "$jar" -K "$cfg" | awk -v label="$1" '
+  curl -s -K "$cfg" | awk -v label="$1" '
     $1 != 200 { bad++ }
     { ms[NR] = ($3 - $2) * 1000 }
     END {
@@ -82,6 +84,7 @@ measure() { # label path
 }
 {
   echo "console pages, $CLIENTS clients, $SCOPES scopes, server on CPU $SERVER_CPUS"
+  curl -s -b "$jar" "$base/admin/clients" | grep -q 'id="clients"' || { echo "not signed in" >&2; exit 1; }
   measure "overview /admin/" "/admin/"
   measure "clients, first page by name" "/admin/clients"
   measure "clients, page 100 by created desc" "/admin/clients?sort=created&dir=desc&page=100"

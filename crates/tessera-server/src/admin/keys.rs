@@ -136,13 +136,29 @@ pub async fn rotate(
             out
         }
     };
+    let (kids, activates_at) = rotate_keys(&state, &auth.actor(), &algs).await?;
+    Ok(Json(KeyRotation {
+        list: listing(&state),
+        new_kids: kids,
+        activates_at,
+    }))
+}
+
+/// Publishes a new key for each of `algs`, signing after `keys.publish_ahead_secs`, as `actor`,
+/// audited as `key.rotate`: the admin API's `POST /keys/rotate` and the console's button. Returns
+/// the new key ids and when they start signing.
+pub async fn rotate_keys(
+    state: &AppState,
+    actor: &crate::admin::audit::Actor,
+    algs: &[Algorithm],
+) -> Result<(Vec<String>, i64), ApiError> {
     let ahead = state.config.keys.publish_ahead_secs as i64;
     let kids = state
         .keyring
         .rotate(
             &state.store,
             &state.keys,
-            &algs,
+            algs,
             ahead,
             state.config.tokens.max_lifetime_secs as i64,
         )
@@ -155,19 +171,15 @@ pub async fn rotate(
         .collect::<Vec<_>>()
         .join(",");
     record(
-        &state,
-        &auth.actor(),
+        state,
+        actor,
         "key.rotate",
         &target,
         None,
         Some(json!({ "kids": kids, "activates_at": activates_at })),
     )
     .await;
-    Ok(Json(KeyRotation {
-        list: listing(&state),
-        new_kids: kids,
-        activates_at,
-    }))
+    Ok((kids, activates_at))
 }
 
 /// `POST /keys/{kid}/retire`: the key stops signing now and leaves the JWKS once the tokens it

@@ -209,6 +209,7 @@ pub async fn list(
             segment: segment(&c.client_id),
             grant_types: c.grant_types.iter().map(|g| g.as_str()).collect(),
             enabled: c.enabled,
+            uses_secret: c.token_endpoint_auth_method.uses_secret(),
             scopes: c.allowed_scopes.join(" "),
             token_format: c.access_token_format.unwrap_or(default_format).to_string(),
             created: crate::console::templates::date(c.created_at),
@@ -265,6 +266,9 @@ pub async fn confirm(
         Ok(p) => p,
         Err(r) => return r,
     };
+    if action == "rotate-secret" {
+        return super::rotate::confirm(&state, &person, &client_id, None).await;
+    }
     let Some((op, enable)) = toggle_op(&action) else {
         return session::message(
             &state,
@@ -333,6 +337,9 @@ pub async fn toggle(
         Ok(f) => f,
         Err(page) => return page,
     };
+    if action == "rotate-secret" {
+        return super::rotate::submit(&state, &headers, remote, &client_id, &form).await;
+    }
     let Some((op, enable)) = toggle_op(&action) else {
         return session::forbidden(&state, None, "There is no such action.");
     };
@@ -340,6 +347,16 @@ pub async fn toggle(
         Ok(p) => p,
         Err(r) => return r,
     };
+    if !enable && super::client::is_first_party(&client_id) {
+        return session::message(
+            &state,
+            Some(&person),
+            StatusCode::CONFLICT,
+            "Not done",
+            "Deactivating the console's own client would sign everybody out of the console; use tessera client disable tessera-console if that is meant.",
+            Some(("/admin/clients", "Back to the clients")),
+        );
+    }
     match set_enabled(&state, &person.actor(), &client_id, enable).await {
         Ok(c) => session::message(
             &state,

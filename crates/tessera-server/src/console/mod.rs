@@ -14,7 +14,9 @@ pub mod chart;
 pub mod client;
 pub mod clients;
 pub mod create;
+pub mod keys;
 pub mod overview;
+pub mod rotate;
 pub mod scopes;
 pub mod session;
 pub mod signin;
@@ -82,6 +84,8 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/admin/audit", get(audit::list))
         .route("/admin/users", get(users::list))
+        .route("/admin/keys", get(keys::list))
+        .route("/admin/keys/rotate", get(keys::confirm).post(keys::rotate))
         .route("/admin/scopes", get(scopes::list))
         .route("/admin/scopes/{name}", get(scopes::show))
         .route("/oauth2/scopes", get(scopes::coupa_address))

@@ -121,6 +121,8 @@ pub struct ClientRow {
     pub grant_types: Vec<&'static str>,
     /// Active or not.
     pub enabled: bool,
+    /// Whether it authenticates with a secret (which can be rotated).
+    pub uses_secret: bool,
     /// Allowed scopes, space-separated.
     pub scopes: String,
     /// `jwt` or `opaque` (the server default when the client sets none).
@@ -398,4 +400,67 @@ pub struct UsersPage {
     pub shell: Shell,
     /// Every user, by username.
     pub rows: Vec<UserRow>,
+}
+
+/// A signing key as the console lists it.
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// Key id.
+    pub kid: String,
+    /// Algorithm.
+    pub alg: String,
+    /// `next`, `active` or `retired`.
+    pub state: &'static str,
+    /// When it starts (or started) signing.
+    pub starts: String,
+    /// When it stopped signing, or empty.
+    pub stops: String,
+    /// When it leaves the JWKS, or empty.
+    pub removed: String,
+}
+
+/// The signing keys.
+#[derive(Debug, Template)]
+#[template(path = "console/keys.html")]
+pub struct KeysPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Whether the person may rotate keys.
+    pub can_rotate: bool,
+    /// `keys.publish_ahead_secs`.
+    pub publish_ahead_secs: u64,
+    /// The published keys.
+    pub rows: Vec<KeyRow>,
+}
+
+/// The form that rotates a client's secret.
+#[derive(Debug, Template)]
+#[template(path = "console/rotate.html")]
+pub struct RotatePage {
+    /// Frame.
+    pub shell: Shell,
+    /// The client's name.
+    pub name: String,
+    /// The client id.
+    pub client_id: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The grace period typed.
+    pub grace: String,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+}
+
+/// A client's new secret, shown this once.
+#[derive(Debug, Template)]
+#[template(path = "console/rotated.html")]
+pub struct RotatedPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The client id.
+    pub client_id: String,
+    /// The new secret.
+    pub secret: String,
+    /// When the previous secrets stop working (UTC), or that they already did.
+    pub previous: String,
 }

@@ -130,6 +130,11 @@ async fn sign_in_and_out_of_the_console_in_chromium() {
         !visible.as_str().unwrap_or("").contains("tessera_console="),
         "{visible}"
     );
+    // The signing keys.
+    b.click("nav a[href='/admin/keys']").await;
+    b.text_containing("Published keys").await;
+    doc_shot(&b, "keys").await;
+    assert_accessible(&b, "keys").await;
     // The users with their roles.
     b.click("nav a[href='/admin/users']").await;
     b.text_containing("users, by username").await;
@@ -198,6 +203,31 @@ async fn deactivate_a_client_from_the_table_in_chromium() {
         )
         .await;
     assert_eq!(r.status(), 401, "the token endpoint refuses it");
+    // Rotate the secret of the other client with a grace period: both secrets work.
+    let reports = app.register_client(ClientSpec::new("reports2")).await;
+    b.client
+        .goto(&app.url("/admin/clients?q=reports2"))
+        .await
+        .unwrap();
+    b.click("a[href='/admin/clients/reports2/rotate-secret']")
+        .await;
+    b.text_containing("Grace period").await;
+    assert_accessible(&b, "rotate secret form").await;
+    b.fill("grace", "1h").await;
+    b.click("main form button[type=submit]").await;
+    let text = b.text_containing("keep working until").await;
+    assert_accessible(&b, "new secret").await;
+    let new = b
+        .client
+        .find(Locator::Id("secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(new.starts_with("tsec_"), "{text}");
+    app.cc_token("reports2", &reports, &[]).await;
+    app.cc_token("reports2", &new, &[]).await;
     // On a phone: one column, the table's cells stacked with their labels.
     b.client.set_window_size(390, 844).await.unwrap();
     b.client.goto(&app.url("/admin/clients")).await.unwrap();

@@ -170,6 +170,19 @@ async fn deactivate_and_activate_from_the_table_as_the_api_does() {
         .await;
     assert!(done.body.contains("is now active"), "{}", done.body);
     app.cc_token("billing", &secret, &[]).await;
+    // The console's own client is not deactivated from the console.
+    let p = ua
+        .post("/admin/clients/tessera-console/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(
+        app.state
+            .registry
+            .client("tessera-console")
+            .unwrap()
+            .client
+            .enabled
+    );
     // An unknown client or action changes nothing.
     assert_eq!(ua.get("/admin/clients/nobody/disable").await.status, 404);
     assert_eq!(
@@ -216,4 +229,102 @@ async fn a_viewer_cannot_change_a_client_even_with_a_forged_post() {
         stranger.get("/admin/clients").await.location().as_deref(),
         Some("/admin/")
     );
+}
+
+/// The new secret on a rotation's answer.
+fn shown_secret(body: &str) -> String {
+    let start = body.find("<code id=\"secret\" class=\"secret\">").unwrap() + 33;
+    body[start..start + body[start..].find('<').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn rotate_a_secret_with_a_grace_period() {
+    let app = spawn_app().await;
+    let old = populate(&app).await;
+    create_user_with_role(&app, "otto", Some(Role::Operator)).await;
+    let mut ua = UserAgent::new(&app);
+    console_sign_in(&mut ua, "otto").await;
+    let p = ua.get("/admin/clients?q=billing").await;
+    assert!(
+        p.body
+            .contains("href=\"/admin/clients/billing/rotate-secret\"")
+    );
+    let form = ua.get("/admin/clients/billing/rotate-secret").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.input("csrf").unwrap();
+    // A grace period that is not a duration, or too long: the form again, nothing changed.
+    let p = ua
+        .post(
+            "/admin/clients/billing/rotate-secret",
+            &[("csrf", &csrf), ("grace", "a while")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("is not a duration"), "{}", p.body);
+    let p = ua
+        .post(
+            "/admin/clients/billing/rotate-secret",
+            &[("csrf", &csrf), ("grace", "60days")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("at most"), "{}", p.body);
+    app.cc_token("billing", &old, &[]).await;
+    // With a day of grace both work.
+    let p = ua
+        .post(
+            "/admin/clients/billing/rotate-secret",
+            &[("csrf", &csrf), ("grace", "24h")],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("keep working until"), "{}", p.body);
+    let new = shown_secret(&p.body);
+    app.cc_token("billing", &old, &[]).await;
+    app.cc_token("billing", &new, &[]).await;
+    // Without grace the previous ones stop at once.
+    let p = ua
+        .post("/admin/clients/billing/rotate-secret", &[("csrf", &csrf)])
+        .await;
+    assert!(p.body.contains("no longer works"), "{}", p.body);
+    let newest = shown_secret(&p.body);
+    let r = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("billing", &new)),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    app.cc_token("billing", &newest, &[]).await;
+    let ev = app
+        .state
+        .store
+        .list_audit(&AuditQuery {
+            action: Some("client.secret_rotate".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ev.len(), 2);
+    assert!(ev.iter().all(|e| e.actor == "user:otto"));
+    // A viewer cannot, even with a valid CSRF token.
+    create_user_with_role(&app, "vera", Some(Role::Viewer)).await;
+    let mut viewer = UserAgent::new(&app);
+    let (overview, _) = console_sign_in(&mut viewer, "vera").await;
+    let vcsrf = overview.input("csrf").unwrap();
+    assert_eq!(
+        viewer
+            .get("/admin/clients/billing/rotate-secret")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post("/admin/clients/billing/rotate-secret", &[("csrf", &vcsrf)])
+            .await
+            .status,
+        403
+    );
+    app.cc_token("billing", &newest, &[]).await;
 }

@@ -24,6 +24,7 @@ mod console_audit;
 mod console_browser;
 mod console_clients;
 mod console_create;
+mod console_keys;
 mod console_overview;
 mod console_roles;
 mod console_scopes;

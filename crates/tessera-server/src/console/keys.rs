@@ -1,0 +1,139 @@
+//! `GET /admin/keys`: the signing keys with algorithm, `kid`, state (next, active, retired) and
+//! when each starts and stops signing; operators and admins get **Rotate** (a confirmation, then
+//! `POST /admin/keys/rotate` with the CSRF token), which goes through the admin API's own code
+//! ([`crate::admin::keys::rotate_keys`]) and its `key.rotate` audit record.
+
+use super::clients::{person_for_page, person_for_post};
+use super::session;
+use super::templates::{ConfirmPage, KeyRow, KeysPage, date};
+use crate::admin::keys::rotate_keys;
+use crate::keyring::SIGNING_ALGORITHMS;
+use crate::net::RemoteAddr;
+use crate::pages::form::read;
+use crate::pages::render;
+use crate::state::SharedState;
+use crate::users::role::Operation;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+/// `GET /admin/keys`.
+pub async fn list(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+) -> Response {
+    let person = match person_for_page(&state, &headers, remote).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if state
+        .keyring
+        .reload(&state.store, &state.keys)
+        .await
+        .is_err()
+    {
+        return render::unavailable(&state);
+    }
+    let rows = state
+        .keyring
+        .current()
+        .rows
+        .iter()
+        .map(|k| KeyRow {
+            kid: k.kid.clone(),
+            alg: k.alg.clone(),
+            state: k.state,
+            starts: date(k.activates_at),
+            stops: k.retired_at.map(date).unwrap_or_default(),
+            removed: k.remove_at.map(date).unwrap_or_default(),
+        })
+        .collect();
+    let t = KeysPage {
+        shell: person.shell(&state, "keys"),
+        can_rotate: person.may(Operation::KeyWrite),
+        publish_ahead_secs: state.config.keys.publish_ahead_secs,
+        rows,
+    };
+    render::page(&state, StatusCode::OK, &t)
+}
+
+/// `GET /admin/keys/rotate`: the confirmation.
+pub async fn confirm(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+) -> Response {
+    let person = match person_for_page(&state, &headers, remote).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if !person.may(Operation::KeyWrite) {
+        return session::forbidden(
+            &state,
+            Some(&person),
+            &format!(
+                "Your console role ({}) does not allow rotating keys.",
+                person.role
+            ),
+        );
+    }
+    let t = ConfirmPage {
+        shell: person.shell(&state, "keys"),
+        title: "Rotate the signing keys",
+        question: format!(
+            "Publish a new key for each algorithm ({})? The new keys are in the JWKS at once and sign after {} s; the keys they replace then stop signing and stay published until their tokens expire.",
+            SIGNING_ALGORITHMS
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            state.config.keys.publish_ahead_secs
+        ),
+        action: "/admin/keys/rotate".into(),
+        button: "Rotate",
+        cancel: "/admin/keys".into(),
+    };
+    render::page(&state, StatusCode::OK, &t)
+}
+
+/// `POST /admin/keys/rotate`.
+pub async fn rotate(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+    body: Body,
+) -> Response {
+    let form = match read(&state, &headers, body).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let person = match person_for_post(&state, &headers, remote, &form, Operation::KeyWrite).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match rotate_keys(&state, &person.actor(), &SIGNING_ALGORITHMS).await {
+        Ok((kids, activates_at)) => session::message(
+            &state,
+            Some(&person),
+            StatusCode::OK,
+            "Keys rotated",
+            &format!(
+                "New keys {} are published and sign from {} UTC.",
+                kids.join(", "),
+                date(activates_at)
+            ),
+            Some(("/admin/keys", "Back to the keys")),
+        ),
+        Err(e) if e.http_status().is_server_error() => render::unavailable(&state),
+        Err(e) => session::message(
+            &state,
+            Some(&person),
+            e.http_status(),
+            "Not done",
+            e.description(),
+            Some(("/admin/keys", "Back to the keys")),
+        ),
+    }
+}
