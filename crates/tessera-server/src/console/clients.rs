@@ -209,7 +209,7 @@ pub async fn list(
             segment: segment(&c.client_id),
             grant_types: c.grant_types.iter().map(|g| g.as_str()).collect(),
             enabled: c.enabled,
-            uses_secret: c.token_endpoint_auth_method.uses_secret(),
+            uses_secret: c.uses_secret(),
             scopes: c.allowed_scopes.join(" "),
             token_format: c.access_token_format.unwrap_or(default_format).to_string(),
             created: crate::console::templates::date(c.created_at),

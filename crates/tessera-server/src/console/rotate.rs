@@ -129,10 +129,14 @@ pub async fn submit(
             );
         }
     };
+    // Nothing is imported here, so the rotation generated the secret it returns.
+    let Some(secret) = rotated.client_secret.as_ref() else {
+        return render::unavailable(state);
+    };
     let t = RotatedPage {
         shell: person.shell(state, "clients"),
         client_id: rotated.client_id.clone(),
-        secret: rotated.client_secret.expose_secret().to_owned(),
+        secret: secret.expose_secret().to_owned(),
         previous: if grace == 0 {
             "The previous secret no longer works.".into()
         } else {
