@@ -160,6 +160,42 @@ async fn vendor_addresses_are_404_without_their_profile() {
     }
 }
 
+/// Coupa's authorization URL as its documentation writes it carries no PKCE: at Coupa's address
+/// it is served for a confidential client registered with `require_pkce = false`, and refused
+/// (`invalid_request`, at the redirect URI) for one that keeps the default.
+#[tokio::test]
+async fn coupa_authorization_url_without_pkce_for_a_client_that_allows_it() {
+    let app = spawn_app_with(with_profiles(&[Profile::Coupa])).await;
+    for (id, require_pkce) in [("coupa-web", Some(false)), ("strict-web", None)] {
+        let mut spec = ClientSpec::new(id).scopes(&["core.accounting.read"], &[]);
+        spec.grant_types = vec![GrantType::AuthorizationCode];
+        spec.redirect_uris = vec!["https://app.example/callback".into()];
+        spec.require_pkce = require_pkce;
+        app.register_client(spec).await;
+    }
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |id: &str| {
+        app.url(&format!(
+            "/oauth2/authorizations/new?client_id={id}&response_type=code\
+             &redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=core.accounting.read&state=xyz"
+        ))
+    };
+    let r = no_redirects.get(url("coupa-web")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/login?return_to="), "{to}");
+    let r = no_redirects.get(url("strict-web")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap();
+    assert!(
+        to.starts_with("https://app.example/callback?") && to.contains("error=invalid_request"),
+        "{to}"
+    );
+}
+
 #[tokio::test]
 async fn coupa_addresses_serve_authorization_and_device_authorization() {
     let app = spawn_app_with(with_profiles(&[Profile::Coupa])).await;
