@@ -279,12 +279,8 @@ pub async fn confirm(
             Some(("/admin/clients", "Back to the clients")),
         );
     };
-    if !person.may(op) {
-        return session::forbidden(
-            &state,
-            Some(&person),
-            &format!("Your console role ({}) does not allow this.", person.role),
-        );
+    if let Some(r) = person.refused(&state, op, "this") {
+        return r;
     }
     let client = match state.store.get_client(&client_id).await {
         Ok(c) => c,

@@ -183,15 +183,8 @@ pub async fn show(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if !person.may(Operation::ClientWrite) {
-        return session::forbidden(
-            &state,
-            Some(&person),
-            &format!(
-                "Your console role ({}) does not allow creating clients.",
-                person.role
-            ),
-        );
+    if let Some(r) = person.refused(&state, Operation::ClientWrite, "creating clients") {
+        return r;
     }
     let typed = Typed {
         grants: vec![GrantType::ClientCredentials.as_str().to_owned()],

@@ -69,15 +69,8 @@ pub async fn confirm(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if !person.may(Operation::KeyWrite) {
-        return session::forbidden(
-            &state,
-            Some(&person),
-            &format!(
-                "Your console role ({}) does not allow rotating keys.",
-                person.role
-            ),
-        );
+    if let Some(r) = person.refused(&state, Operation::KeyWrite, "rotating keys") {
+        return r;
     }
     let t = ConfirmPage {
         shell: person.shell(&state, "keys"),

@@ -26,15 +26,8 @@ pub async fn confirm(
     client_id: &str,
     error: Option<(String, String)>,
 ) -> Response {
-    if !person.may(Operation::ClientSecretRotate) {
-        return session::forbidden(
-            state,
-            Some(person),
-            &format!(
-                "Your console role ({}) does not allow rotating secrets.",
-                person.role
-            ),
-        );
+    if let Some(r) = person.refused(state, Operation::ClientSecretRotate, "rotating secrets") {
+        return r;
     }
     let client = match state.store.get_client(client_id).await {
         Ok(c) => c,

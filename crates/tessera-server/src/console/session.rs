@@ -73,6 +73,18 @@ impl Person {
         self.role.may(op)
     }
 
+    /// `None` when the person's role allows `op`; otherwise the 403 page saying that the role
+    /// does not allow `doing` (such as "rotating keys").
+    pub fn refused(&self, state: &AppState, op: Operation, doing: &str) -> Option<Response> {
+        (!self.may(op)).then(|| {
+            forbidden(
+                state,
+                Some(self),
+                &format!("Your console role ({}) does not allow {doing}.", self.role),
+            )
+        })
+    }
+
     /// The page frame for this person: name, role, navigation, sign-out form.
     pub fn shell(&self, state: &AppState, current: &'static str) -> Shell {
         Shell {
