@@ -59,15 +59,15 @@ pub struct Series {
     pub failed: Vec<u64>,
 }
 
-fn index(grant: &str) -> Option<usize> {
-    GrantType::ALL.iter().position(|g| g.as_str() == grant)
-}
-
 impl Activity {
     /// Counts one answer of the token endpoint at `now` (seconds): a token issued, or a failed
-    /// client authentication; anything else is not counted.
-    pub fn record(&self, now: i64, grant: &str, issued: bool, failed_auth: bool) {
-        let Some(g) = index(grant) else { return };
+    /// client authentication; anything else, and a request without a known grant type, is not
+    /// counted.
+    pub fn record(&self, now: i64, grant: Option<GrantType>, issued: bool, failed_auth: bool) {
+        let Some(g) = grant.and_then(|grant| GrantType::ALL.iter().position(|g| *g == grant))
+        else {
+            return;
+        };
         if !issued && !failed_auth {
             return;
         }
@@ -138,12 +138,12 @@ mod tests {
     fn counts_per_minute_and_forgets_after_an_hour() {
         let a = Activity::default();
         let t = 1_700_000_000;
-        a.record(t, "client_credentials", true, false);
-        a.record(t, "client_credentials", true, false);
-        a.record(t, "client_credentials", false, true);
-        a.record(t - 60, "refresh_token", true, false);
-        a.record(t, "unknown", true, false);
-        a.record(t, "password", false, false);
+        a.record(t, Some(GrantType::ClientCredentials), true, false);
+        a.record(t, Some(GrantType::ClientCredentials), true, false);
+        a.record(t, Some(GrantType::ClientCredentials), false, true);
+        a.record(t - 60, Some(GrantType::RefreshToken), true, false);
+        a.record(t, None, true, false);
+        a.record(t, Some(GrantType::Password), false, false);
         let h = a.last_hour(t);
         let cc = &h[0];
         assert_eq!(cc.grant, GrantType::ClientCredentials);
@@ -166,7 +166,7 @@ mod tests {
                 .iter()
                 .all(|s| s.issued.iter().sum::<u64>() == 0)
         );
-        a.record(later, "client_credentials", true, false);
+        a.record(later, Some(GrantType::ClientCredentials), true, false);
         assert_eq!(a.last_hour(later)[0].issued[59], 1);
     }
 }

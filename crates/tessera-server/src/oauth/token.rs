@@ -37,7 +37,7 @@ pub async fn token(
 ) -> Response {
     let started = Instant::now();
     let _in_flight = InFlight::enter();
-    let mut grant_label = "unknown";
+    let mut granted: Option<GrantType> = None;
     let mut client_label = String::from("-");
     let result = async {
         let form = super::request::read_params(
@@ -60,7 +60,7 @@ pub async fn token(
                     SUPPORTED_GRANTS.map(GrantType::as_str).join(", ")
                 ))
             })?;
-        grant_label = grant.as_str();
+        granted = Some(grant);
         // A client assertion may name the address the client called (RFC 7523 §3 item 3).
         let called: Cow<'_, str> = match &via {
             Some(Extension(v)) => Cow::Owned(format!("{}{}", state.issuer, v.path)),
@@ -74,13 +74,12 @@ pub async fn token(
             }
             _ => None,
         };
-        let trader = match bound {
-            Some(_) => grants::jwt_bearer::Trader::IssuerBound,
-            None => grants::jwt_bearer::Trader::Authenticated,
-        };
-        let client = match bound {
-            Some(c) => c,
-            None => client_auth::authenticate(&state, &headers, &form, remote, &called).await?,
+        let (client, trader) = match bound {
+            Some(c) => (c, grants::jwt_bearer::Trader::IssuerBound),
+            None => (
+                client_auth::authenticate(&state, &headers, &form, remote, &called).await?,
+                grants::jwt_bearer::Trader::Authenticated,
+            ),
         };
         client_label.clone_from(&client.client.client_id);
         if !client.client.grant_types.contains(&grant) {
@@ -114,6 +113,13 @@ pub async fn token(
     }
     .await;
     let elapsed = started.elapsed();
+    let grant_label = granted.map_or("unknown", GrantType::as_str);
+    state.activity.record(
+        crate::model::now(),
+        granted,
+        result.is_ok(),
+        matches!(&result, Err(e) if e.code == tessera_proto::ErrorCode::InvalidClient),
+    );
     // A borrowed label on success: nothing allocated for it on the hot path.
     let outcome: std::borrow::Cow<'static, str> = match &result {
         Ok(_) => "success".into(),
@@ -138,12 +144,6 @@ pub async fn token(
     // After the log line, so the labels can take the values rather than copies of them. The client
     // label is `-` until a client authenticated, so the exposition (which anyone may read) never
     // tells which client ids exist or which are being attacked.
-    state.activity.record(
-        crate::model::now(),
-        grant_label,
-        outcome == "success",
-        outcome == "invalid_client",
-    );
     metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
     // For the latency histogram, recorded once the answer has gone out (`token_latency`).
     response
