@@ -259,11 +259,15 @@ pub async fn submit(
                 && created.client.accepts(ClientAuthMethod::ClientSecretBasic)
         }),
     };
-    let mut resp = render::page(&state, StatusCode::CREATED, &t);
-    // This page alone runs a script of ours (the copy buttons).
+    with_own_scripts(&state, render::page(&state, StatusCode::CREATED, &t))
+}
+
+/// `resp`, a page that shows a secret once, allowed to run the console's own script file (its
+/// copy buttons): the pages' policy plus `script-src 'self'`; every other page runs no script.
+pub(super) fn with_own_scripts(state: &AppState, mut resp: Response) -> Response {
     let csp = format!(
         "{}; script-src 'self'",
-        render::content_security_policy(&state)
+        render::content_security_policy(state)
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         resp.headers_mut()

@@ -14,7 +14,7 @@ use crate::pages::render;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::users::role::Operation;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::ExposeSecret;
 use tessera_proto::FormParams;
@@ -139,15 +139,5 @@ pub async fn submit(
             )
         },
     };
-    let mut resp = render::page(state, StatusCode::OK, &t);
-    // This page runs the copy button's script.
-    let csp = format!(
-        "{}; script-src 'self'",
-        render::content_security_policy(state)
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        resp.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    resp
+    super::create::with_own_scripts(state, render::page(state, StatusCode::OK, &t))
 }
