@@ -115,12 +115,9 @@ fn read_file(path: &PathBuf) -> Result<SecretString, Error> {
 /// `\r\n`), which editors and `echo` add and which is not part of the secret.
 fn read_secret_file(path: &PathBuf) -> Result<SecretString, Error> {
     let text = read_file(path)?;
-    let t = text.expose_secret();
-    let trimmed = t
-        .strip_suffix("\r\n")
-        .or_else(|| t.strip_suffix('\n'))
-        .unwrap_or(t);
-    Ok(SecretString::from(trimmed))
+    Ok(SecretString::from(tessera_proto::secret_file::secret_text(
+        text.expose_secret(),
+    )))
 }
 
 fn load_jwk(json: &SecretString, alg: Algorithm) -> Result<SigningKey, Error> {

@@ -72,11 +72,9 @@ impl SecretRef {
                 let text = std::fs::read_to_string(file).map_err(|e| {
                     Error::Config(format!("{what}: cannot read {}: {e}", file.display()))
                 })?;
-                let text = text
-                    .strip_suffix("\r\n")
-                    .or_else(|| text.strip_suffix('\n'))
-                    .unwrap_or(&text);
-                Ok(SecretString::from(text))
+                Ok(SecretString::from(tessera_proto::secret_file::secret_text(
+                    &text,
+                )))
             }
             Self::Inline(v) if allow_inline => Ok(SecretString::from(v.as_str())),
             Self::Inline(_) => Err(Error::Config(format!(

@@ -30,6 +30,7 @@ pub mod jwt;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 pub mod scope;
+pub mod secret_file;
 pub mod token;
 
 pub use client_auth::ClientAuthMethod;

@@ -357,11 +357,7 @@ fn plan_clients(
                 let v = std::fs::read_to_string(&path).map_err(|e| {
                     format!("{label}: cannot read secret_file {}: {e}", path.display())
                 })?;
-                let v = v
-                    .strip_suffix('\n')
-                    .map(|s| s.strip_suffix('\r').unwrap_or(s))
-                    .unwrap_or(&v)
-                    .to_owned();
+                let v = tessera_proto::secret_file::secret_text(&v).to_owned();
                 Some(check_secret_value(
                     &label,
                     &path.display().to_string(),

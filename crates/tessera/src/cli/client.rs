@@ -164,11 +164,9 @@ impl ImportSecret {
         if let Some(path) = &self.secret_file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read --secret-file {}", path.display()))?;
-            let text = match text.strip_suffix('\n') {
-                Some(t) => t.strip_suffix('\r').unwrap_or(t).to_owned(),
-                None => text,
-            };
-            return Ok(Some(text));
+            return Ok(Some(
+                tessera_proto::secret_file::secret_text(&text).to_owned(),
+            ));
         }
         if let Some(var) = &self.secret_env {
             return match std::env::var(var) {
