@@ -58,6 +58,9 @@ pub struct Application {
     state: SharedState,
     /// HTTPS, with `[tls]`.
     tls: Option<Https>,
+    /// SIGHUP, listened for from the start whatever the settings: it reloads the TLS certificate
+    /// when there is one, and never ends the process.
+    hangup: ReloadSignal,
     /// Where the bootstrap credential was written on this start, if it was.
     pub bootstrap_credentials: Option<PathBuf>,
     /// Whether no enabled user holds the console role `admin` (the start-up banner then says how
@@ -65,12 +68,10 @@ pub struct Application {
     pub console_without_admin: bool,
 }
 
-/// What serving HTTPS takes: the acceptor of every connection, the certificate it serves, and
-/// the signal that reloads that.
+/// What serving HTTPS takes: the acceptor of every connection and the certificate it serves.
 struct Https {
     acceptor: tessera_serve::TlsAcceptor,
     certificate: Arc<ServerCertificate>,
-    reload: ReloadSignal,
 }
 
 impl std::fmt::Debug for Https {
@@ -86,12 +87,12 @@ impl Application {
     /// With port 0 and no configured issuer, the issuer names the port really bound.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         // Listening for SIGHUP before the server says it serves: a reload asked for then is
-        // not lost, nor does it end the process.
+        // not lost, nor does it end the process (with or without `[tls]`).
+        let hangup = ReloadSignal::listen();
         let tls = match config.tls.load()? {
             Some(certificate) => Some(Https {
                 acceptor: certificate.acceptor()?,
                 certificate,
-                reload: ReloadSignal::listen(),
             }),
             None => None,
         };
@@ -177,6 +178,7 @@ impl Application {
             listener,
             state,
             tls,
+            hangup,
             bootstrap_credentials,
             console_without_admin,
         })
@@ -219,13 +221,14 @@ impl Application {
         let state = self.state.clone();
         let mut tasks = spawn_background(state.clone());
         let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-        let acceptor = self.tls.map(|https| {
-            tasks.push(tokio::spawn(crate::tls::reload_on_signal(
-                https.certificate,
-                https.reload,
-            )));
-            https.acceptor
-        });
+        let (acceptor, certificate) = match self.tls {
+            Some(https) => (Some(https.acceptor), Some(https.certificate)),
+            None => (None, None),
+        };
+        tasks.push(tokio::spawn(crate::tls::reload_on_signal(
+            certificate,
+            self.hangup,
+        )));
         crate::serve::serve(self.listener, acceptor, state.clone(), shutdown, grace).await;
         for t in tasks {
             t.abort();

@@ -92,13 +92,18 @@ impl ReloadSignal {
 
 /// Reads the certificate and key files again on every signal: new handshakes get them, open
 /// connections keep theirs; files that cannot be used are logged and the certificate served so
-/// far stays. Counted in `tessera_tls_reloads_total{outcome="ok"|"failed"}`.
+/// far stays. Counted in `tessera_tls_reloads_total{outcome="ok"|"failed"}`. Without a
+/// certificate (no `[tls]`), a signal is only logged: the server goes on serving.
 pub(crate) async fn reload_on_signal(
-    certificate: Arc<ServerCertificate>,
+    certificate: Option<Arc<ServerCertificate>>,
     mut signal: ReloadSignal,
 ) {
     loop {
         signal.next().await;
+        let Some(certificate) = &certificate else {
+            tracing::info!("SIGHUP: nothing to reload (no [tls] settings); still serving");
+            continue;
+        };
         match certificate.reload() {
             Ok(()) => {
                 metrics::counter!("tessera_tls_reloads_total", "outcome" => "ok").increment(1);

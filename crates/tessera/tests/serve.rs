@@ -294,3 +294,25 @@ fn sigterm_with_only_idle_connections_exits_at_once() {
         server.all_log()
     );
 }
+
+/// Without `[tls]` there is nothing to reload, yet SIGHUP (what `systemctl reload` and log
+/// rotators send) is logged and the server goes on answering, rather than ending it.
+#[test]
+fn sighup_without_tls_is_logged_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let hup = Command::new("kill")
+        .arg("-HUP")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    wait_for(&server.log, |l| l.contains("SIGHUP: nothing to reload"));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "{}",
+        server.all_log()
+    );
+    let health = reqwest::blocking::get(server.url("/healthz")).unwrap();
+    assert_eq!(health.status(), 200);
+}
