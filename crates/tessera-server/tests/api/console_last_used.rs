@@ -1,6 +1,7 @@
 //! The clients table's "Last used": the token endpoint notes in memory when a client got a token,
 //! a background task writes it to the database (every `console.last_used_flush_secs`, one second
-//! here), only forward; the table shows it, "never" before, and sorts by it.
+//! here) and at a graceful shutdown, only forward; the table shows it, "never" before, and sorts
+//! by it.
 
 use crate::console_signin::console_sign_in;
 use crate::helpers::{ClientSpec, spawn_app_with};
@@ -70,5 +71,29 @@ async fn last_used_appears_once_the_flush_ran() {
     let p = ua.get("/admin/clients?sort=last_used&dir=asc").await;
     assert!(
         p.body.find("<code>billing</code>").unwrap() > p.body.find("<code>reports</code>").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_writes_what_the_flush_has_not() {
+    // The default flush interval (60 s) never comes within this test.
+    let app = crate::helpers::spawn_app().await;
+    let secret = app.register_client(ClientSpec::new("billing")).await;
+    app.cc_token("billing", &secret, &[]).await;
+    assert_eq!(
+        app.state.store.client_last_used("billing").await.unwrap(),
+        None,
+        "the token request itself writes nothing"
+    );
+    let config = crate::admin::restart_config(&app, None);
+    let _dir = app.stop().await;
+    let app = crate::helpers::start(config).await;
+    assert!(
+        app.state
+            .store
+            .client_last_used("billing")
+            .await
+            .unwrap()
+            .is_some()
     );
 }
