@@ -2,7 +2,8 @@
 //! creates it through the admin API's own code ([`crate::admin::clients::create_client`]: the
 //! same validation and messages, the same `client.create` audit record, under the person's name)
 //! and answers with the client's secret, shown this once, with a copy button and a `curl` example
-//! that gets a token with it. A refused form comes back with its values and the reason.
+//! that gets a token with it. The form is the one editing uses ([`super::client_form`]): a refused
+//! form comes back with its values and each reason next to its field.
 
 use super::client_form::{self, Saved, Target, Typed};
 use super::clients::{person_for_page, person_for_post};
