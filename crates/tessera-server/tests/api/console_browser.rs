@@ -1,7 +1,7 @@
 //! The console in a real browser (headless Chromium, as in `browser.rs`): signing in through
 //! Tessera's own sign-in page without a consent screen, signing out; the clients table,
 //! deactivating a client, the table on a phone; creating a client by keyboard, editing one (a
-//! refusal shown next to its field first) and deleting one. The screenshots of the main pages go to
+//! refusal shown next to its field first), deleting one, registering a scope. The screenshots of the main pages go to
 //! `target/test-artifacts/pages/`, and with `TESSERA_DOC_SCREENSHOTS=1` to `docs/console/` (shown
 //! in `docs/console.md`). axe-core checks every page for WCAG 2.1 A and AA violations.
 
@@ -389,6 +389,15 @@ async fn edit_and_delete_a_client_in_chromium() {
     b.fill("confirm_name", "test billing v2").await;
     b.keys(&key(Key::Enter)).await;
     b.text_containing("is deleted").await;
+    // The scopes page's form that registers a scope.
+    b.click("nav a[href='/admin/scopes']").await;
+    b.click("a[href='/admin/scopes/new']").await;
+    b.text_containing("New scope").await;
+    assert_accessible(&b, "new scope").await;
+    b.fill("name", "core.reports.read").await;
+    b.keys(&key(Key::Enter)).await;
+    b.text_containing("The scope core.reports.read is registered")
+        .await;
     let r = app
         .token(
             &[("grant_type", "client_credentials")],
