@@ -161,6 +161,7 @@ impl Application {
             metrics: telemetry::metrics_handle(),
             guesses: crate::users::limits::GuessLimits::new(&config),
             activity: Default::default(),
+            last_used: Default::default(),
             store,
             keys,
             config,
@@ -233,6 +234,10 @@ impl Application {
         for t in tasks {
             t.abort();
         }
+        // The last minute's times clients got tokens, before the database closes.
+        if let Err(e) = crate::console::last_used::flush(&state).await {
+            tracing::warn!(error = %e, "could not write when clients last got a token");
+        }
         state.store.close().await;
         Ok(())
     }
@@ -254,6 +259,7 @@ fn spawn_background(state: SharedState) -> Vec<tokio::task::JoinHandle<()>> {
     }));
     v.push(crate::cluster::spawn_listener(state.clone()));
     v.push(crate::users::spawn_housekeeping(state.clone()));
+    v.push(crate::console::last_used::spawn_flusher(state.clone()));
     v.extend(crate::cluster::spawn_rotation(state.clone()));
     let s = state.clone();
     v.push(tokio::spawn(async move {

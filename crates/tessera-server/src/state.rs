@@ -43,6 +43,8 @@ pub struct AppState {
     pub guesses: crate::users::limits::GuessLimits,
     /// The token endpoint's last hour, for the console's overview.
     pub activity: crate::console::activity::Activity,
+    /// When clients last got a token, since the last flush to the database.
+    pub last_used: crate::console::last_used::LastUsed,
 }
 
 /// The shared state as handlers receive it.

@@ -14,7 +14,7 @@ use crate::client_secret;
 use crate::crypto::random_id;
 use crate::model::{Client, StoredSecret, now};
 use crate::state::{AppState, SharedState};
-use crate::store::SecretChange;
+use crate::store::{SecretChange, StoreError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -337,7 +337,19 @@ pub(crate) async fn registered_scopes(state: &AppState) -> Result<BTreeSet<Strin
 
 /// Validates `c` against the server's scopes and limits.
 pub(crate) async fn check(state: &AppState, c: &mut Client) -> Result<(), ApiError> {
-    let registered = registered_scopes(state).await?;
+    check_with(state, c, &[]).await
+}
+
+/// Validates `c` as [`check`] does, counting `also` as registered scopes: for a client checked
+/// before the scopes it needs are created (the console creates a scope from the client form only
+/// once the client would be accepted with it).
+pub(crate) async fn check_with(
+    state: &AppState,
+    c: &mut Client,
+    also: &[String],
+) -> Result<(), ApiError> {
+    let mut registered = registered_scopes(state).await?;
+    registered.extend(also.iter().cloned());
     validate::client(
         c,
         Limits {
@@ -377,13 +389,17 @@ pub(crate) fn new_secret(
 /// Checks a secret to import: 8 to 512 characters; for `client_secret_jwt` (`recoverable`) also
 /// at least 32 bytes, the shortest HMAC key HS256 accepts (RFC 7518 §3.2).
 pub(crate) fn check_imported(plain: &SecretString, recoverable: bool) -> Result<(), ApiError> {
-    client_secret::check_imported(plain.expose_secret()).map_err(ApiError::invalid)?;
+    client_secret::check_imported(plain.expose_secret())
+        .map_err(|e| ApiError::invalid_field("client_secret", e))?;
     let n = plain.expose_secret().len();
     if recoverable && n < 32 {
-        return Err(ApiError::invalid(format!(
-            "client_secret: client_secret_jwt signs with the secret as an HMAC key, which must be at \
+        return Err(ApiError::invalid_field(
+            "client_secret",
+            format!(
+                "client_secret: client_secret_jwt signs with the secret as an HMAC key, which must be at \
              least as long as the hash output (RFC 7518 §3.2): 32 bytes for HS256; this one has {n}"
-        )));
+            ),
+        ));
     }
     Ok(())
 }
@@ -471,10 +487,13 @@ pub(crate) async fn create_client(
             (Some(s), Some(row))
         }
         (false, Some(_)) => {
-            return Err(ApiError::invalid(format!(
-                "client_secret: {} uses no client secret; remove it",
-                c.auth_methods_text()
-            )));
+            return Err(ApiError::invalid_field(
+                "client_secret",
+                format!(
+                    "client_secret: {} uses no client secret; remove it",
+                    c.auth_methods_text()
+                ),
+            ));
         }
         (false, None) => (None, None),
     };
@@ -497,6 +516,64 @@ pub(crate) async fn create_client(
         client: c,
         client_secret: shown,
     })
+}
+
+/// Checks `new` as [`create_client`] would, counting `also` as registered scopes, and that its
+/// client id is free; stores nothing.
+pub(crate) async fn check_new(
+    state: &AppState,
+    new: &NewClient,
+    also: &[String],
+) -> Result<(), ApiError> {
+    let id = match &new.client_id {
+        Some(id) => {
+            match state.store.get_client(id).await {
+                Ok(_) => return Err(ApiError::from_store(StoreError::Conflict, not_found(id))),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+            id.clone()
+        }
+        None => random_id(CLIENT_ID_PREFIX).map_err(ApiError::internal)?,
+    };
+    let mut c = new.clone().into_client(id, now());
+    check_with(state, &mut c, also).await
+}
+
+/// Applies `patch` to the client `id` as `actor`: validated, stored with the secret changes its
+/// methods need, cached, audited as `client.update`; a registration left as it was is neither
+/// written nor audited. The admin API's `PATCH /clients/{client_id}` and the console's edit form.
+pub(crate) async fn update_client(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    patch: ClientPatch,
+) -> Result<ClientWithSecret, ApiError> {
+    let before = load(state, id).await?;
+    if patch.enabled == Some(false) {
+        refuse_self(actor, id, "disable")?;
+    }
+    let mut after = patch.apply(before.clone());
+    check(state, &mut after).await?;
+    if same_settings(&before, &after) {
+        return Ok(ClientWithSecret {
+            client: before,
+            client_secret: None,
+        });
+    }
+    store_update(state, actor, &before, after, "client.update").await
+}
+
+/// Checks `patch` on the client `id` as [`update_client`] would, counting `also` as registered
+/// scopes; stores nothing.
+pub(crate) async fn check_update(
+    state: &AppState,
+    id: &str,
+    patch: &ClientPatch,
+    also: &[String],
+) -> Result<(), ApiError> {
+    let mut after = patch.clone().apply(load(state, id).await?);
+    check_with(state, &mut after, also).await
 }
 
 /// How a change of authentication methods affects the stored secrets.
@@ -751,21 +828,8 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<ClientPatch>,
 ) -> Result<Json<ClientWithSecret>, ApiError> {
-    let actor = auth.actor();
-    let before = load(&state, &id).await?;
-    if patch.enabled == Some(false) {
-        refuse_self(&actor, &id, "disable")?;
-    }
-    let mut after = patch.apply(before.clone());
-    check(&state, &mut after).await?;
-    if same_settings(&before, &after) {
-        return Ok(Json(ClientWithSecret {
-            client: before,
-            client_secret: None,
-        }));
-    }
     Ok(Json(
-        store_update(&state, &actor, &before, after, "client.update").await?,
+        update_client(&state, &auth.actor(), &id, patch).await?,
     ))
 }
 
@@ -790,32 +854,35 @@ pub async fn delete(
     State(state): State<SharedState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = auth.actor();
-    refuse_self(&actor, &id, "delete")?;
-    let before = load(&state, &id).await?;
+    delete_client(&state, &auth.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the client `id` as `actor`, with its secrets, its opaque tokens and its refresh token
+/// families; audited as `client.delete`. The admin API's `DELETE /clients/{client_id}` and the
+/// console's delete page.
+pub(crate) async fn delete_client(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Client, ApiError> {
+    refuse_self(actor, id, "delete")?;
+    let before = load(state, id).await?;
     state
         .store
-        .delete_client(&id)
+        .delete_client(id)
         .await
-        .map_err(|e| ApiError::from_store(e, not_found(&id)))?;
-    refresh(&state, &id).await;
+        .map_err(|e| ApiError::from_store(e, not_found(id)))?;
+    refresh(state, id).await;
     // Its refresh token families end too, so that a client registered again under the same id
     // does not inherit them.
     let revoked = state
         .store
-        .revoke_families(None, None, Some(&id), now())
+        .revoke_families(None, None, Some(id), now())
         .await?;
     state.store.revoke_access_tokens(&revoked).await?;
-    record(
-        &state,
-        &actor,
-        "client.delete",
-        &id,
-        audit_json(&before),
-        None,
-    )
-    .await;
-    Ok(StatusCode::NO_CONTENT)
+    record(state, actor, "client.delete", id, audit_json(&before), None).await;
+    Ok(before)
 }
 
 /// Enables or disables a client as `actor`, audited as `client.enable` / `client.disable`: the

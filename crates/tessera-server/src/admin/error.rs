@@ -32,6 +32,9 @@ pub enum ApiError {
         code: &'static str,
         /// A sentence for the operator.
         description: String,
+        /// The request field the error concerns (`name`, `redirect_uris`, …), when it is one
+        /// field; the console shows the sentence next to it. Not part of the JSON answer.
+        field: Option<&'static str>,
     },
     /// The bearer token is missing, invalid or lacks the scope (RFC 6750 §3.1).
     Bearer(BearerError),
@@ -43,12 +46,33 @@ impl ApiError {
             status,
             code,
             description: description.into(),
+            field: None,
         }
     }
 
     /// `invalid_request` (400): the input is malformed or not acceptable.
     pub fn invalid(description: impl Into<String>) -> Self {
         Self::status(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// `invalid_request` (400) about one field of the request (its API name, such as
+    /// `redirect_uris`): the same answer as [`ApiError::invalid`], with the field kept for
+    /// [`ApiError::field`].
+    pub fn invalid_field(field: &'static str, description: impl Into<String>) -> Self {
+        Self::Status {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            description: description.into(),
+            field: Some(field),
+        }
+    }
+
+    /// The request field this error concerns, when it concerns one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Status { field, .. } => *field,
+            Self::Bearer(_) => None,
+        }
     }
 
     /// `not_found` (404).
@@ -146,6 +170,7 @@ impl IntoResponse for ApiError {
                 status,
                 code,
                 description,
+                field: _,
             } => {
                 let body = ErrorBody {
                     error: code,

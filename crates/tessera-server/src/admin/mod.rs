@@ -70,5 +70,6 @@ async fn method_not_allowed() -> impl IntoResponse {
         code: "invalid_request",
         description: "this endpoint does not take that method; see /admin/api/v1/openapi.json"
             .into(),
+        field: None,
     }
 }

@@ -10,6 +10,7 @@ use super::validate;
 use crate::bootstrap::ADMIN_SCOPES;
 use crate::model::{Scope, now};
 use crate::state::{AppState, SharedState};
+use crate::store::StoreError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -121,6 +122,18 @@ pub(crate) async fn create_scope(
     )
     .await;
     Ok(scope)
+}
+
+/// Checks `new` as [`create_scope`] would, and that no scope of its name is registered yet;
+/// stores nothing.
+pub(crate) async fn check_new_scope(state: &AppState, new: &NewScope) -> Result<(), ApiError> {
+    validate::new_scope_name(&new.name, state.config.scopes.naming)?;
+    validate::scope_fields(&new.description, &mut new.permissions.clone())?;
+    match state.store.get_scope(&new.name).await {
+        Ok(_) => Err(ApiError::from_store(StoreError::Conflict, named(&new.name))),
+        Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Applies `patch` to the scope `name`; unchanged scopes are neither written nor audited.

@@ -38,37 +38,54 @@ fn has_control(s: &str) -> bool {
 pub fn client_id(id: &str) -> Result<(), ApiError> {
     let n = id.chars().count();
     if n == 0 || n > 255 {
-        return Err(ApiError::invalid("client_id must be 1 to 255 characters"));
+        return Err(ApiError::invalid_field(
+            "client_id",
+            "client_id must be 1 to 255 characters",
+        ));
     }
     if has_control(id) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "client_id",
             "client_id may not contain control characters",
         ));
     }
     if id == "." || id == ".." {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "client_id",
             "client_id may not be \".\" or \"..\" (they cannot be named in a URL path)",
         ));
     }
     Ok(())
 }
 
-fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<(), ApiError> {
+fn text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<(), ApiError> {
+    // `permissions: each permission` concerns the field `permissions`.
+    let key = field.split_once(':').map_or(field, |(f, _)| f);
     let n = value.chars().count();
     if n < min || n > max || (min > 0 && value.trim().is_empty()) {
-        return Err(ApiError::invalid(if min > 0 {
-            format!("{field} must be {min} to {max} characters, not blank")
-        } else {
-            format!("{field} may be at most {max} characters")
-        }));
+        return Err(ApiError::invalid_field(
+            key,
+            if min > 0 {
+                format!("{field} must be {min} to {max} characters, not blank")
+            } else {
+                format!("{field} may be at most {max} characters")
+            },
+        ));
     }
     let bad = value
         .chars()
         .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
     if bad {
-        return Err(ApiError::invalid(format!(
-            "{field} may not contain control characters"
-        )));
+        return Err(ApiError::invalid_field(
+            key,
+            format!("{field} may not contain control characters"),
+        ));
     }
     Ok(())
 }
@@ -103,36 +120,42 @@ pub fn client(c: &mut Client, limits: Limits<'_>) -> Result<(), ApiError> {
 fn grant_types(c: &mut Client) -> Result<(), ApiError> {
     dedup(&mut c.grant_types);
     if c.grant_types.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "grant_types",
             "grant_types may not be empty; a machine client uses [\"client_credentials\"]",
         ));
     }
     let public = c.is_public();
     if public && c.grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "grant_types",
             "the client_credentials grant is only for confidential clients (RFC 6749 §4.4): \
              choose an authentication method other than none",
         ));
     }
     if public && c.grant_types.contains(&GrantType::JwtBearer) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "grant_types",
             "the jwt-bearer grant is only for confidential clients (a bearer assertion is traded \
              only by a client that authenticates): choose an authentication method other than none",
         ));
     }
     if c.grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "redirect_uris",
             "the authorization_code grant needs at least one redirect_uri (RFC 6749 §3.1.2)",
         ));
     }
     if public && c.require_pkce == Some(false) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "require_pkce",
             "require_pkce may be false only for a confidential client: a public client (none) \
              always needs PKCE (RFC 9700 §2.1.1)",
         ));
     }
     if c.grant_types == [GrantType::RefreshToken] {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "grant_types",
             "refresh_token alone is not a usable grant: add the grant that issues the refresh token",
         ));
     }
@@ -143,25 +166,28 @@ fn redirect_uris(c: &mut Client) -> Result<(), ApiError> {
     dedup(&mut c.redirect_uris);
     for u in &c.redirect_uris {
         if u.len() > 2000 || has_control(u) {
-            return Err(ApiError::invalid(format!(
-                "redirect_uris: {u:?} is too long or contains control characters"
-            )));
+            return Err(ApiError::invalid_field(
+                "redirect_uris",
+                format!("redirect_uris: {u:?} is too long or contains control characters"),
+            ));
         }
         let url = Url::parse(u).map_err(|e| {
-            ApiError::invalid(format!(
-                "redirect_uris: {u:?} is not an absolute URI ({e}) (RFC 6749 §3.1.2)"
-            ))
+            ApiError::invalid_field(
+                "redirect_uris",
+                format!("redirect_uris: {u:?} is not an absolute URI ({e}) (RFC 6749 §3.1.2)"),
+            )
         })?;
         if u.contains('#') {
-            return Err(ApiError::invalid(format!(
-                "redirect_uris: {u:?} may not have a fragment (RFC 6749 §3.1.2)"
-            )));
+            return Err(ApiError::invalid_field(
+                "redirect_uris",
+                format!("redirect_uris: {u:?} may not have a fragment (RFC 6749 §3.1.2)"),
+            ));
         }
         if matches!(url.scheme(), "javascript" | "data" | "file" | "vbscript") {
-            return Err(ApiError::invalid(format!(
-                "redirect_uris: the {} scheme is not allowed",
-                url.scheme()
-            )));
+            return Err(ApiError::invalid_field(
+                "redirect_uris",
+                format!("redirect_uris: the {} scheme is not allowed", url.scheme()),
+            ));
         }
     }
     Ok(())
@@ -180,7 +206,7 @@ fn scopes(
     ] {
         for s in list {
             ScopeName::parse_with(s, naming).map_err(|e| {
-                ApiError::invalid(format!("{field}: {e}{}", naming_hint(naming, s)))
+                ApiError::invalid_field(field, format!("{field}: {e}{}", naming_hint(naming, s)))
             })?;
         }
     }
@@ -193,10 +219,13 @@ fn scopes(
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "allowed_scopes: not registered: {}; create the scopes first (POST /admin/api/v1/scopes, or tessera scope create)",
-            unknown.join(", ")
-        )));
+        return Err(ApiError::invalid_field(
+            "allowed_scopes",
+            format!(
+                "allowed_scopes: not registered: {}; create the scopes first (POST /admin/api/v1/scopes, or tessera scope create)",
+                unknown.join(", ")
+            ),
+        ));
     }
     let not_allowed: Vec<&str> = c
         .default_scopes
@@ -205,10 +234,13 @@ fn scopes(
         .map(String::as_str)
         .collect();
     if !not_allowed.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "default_scopes must be among allowed_scopes; not allowed: {}",
-            not_allowed.join(", ")
-        )));
+        return Err(ApiError::invalid_field(
+            "default_scopes",
+            format!(
+                "default_scopes must be among allowed_scopes; not allowed: {}",
+                not_allowed.join(", ")
+            ),
+        ));
     }
     Ok(())
 }
@@ -217,29 +249,35 @@ fn scopes(
 fn auth_methods(c: &mut Client) -> Result<(), ApiError> {
     dedup(&mut c.token_endpoint_auth_methods);
     if c.token_endpoint_auth_methods.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "token_endpoint_auth_methods",
             "token_endpoint_auth_methods may not be empty: list one or more of client_secret_basic, \
              client_secret_post, client_secret_jwt, private_key_jwt, or none (alone) for a public client",
         ));
     }
     if c.is_public() && c.token_endpoint_auth_methods.len() > 1 {
-        return Err(ApiError::invalid(format!(
-            "token_endpoint_auth_methods: none (a public client) cannot be combined with other methods \
+        return Err(ApiError::invalid_field(
+            "token_endpoint_auth_methods",
+            format!(
+                "token_endpoint_auth_methods: none (a public client) cannot be combined with other methods \
              ({}): a client that may skip authentication has no credential to check",
-            c.auth_methods_text()
-        )));
+                c.auth_methods_text()
+            ),
+        ));
     }
     Ok(())
 }
 
 fn authentication(c: &Client) -> Result<(), ApiError> {
     if c.jwks.is_some() && c.jwks_uri.is_some() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "jwks",
             "jwks and jwks_uri may not both be set (RFC 7591 §2): choose one",
         ));
     }
     if c.accepts(ClientAuthMethod::PrivateKeyJwt) && c.jwks.is_none() && c.jwks_uri.is_none() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_field(
+            "jwks",
             "private_key_jwt needs the client's public keys: set jwks (a JWK Set) or jwks_uri",
         ));
     }
@@ -249,31 +287,41 @@ fn authentication(c: &Client) -> Result<(), ApiError> {
             c.accepts(ClientAuthMethod::PrivateKeyJwt),
         );
         if secret_jwt && key_jwt {
-            return Err(ApiError::invalid(
+            return Err(ApiError::invalid_field(
+                "token_endpoint_auth_signing_alg",
                 "token_endpoint_auth_signing_alg names one algorithm, but the client lists both \
                  client_secret_jwt and private_key_jwt: leave it out, or list only one of them",
             ));
         }
         if secret_jwt && !alg.is_hmac() {
-            return Err(ApiError::invalid(format!(
-                "token_endpoint_auth_signing_alg {alg} does not fit client_secret_jwt: use HS256, HS384 or HS512"
-            )));
+            return Err(ApiError::invalid_field(
+                "token_endpoint_auth_signing_alg",
+                format!(
+                    "token_endpoint_auth_signing_alg {alg} does not fit client_secret_jwt: use HS256, HS384 or HS512"
+                ),
+            ));
         }
         if key_jwt && alg.is_hmac() {
-            return Err(ApiError::invalid(format!(
-                "token_endpoint_auth_signing_alg {alg} does not fit private_key_jwt: use an asymmetric algorithm (ES256, RS256, PS256, EdDSA, …)"
-            )));
+            return Err(ApiError::invalid_field(
+                "token_endpoint_auth_signing_alg",
+                format!(
+                    "token_endpoint_auth_signing_alg {alg} does not fit private_key_jwt: use an asymmetric algorithm (ES256, RS256, PS256, EdDSA, …)"
+                ),
+            ));
         }
         if !secret_jwt && !key_jwt {
-            return Err(ApiError::invalid(format!(
-                "token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt, not {}",
-                c.auth_methods_text()
-            )));
+            return Err(ApiError::invalid_field(
+                "token_endpoint_auth_signing_alg",
+                format!(
+                    "token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt, not {}",
+                    c.auth_methods_text()
+                ),
+            ));
         }
     }
     if let Some(set) = &c.jwks {
         if set.keys.is_empty() {
-            return Err(ApiError::invalid("jwks has no keys"));
+            return Err(ApiError::invalid_field("jwks", "jwks has no keys"));
         }
         let mut usable = Vec::new();
         for (i, k) in set.keys.iter().enumerate() {
@@ -283,27 +331,35 @@ fn authentication(c: &Client) -> Result<(), ApiError> {
                 .map(|kid| format!(" (kid {kid:?})"))
                 .unwrap_or_default();
             if k.is_private() {
-                return Err(ApiError::invalid(format!(
-                    "jwks.keys[{i}]{name} holds private key material: register the public key only (drop d, p, q, dp, dq, qi, k)"
-                )));
+                return Err(ApiError::invalid_field(
+                    "jwks",
+                    format!(
+                        "jwks.keys[{i}]{name} holds private key material: register the public key only (drop d, p, q, dp, dq, qi, k)"
+                    ),
+                ));
             }
             let key = VerifyingKey::from_jwk(k).map_err(|e| {
-                ApiError::invalid(format!(
-                    "jwks.keys[{i}]{name} is not a usable public key: {e}"
-                ))
+                ApiError::invalid_field(
+                    "jwks",
+                    format!("jwks.keys[{i}]{name} is not a usable public key: {e}"),
+                )
             })?;
             usable.push(key);
         }
         if let Some(alg) = c.token_endpoint_auth_signing_alg
             && !usable.iter().any(|k| k.supports(alg))
         {
-            return Err(ApiError::invalid(format!(
-                "no key in jwks can verify {alg} assertions (token_endpoint_auth_signing_alg)"
-            )));
+            return Err(ApiError::invalid_field(
+                "jwks",
+                format!(
+                    "no key in jwks can verify {alg} assertions (token_endpoint_auth_signing_alg)"
+                ),
+            ));
         }
     }
     if let Some(uri) = &c.jwks_uri {
-        crate::oauth::remote_jwks::check_uri(uri).map_err(ApiError::invalid)?;
+        crate::oauth::remote_jwks::check_uri(uri)
+            .map_err(|e| ApiError::invalid_field("jwks_uri", e))?;
     }
     Ok(())
 }
@@ -312,16 +368,20 @@ fn tokens(c: &Client, max_lifetime_secs: u64) -> Result<(), ApiError> {
     if let Some(l) = c.access_token_lifetime
         && (l == 0 || l > max_lifetime_secs)
     {
-        return Err(ApiError::invalid(format!(
-            "access_token_lifetime must be between 1 and {max_lifetime_secs} seconds (tokens.max_lifetime_secs)"
-        )));
+        return Err(ApiError::invalid_field(
+            "access_token_lifetime",
+            format!(
+                "access_token_lifetime must be between 1 and {max_lifetime_secs} seconds (tokens.max_lifetime_secs)"
+            ),
+        ));
     }
     if let Some(alg) = c.access_token_signing_alg
         && !matches!(alg, Algorithm::ES256 | Algorithm::RS256 | Algorithm::EdDSA)
     {
-        return Err(ApiError::invalid(format!(
-            "access_token_signing_alg {alg} is not offered: use ES256, RS256 or EdDSA"
-        )));
+        return Err(ApiError::invalid_field(
+            "access_token_signing_alg",
+            format!("access_token_signing_alg {alg} is not offered: use ES256, RS256 or EdDSA"),
+        ));
     }
     Ok(())
 }
@@ -330,9 +390,12 @@ fn audiences(c: &mut Client) -> Result<(), ApiError> {
     dedup(&mut c.audiences);
     for a in &c.audiences {
         if a.trim().is_empty() || a.chars().count() > 1000 || has_control(a) {
-            return Err(ApiError::invalid(format!(
-                "audiences: {a:?} must be a non-blank string of at most 1000 characters without control characters"
-            )));
+            return Err(ApiError::invalid_field(
+                "audiences",
+                format!(
+                    "audiences: {a:?} must be a non-blank string of at most 1000 characters without control characters"
+                ),
+            ));
         }
     }
     Ok(())
@@ -341,24 +404,31 @@ fn audiences(c: &mut Client) -> Result<(), ApiError> {
 fn extra_claims(c: &Client) -> Result<(), ApiError> {
     for k in c.extra_claims.keys() {
         if k.is_empty() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::invalid_field(
+                "extra_claims",
                 "extra_claims: a claim name may not be empty",
             ));
         }
         if RESERVED_CLAIMS.contains(&k.as_str()) {
-            return Err(ApiError::invalid(format!(
-                "extra_claims: {k:?} is set by the server and may not be overridden (reserved: {})",
-                RESERVED_CLAIMS.join(", ")
-            )));
+            return Err(ApiError::invalid_field(
+                "extra_claims",
+                format!(
+                    "extra_claims: {k:?} is set by the server and may not be overridden (reserved: {})",
+                    RESERVED_CLAIMS.join(", ")
+                ),
+            ));
         }
     }
     let size = serde_json::to_vec(&c.extra_claims)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);
     if size > MAX_EXTRA_CLAIMS_BYTES {
-        return Err(ApiError::invalid(format!(
-            "extra_claims is {size} bytes as JSON; at most {MAX_EXTRA_CLAIMS_BYTES} (they go into every token)"
-        )));
+        return Err(ApiError::invalid_field(
+            "extra_claims",
+            format!(
+                "extra_claims is {size} bytes as JSON; at most {MAX_EXTRA_CLAIMS_BYTES} (they go into every token)"
+            ),
+        ));
     }
     Ok(())
 }
@@ -376,12 +446,16 @@ pub fn naming_hint(naming: ScopeNaming, name: &str) -> &'static str {
 /// Checks a scope name for creation under `naming` (`service.object.right` or an OpenID Connect
 /// scope; or any RFC 6749 scope token), and not in Tessera's own `tessera.` namespace.
 pub fn new_scope_name(name: &str, naming: ScopeNaming) -> Result<ScopeName, ApiError> {
-    let parsed = ScopeName::parse_with(name, naming)
-        .map_err(|e| ApiError::invalid(format!("name: {e}{}", naming_hint(naming, name))))?;
+    let parsed = ScopeName::parse_with(name, naming).map_err(|e| {
+        ApiError::invalid_field("name", format!("name: {e}{}", naming_hint(naming, name)))
+    })?;
     if name.starts_with(RESERVED_SCOPE_PREFIX) {
-        return Err(ApiError::invalid(format!(
-            "name: scopes under {RESERVED_SCOPE_PREFIX:?} are Tessera's own admin scopes; choose another service name"
-        )));
+        return Err(ApiError::invalid_field(
+            "name",
+            format!(
+                "name: scopes under {RESERVED_SCOPE_PREFIX:?} are Tessera's own admin scopes; choose another service name"
+            ),
+        ));
     }
     Ok(parsed)
 }
@@ -391,7 +465,10 @@ pub fn scope_fields(description: &str, permissions: &mut Vec<String>) -> Result<
     text("description", description, 0, 1000, true)?;
     dedup(permissions);
     if permissions.len() > 200 {
-        return Err(ApiError::invalid("permissions: at most 200 per scope"));
+        return Err(ApiError::invalid_field(
+            "permissions",
+            "permissions: at most 200 per scope",
+        ));
     }
     for p in permissions.iter() {
         text("permissions: each permission", p, 1, 500, false)?;
@@ -430,6 +507,57 @@ mod tests {
         assert!(
             format!("{refused:?}").contains("not registered: core.ledger.read"),
             "{refused:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn refusals_name_their_field() -> Result<(), serde_json::Error> {
+        let registered = BTreeSet::new();
+        let limits = Limits {
+            registered_scopes: &registered,
+            max_lifetime_secs: 3600,
+            scope_naming: ScopeNaming::ServiceObjectRight,
+        };
+        let base = serde_json::json!({
+            "client_id": "web", "name": "web", "enabled": true,
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        });
+        let refused =
+            |change: serde_json::Value| -> Result<Option<&'static str>, serde_json::Error> {
+                let mut v = base.clone();
+                if let (Some(o), Some(c)) = (v.as_object_mut(), change.as_object()) {
+                    o.extend(c.clone());
+                }
+                let mut c: Client = serde_json::from_value(v)?;
+                Ok(client(&mut c, limits).err().and_then(|e| e.field()))
+            };
+        assert_eq!(refused(serde_json::json!({}))?, None);
+        assert_eq!(refused(serde_json::json!({"name": " "}))?, Some("name"));
+        assert_eq!(
+            refused(serde_json::json!({"redirect_uris": ["nope"]}))?,
+            Some("redirect_uris")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"grant_types": ["authorization_code"]}))?,
+            Some("redirect_uris")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"allowed_scopes": ["core.x.read"]}))?,
+            Some("allowed_scopes")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"access_token_lifetime": 7200}))?,
+            Some("access_token_lifetime")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"extra_claims": {"iss": "x"}}))?,
+            Some("extra_claims")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"token_endpoint_auth_method": "private_key_jwt"}))?,
+            Some("jwks")
         );
         Ok(())
     }

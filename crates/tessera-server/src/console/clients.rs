@@ -1,14 +1,17 @@
 //! `GET /admin/clients`: the clients table (search by name or id, filter by status and grant
-//! type, sort, pagination in the database); `GET /admin/clients/{client_id}/{enable,disable}`
-//! asks for confirmation and `POST` to the same address does it, through the admin API's own
-//! code ([`crate::admin::clients::set_enabled`]) with the same audit record, under the person's
-//! name. A viewer sees no buttons, and a POST from one is refused with 403.
+//! type, sort, pagination in the database; when each client last got a token, from
+//! [`super::last_used`]); `GET /admin/clients/{client_id}/{enable,disable}` asks for
+//! confirmation and `POST` to the same address does it, through the admin API's own code
+//! ([`crate::admin::clients::set_enabled`]) with the same audit record, under the person's name.
+//! The same addresses lead to a client's other pages: `edit` ([`super::edit`]), `delete`
+//! ([`super::delete`]) and `rotate-secret` ([`super::rotate`]). A viewer sees no buttons, and a
+//! POST from one is refused with 403.
 
 use super::session::{self, NoPerson, Person};
 use super::templates::{ClientRow, ClientsPage, ConfirmPage};
 use crate::admin::clients::set_enabled;
 use crate::net::RemoteAddr;
-use crate::pages::form::{field, read, unreadable_query};
+use crate::pages::form::{field, read_with_repeats, unreadable_query};
 use crate::pages::render;
 use crate::state::{AppState, SharedState};
 use crate::store::console_clients::{ClientPageQuery, ClientSort};
@@ -124,6 +127,7 @@ impl TableQuery {
             Some("client_id") => "client_id",
             Some("created") => "created",
             Some("status") => "status",
+            Some("last_used") => "last_used",
             _ => "name",
         };
         let search: String = field(q, "q").unwrap_or("").chars().take(200).collect();
@@ -177,6 +181,7 @@ pub async fn list(
         "client_id" => ClientSort::ClientId,
         "created" => ClientSort::Created,
         "status" => ClientSort::Status,
+        "last_used" => ClientSort::LastUsed,
         _ => ClientSort::Name,
     };
     let page = match state
@@ -203,7 +208,8 @@ pub async fn list(
     let rows = page
         .clients
         .iter()
-        .map(|c| ClientRow {
+        .map(|l| (&l.client, l.last_used_at))
+        .map(|(c, last_used)| ClientRow {
             name: c.name.clone(),
             client_id: c.client_id.clone(),
             segment: segment(&c.client_id),
@@ -213,6 +219,9 @@ pub async fn list(
             scopes: c.allowed_scopes.join(" "),
             token_format: c.access_token_format.unwrap_or(default_format).to_string(),
             created: crate::console::templates::date(c.created_at),
+            last_used: last_used
+                .map_or_else(|| "never".to_owned(), crate::console::templates::date),
+            first_party: super::client::is_first_party(&c.client_id),
         })
         .collect();
     let pages = ((page.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
@@ -221,13 +230,13 @@ pub async fn list(
     } else {
         (t.page - 1) * PAGE_SIZE + 1
     };
-    let sort_links = ["name", "client_id", "created", "status"]
+    let sort_links = ["name", "client_id", "created", "status", "last_used"]
         .map(|s| (s, t.link(1, Some(s))))
         .to_vec();
     let tpl = ClientsPage {
         shell: person.shell(&state, "clients"),
         can_toggle: person.may(Operation::ClientEnable),
-        can_create: person.may(Operation::ClientWrite),
+        can_write: person.may(Operation::ClientWrite),
         rows,
         search: t.search.clone(),
         status: t.status,
@@ -266,8 +275,11 @@ pub async fn confirm(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if action == "rotate-secret" {
-        return super::rotate::confirm(&state, &person, &client_id, None).await;
+    match action.as_str() {
+        "rotate-secret" => return super::rotate::confirm(&state, &person, &client_id, None).await,
+        "edit" => return super::edit::show(&state, &person, &client_id).await,
+        "delete" => return super::delete::confirm(&state, &person, &client_id).await,
+        _ => {}
     }
     let Some((op, enable)) = toggle_op(&action) else {
         return session::message(
@@ -329,12 +341,25 @@ pub async fn toggle(
     Path((client_id, action)): Path<(String, String)>,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
+    // The edit form's checkboxes repeat their names; no other form here does.
+    let repeated: &[&str] = if action == "edit" {
+        &super::client_form::REPEATED
+    } else {
+        &[]
+    };
+    let form = match read_with_repeats(&state, &headers, body, repeated).await {
         Ok(f) => f,
         Err(page) => return page,
     };
-    if action == "rotate-secret" {
-        return super::rotate::submit(&state, &headers, remote, &client_id, &form).await;
+    match action.as_str() {
+        "rotate-secret" => {
+            return super::rotate::submit(&state, &headers, remote, &client_id, &form).await;
+        }
+        "edit" => return super::edit::submit(&state, &headers, remote, &client_id, &form).await,
+        "delete" => {
+            return super::delete::submit(&state, &headers, remote, &client_id, &form).await;
+        }
+        _ => {}
     }
     let Some((op, enable)) = toggle_op(&action) else {
         return session::forbidden(&state, None, "There is no such action.");

@@ -12,11 +12,16 @@ pub mod assets;
 pub mod audit;
 pub mod chart;
 pub mod client;
+pub mod client_form;
 pub mod clients;
 pub mod create;
+pub mod delete;
+pub mod edit;
 pub mod keys;
+pub mod last_used;
 pub mod overview;
 pub mod rotate;
+pub mod scope_new;
 pub mod scopes;
 pub mod session;
 pub mod signin;
@@ -28,7 +33,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-/// `[console]`: the console's sessions.
+/// `[console]`: the console's sessions, and how often the clients' last use is written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleConfig {
@@ -38,6 +43,10 @@ pub struct ConsoleConfig {
     /// Seconds after sign-in when a console session ends however busy. Default 28800 (8 h).
     #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
     pub absolute_timeout_secs: u64,
+    /// Seconds between the writes of when each client last got a token (kept in memory between
+    /// them; the token endpoint never writes it itself). Default 60.
+    #[serde(deserialize_with = "tessera_proto::duration::secs::deserialize")]
+    pub last_used_flush_secs: u64,
 }
 
 impl Default for ConsoleConfig {
@@ -45,6 +54,7 @@ impl Default for ConsoleConfig {
         Self {
             idle_timeout_secs: 30 * 60,
             absolute_timeout_secs: 8 * 3600,
+            last_used_flush_secs: 60,
         }
     }
 }
@@ -57,6 +67,9 @@ impl ConsoleConfig {
                 "console.idle_timeout_secs and console.absolute_timeout_secs must be at least 1"
                     .into(),
             );
+        }
+        if self.last_used_flush_secs == 0 {
+            return Err("console.last_used_flush_secs must be at least 1".into());
         }
         if self.idle_timeout_secs > self.absolute_timeout_secs {
             return Err(format!(
@@ -87,6 +100,10 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/keys", get(keys::list))
         .route("/admin/keys/rotate", get(keys::confirm).post(keys::rotate))
         .route("/admin/scopes", get(scopes::list))
+        .route(
+            "/admin/scopes/new",
+            get(scope_new::show).post(scope_new::submit),
+        )
         .route("/admin/scopes/{name}", get(scopes::show))
         .route("/oauth2/scopes", get(scopes::coupa_address))
         .route("/admin/assets/console.css", get(assets::stylesheet))

@@ -1,7 +1,8 @@
 //! `GET /admin/scopes`: the scopes grouped by service (the first part of `service.object.right`),
 //! each with its description, searchable; `GET /admin/scopes/{name}`: a scope's drill-down, the
 //! API permissions behind it and the clients that hold it. `GET /oauth2/scopes` (Coupa's address)
-//! leads to the list. Reading needs `tessera.scopes.read`, which every console role has.
+//! leads to the list. Reading needs `tessera.scopes.read`, which every console role has; the list
+//! links to the form that registers a scope ([`super::scope_new`]) for those who may.
 
 use super::clients::{person_for_page, segment};
 use super::session;
@@ -76,6 +77,7 @@ pub async fn list(
     }
     let t = ScopesPage {
         shell: person.shell(&state, "scopes"),
+        can_create: person.may(crate::users::role::Operation::ScopeWrite),
         search,
         total,
         groups,

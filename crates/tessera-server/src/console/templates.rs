@@ -129,6 +129,10 @@ pub struct ClientRow {
     pub token_format: String,
     /// Creation date.
     pub created: String,
+    /// When it last got a token (UTC), or `never`.
+    pub last_used: String,
+    /// Whether it is the console's own client (not edited or deleted from the console).
+    pub first_party: bool,
 }
 
 /// The clients table.
@@ -139,8 +143,8 @@ pub struct ClientsPage {
     pub shell: Shell,
     /// Whether the person may activate and deactivate clients (else no buttons).
     pub can_toggle: bool,
-    /// Whether the person may create clients.
-    pub can_create: bool,
+    /// Whether the person may create, edit and delete clients.
+    pub can_write: bool,
     /// The page's rows.
     pub rows: Vec<ClientRow>,
     /// The search text.
@@ -236,6 +240,8 @@ pub struct ScopeGroup {
 pub struct ScopesPage {
     /// Frame.
     pub shell: Shell,
+    /// Whether the person may create scopes.
+    pub can_create: bool,
     /// The search text.
     pub search: String,
     /// Scopes shown.
@@ -285,34 +291,119 @@ pub struct ScopeChoice {
     pub checked: bool,
 }
 
-/// The form that registers a client.
+/// A refusal shown on a form: next to the field it concerns (its `id`) and in the error summary
+/// at the top, which links to the field; or in the summary alone (`field` empty).
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// The field's `id`, or empty.
+    pub field: &'static str,
+    /// The sentence.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A refusal about `field` (empty: about no one field).
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Lookups of a form's refusals, for its template.
+pub trait FieldErrors {
+    /// Every refusal, in order.
+    fn errors(&self) -> &[FieldError];
+
+    /// The refusal shown next to `field`, if any.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors()
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The form that registers a client or changes one.
 #[derive(Debug, Template)]
-#[template(path = "console/new_client.html")]
-pub struct NewClientPage {
+#[template(path = "console/client_form.html")]
+pub struct ClientFormPage {
     /// Frame.
     pub shell: Shell,
+    /// Where the form posts.
+    pub action: String,
+    /// The client's name and id when it is edited (none: a new client).
+    pub editing: Option<(String, String)>,
     /// Why the last attempt was refused.
-    pub error: Option<String>,
+    pub errors: Vec<FieldError>,
     /// Grant types offered.
     pub grants: Vec<&'static str>,
     /// Authentication methods offered.
     pub methods: Vec<&'static str>,
-    /// Scopes offered, by name.
+    /// Access token signing algorithms offered.
+    pub algs: Vec<&'static str>,
+    /// Whether the person may create a scope from the form.
+    pub may_create_scope: bool,
+    /// Scopes offered, grouped by service.
     pub scopes: Vec<ScopeChoice>,
     /// The values typed.
-    pub typed: super::create::Typed,
+    pub typed: super::client_form::Typed,
 }
 
-impl NewClientPage {
+impl FieldErrors for ClientFormPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl ClientFormPage {
     /// Whether the grant type `g` is ticked.
     pub fn grant_checked(&self, g: &str) -> bool {
         self.typed.grants.iter().any(|t| t == g)
+    }
+
+    /// Whether the authentication method `m` is ticked.
+    pub fn method_checked(&self, m: &str) -> bool {
+        self.typed.methods.iter().any(|t| t == m)
     }
 
     /// Whether the scope at `i` starts a new service.
     pub fn new_service(&self, i: usize) -> bool {
         i == 0
             || self.scopes.get(i - 1).map(|p| &p.service) != self.scopes.get(i).map(|s| &s.service)
+    }
+
+    /// Where the error summary's link for `field` leads: the field, or the first box of a group.
+    pub fn anchor(&self, field: &str) -> String {
+        match field {
+            "grants" => "grant-1".into(),
+            "methods" => "method-1".into(),
+            "scopes" if !self.scopes.is_empty() => "scope-1".into(),
+            "scopes" => "new_scope_name".into(),
+            f => f.into(),
+        }
+    }
+
+    /// `aria-describedby` and `aria-invalid` for the input `field` with its hint `hint` (may be
+    /// empty), as attributes.
+    pub fn described(&self, field: &str, hint: &str) -> String {
+        let error = self.error_for(field).is_some();
+        let mut ids = Vec::new();
+        if !hint.is_empty() {
+            ids.push(hint.to_owned());
+        }
+        if error {
+            ids.push(format!("{field}-error"));
+        }
+        let mut a = String::new();
+        if !ids.is_empty() {
+            a.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
+        }
+        if error {
+            a.push_str(" aria-invalid=\"true\"");
+        }
+        a
     }
 }
 
@@ -448,7 +539,13 @@ pub struct RotatePage {
     /// The grace period typed.
     pub grace: String,
     /// Why the last attempt was refused.
-    pub error: Option<String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl FieldErrors for RotatePage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
 }
 
 /// A client's new secret, shown this once.
@@ -463,4 +560,48 @@ pub struct RotatedPage {
     pub secret: String,
     /// When the previous secrets stop working (UTC), or that they already did.
     pub previous: String,
+}
+
+/// The page that deletes a client once its name is typed.
+#[derive(Debug, Template)]
+#[template(path = "console/delete.html")]
+pub struct DeletePage {
+    /// Frame.
+    pub shell: Shell,
+    /// Where the form posts.
+    pub action: String,
+    /// The client's name.
+    pub name: String,
+    /// The client id.
+    pub client_id: String,
+    /// The name typed.
+    pub typed: String,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+}
+
+impl FieldErrors for DeletePage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+/// The form that registers a scope.
+#[derive(Debug, Template)]
+#[template(path = "console/scope_new.html")]
+pub struct NewScopePage {
+    /// Frame.
+    pub shell: Shell,
+    /// The name typed.
+    pub name: String,
+    /// The description typed.
+    pub description: String,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+}
+
+impl FieldErrors for NewScopePage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
 }

@@ -107,6 +107,17 @@ pub async fn read_form(
     body: Body,
     limit: usize,
 ) -> Result<FormParams, OAuthError> {
+    read_form_with_repeats(headers, body, limit, &REPEATABLE).await
+}
+
+/// Reads a form as [`read_form`] does, but with `repeatable` as the parameters that may appear
+/// more than once (a page's checkboxes).
+pub async fn read_form_with_repeats(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    repeatable: &[&str],
+) -> Result<FormParams, OAuthError> {
     if !is_form(headers) {
         return Err(OAuthError::invalid_request(
             "the request must have Content-Type: application/x-www-form-urlencoded",
@@ -124,7 +135,7 @@ pub async fn read_form(
         .await
         .map_err(|_| OAuthError::too_large(limit))?;
     let form = FormParams::parse(&bytes)?;
-    if let Some(name) = form.first_repeated(&REPEATABLE) {
+    if let Some(name) = form.first_repeated(repeatable) {
         return Err(OAuthError::invalid_request(format!(
             "the parameter {name:?} is included more than once"
         )));

@@ -114,8 +114,13 @@ pub async fn token(
     .await;
     let elapsed = started.elapsed();
     let grant_label = granted.map_or("unknown", GrantType::as_str);
+    let t = crate::model::now();
+    if result.is_ok() {
+        // One map entry per client in memory; written to the database in the background.
+        state.last_used.record(&client_label, t);
+    }
     state.activity.record(
-        crate::model::now(),
+        t,
         granted,
         result.is_ok(),
         matches!(&result, Err(e) if e.code == tessera_proto::ErrorCode::InvalidClient),

@@ -1,5 +1,6 @@
 //! Reading a page's form post (`application/x-www-form-urlencoded`, within the body limit, at most
-//! [`tessera_proto::form::MAX_PARAMS`] fields, no repeated field) and a page's query string (at
+//! [`tessera_proto::form::MAX_PARAMS`] fields, no repeated field but those a form's checkboxes
+//! repeat) and a page's query string (at
 //! most as many parameters); anything else is answered with an error page.
 
 use super::render;
@@ -15,16 +16,35 @@ pub async fn read(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<FormParams, Response> {
-    match crate::oauth::request::read_form(headers, body, state.config.http.max_body_bytes).await {
-        Ok(f) => Ok(f),
-        Err(e) => Err(render::message(
-            state,
-            StatusCode::BAD_REQUEST,
-            "Something went wrong",
-            format!("The form could not be read: {}", e.description),
-            None,
-        )),
-    }
+    let limit = state.config.http.max_body_bytes;
+    crate::oauth::request::read_form(headers, body, limit)
+        .await
+        .map_err(|e| unreadable_form(state, &e))
+}
+
+/// Reads a page's form as [`read`] does, with `repeatable` as the fields that may appear more
+/// than once (its groups of checkboxes).
+pub async fn read_with_repeats(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    repeatable: &[&str],
+) -> Result<FormParams, Response> {
+    let limit = state.config.http.max_body_bytes;
+    crate::oauth::request::read_form_with_repeats(headers, body, limit, repeatable)
+        .await
+        .map_err(|e| unreadable_form(state, &e))
+}
+
+/// The error page (400) for a form post that could not be read.
+fn unreadable_form(state: &AppState, e: &crate::oauth::error::OAuthError) -> Response {
+    render::message(
+        state,
+        StatusCode::BAD_REQUEST,
+        "Something went wrong",
+        format!("The form could not be read: {}", e.description),
+        None,
+    )
 }
 
 /// The error page (400) for a query string that [`FormParams::parse`] refused: not UTF-8 once

@@ -1,6 +1,8 @@
 //! The console's clients table: one page of clients, searched, filtered, sorted and paged by the
-//! database (`LIMIT`/`OFFSET`), with the number of matches; and the clients that hold a scope.
+//! database (`LIMIT`/`OFFSET`), with the number of matches and when each last got a token; the
+//! clients that hold a scope; and the writing of those last-used times.
 
+use super::BeginWrite as _;
 use super::{Db, Store, StoreError, on_pool};
 use crate::model::Client;
 
@@ -15,6 +17,8 @@ pub enum ClientSort {
     Created,
     /// Active first (or last), then by name.
     Status,
+    /// When it last got a token (never: before any time).
+    LastUsed,
 }
 
 /// What page of clients to read.
@@ -36,11 +40,21 @@ pub struct ClientPageQuery {
     pub offset: i64,
 }
 
+/// A client in the table, with when it last got a token.
+#[derive(Debug, Clone)]
+pub struct ListedClient {
+    /// The registration.
+    pub client: Client,
+    /// When it last got a token (seconds since the epoch), as last written from the instances'
+    /// memory; `None`: never.
+    pub last_used_at: Option<i64>,
+}
+
 /// One page of clients and the number of all matches.
 #[derive(Debug, Clone)]
 pub struct ClientPage {
     /// The clients of the page.
-    pub clients: Vec<Client>,
+    pub clients: Vec<ListedClient>,
     /// How many clients match.
     pub total: i64,
 }
@@ -82,9 +96,11 @@ impl Store {
                 let flip = if q.descending { "ASC" } else { "DESC" };
                 format!("enabled {flip}, lower(name) ASC, client_id ASC")
             }
+            ClientSort::LastUsed => format!("COALESCE(last_used_at, -1) {dir}, client_id {dir}"),
         };
-        let page_sql =
-            format!("SELECT data FROM clients {filter} ORDER BY {order} LIMIT $5 OFFSET $6");
+        let page_sql = format!(
+            "SELECT data, last_used_at FROM clients {filter} ORDER BY {order} LIMIT $5 OFFSET $6"
+        );
         let count_sql = format!("SELECT COUNT(*) FROM clients {filter}");
         let search = q.search.trim().to_owned();
         let pattern = like_pattern(&search);
@@ -96,17 +112,53 @@ impl Store {
         let grant = q.grant_type.clone().unwrap_or_default();
         on_pool!(self, p => async {
             // The statements are made only of the fixed pieces above; every value is bound.
-            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql.clone()))
+            let rows: Vec<(String, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql.clone()))
                 .bind(&search).bind(&pattern).bind(status).bind(&grant).bind(q.limit).bind(q.offset)
                 .fetch_all(p).await?;
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
                 .bind(&search).bind(&pattern).bind(status).bind(&grant)
                 .fetch_one(p).await?;
             let mut clients = Vec::with_capacity(rows.len());
-            for (data,) in rows {
-                clients.push(serde_json::from_str::<Client>(&data)?);
+            for (data, last_used_at) in rows {
+                clients.push(ListedClient {
+                    client: serde_json::from_str::<Client>(&data)?,
+                    last_used_at,
+                });
             }
             Ok(ClientPage { clients, total })
+        })
+    }
+}
+
+impl Store {
+    /// Writes when clients last got a token, `(client id, seconds since the epoch)`, in one
+    /// transaction; a time older than the one stored is left out (another instance wrote a later
+    /// one), as is a client that no longer exists. Answers how many rows moved forward.
+    pub async fn record_clients_last_used(
+        &self,
+        used: &[(String, i64)],
+    ) -> Result<u64, StoreError> {
+        if used.is_empty() {
+            return Ok(0);
+        }
+        on_pool!(self, p => async {
+            let mut tx = p.begin_write().await?;
+            let mut moved = 0;
+            for (client_id, at) in used {
+                moved += sqlx::query("UPDATE clients SET last_used_at = $2 WHERE client_id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
+                    .bind(client_id).bind(*at).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(moved)
+        })
+    }
+
+    /// When the client `client_id` last got a token, as written (`None`: never).
+    pub async fn client_last_used(&self, client_id: &str) -> Result<Option<i64>, StoreError> {
+        on_pool!(self, p => async {
+            let at: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM clients WHERE client_id = $1")
+                .bind(client_id).fetch_one(p).await?;
+            Ok(at)
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The console in a real browser (headless Chromium, as in `browser.rs`): signing in through
 //! Tessera's own sign-in page without a consent screen, signing out; the clients table,
-//! deactivating a client, the table on a phone. The screenshots of the main pages go to
+//! deactivating a client, the table on a phone; creating a client by keyboard, editing one (a
+//! refusal shown next to its field first), deleting one, registering a scope. The screenshots of the main pages go to
 //! `target/test-artifacts/pages/`, and with `TESSERA_DOC_SCREENSHOTS=1` to `docs/console/` (shown
 //! in `docs/console.md`). axe-core checks every page for WCAG 2.1 A and AA violations.
 
@@ -278,8 +279,9 @@ async fn create_a_client_by_keyboard_and_copy_its_secret_in_chromium() {
     }
     assert_eq!(b.focused().await, "input#scope-1[core.accounting.read]");
     b.keys(" ").await;
-    // Audiences, method, format, lifetime; Enter submits.
-    for _ in 0..4 {
+    // The six OpenID Connect scopes, the new scope's name and description, default scopes,
+    // audiences, five methods, the JWK Set and its URI, format, lifetime; Enter submits.
+    for _ in 0..19 {
         b.keys(&tab).await;
     }
     assert_eq!(b.focused().await, "input#lifetime[]");
@@ -323,5 +325,85 @@ async fn create_a_client_by_keyboard_and_copy_its_secret_in_chromium() {
         .cc_token("billing", &secret, &[("scope", "core.accounting.read")])
         .await;
     assert_eq!(token["scope"], "core.accounting.read");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn edit_and_delete_a_client_in_chromium() {
+    let app = spawn_app().await;
+    let secret = app
+        .register_client(ClientSpec::new("billing").scopes(&["core.accounting.read"], &[]))
+        .await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let b = Browser::start(1280, 1000).await;
+    b.client.goto(&app.url("/admin/")).await.unwrap();
+    b.click("a.button.primary").await;
+    b.fill("username", "alice").await;
+    b.fill("password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.text_containing("Overview").await;
+    b.client
+        .goto(&app.url("/admin/clients?q=billing"))
+        .await
+        .unwrap();
+    b.click("a[href='/admin/clients/billing/edit']").await;
+    b.text_containing("Edit client").await;
+    doc_shot(&b, "edit-client").await;
+    assert_accessible(&b, "edit client form").await;
+    // A redirect URI the admin API refuses: the summary links to the field, which carries the
+    // message.
+    b.fill("redirect_uris", "not a uri").await;
+    b.click("main form button[type=submit]").await;
+    let text = b.text_containing("The client was not saved.").await;
+    assert!(text.contains("is not an absolute URI"), "{text}");
+    assert_accessible(&b, "edit client form with an error").await;
+    b.click("#form-error a[href='#redirect_uris']").await;
+    assert_eq!(b.focused().await, "textarea#redirect_uris[]");
+    // Clear the field, then change the name by keyboard; Enter submits.
+    b.fill("redirect_uris", "").await;
+    b.click("#name").await;
+    assert_eq!(b.focused().await, "input#name[test billing]");
+    b.keys(&key(Key::End)).await;
+    b.keys(" v2").await;
+    b.keys(&key(Key::Enter)).await;
+    b.text_containing("test billing v2 (billing) is saved.")
+        .await;
+    assert_eq!(
+        app.state.store.get_client("billing").await.unwrap().name,
+        "test billing v2"
+    );
+    app.cc_token("billing", &secret, &[]).await;
+    // Delete: a wrong name first.
+    b.client
+        .goto(&app.url("/admin/clients?q=billing"))
+        .await
+        .unwrap();
+    b.click("a[href='/admin/clients/billing/delete']").await;
+    b.text_containing("Type the client's name").await;
+    doc_shot(&b, "delete-client").await;
+    assert_accessible(&b, "delete client").await;
+    b.fill("confirm_name", "billing").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("The client was not deleted.").await;
+    assert_accessible(&b, "delete client with an error").await;
+    b.fill("confirm_name", "test billing v2").await;
+    b.keys(&key(Key::Enter)).await;
+    b.text_containing("is deleted").await;
+    // The scopes page's form that registers a scope.
+    b.click("nav a[href='/admin/scopes']").await;
+    b.click("a[href='/admin/scopes/new']").await;
+    b.text_containing("New scope").await;
+    assert_accessible(&b, "new scope").await;
+    b.fill("name", "core.reports.read").await;
+    b.keys(&key(Key::Enter)).await;
+    b.text_containing("The scope core.reports.read is registered")
+        .await;
+    let r = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("billing", &secret)),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
     b.close().await;
 }

@@ -411,3 +411,64 @@ async fn migration_0013_turns_the_single_method_into_a_list() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn clients_last_used_moves_only_forward_and_sorts_the_console_table() {
+    use tessera_server::store::console_clients::{ClientPageQuery, ClientSort};
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        for id in ["a", "b", "c"] {
+            store.insert_client(&client(id), None).await.unwrap();
+        }
+        assert_eq!(store.client_last_used("a").await.unwrap(), None, "{b}");
+        let used = [
+            ("a".to_owned(), 500),
+            ("b".to_owned(), 300),
+            ("gone".to_owned(), 900),
+        ];
+        assert_eq!(
+            store.record_clients_last_used(&used).await.unwrap(),
+            2,
+            "{b}"
+        );
+        // Another instance's older time leaves it; a later one moves it.
+        let later = [("a".to_owned(), 400), ("b".to_owned(), 350)];
+        assert_eq!(
+            store.record_clients_last_used(&later).await.unwrap(),
+            1,
+            "{b}"
+        );
+        assert_eq!(store.client_last_used("a").await.unwrap(), Some(500), "{b}");
+        assert_eq!(store.client_last_used("b").await.unwrap(), Some(350), "{b}");
+        // A change of registration keeps it.
+        let mut a = client("a");
+        a.name = "renamed".into();
+        store.update_client(&a).await.unwrap();
+        assert_eq!(store.client_last_used("a").await.unwrap(), Some(500), "{b}");
+        let page = |descending| ClientPageQuery {
+            search: String::new(),
+            enabled: None,
+            grant_type: None,
+            sort: ClientSort::LastUsed,
+            descending,
+            limit: 10,
+            offset: 0,
+        };
+        let p = store.console_client_page(&page(true)).await.unwrap();
+        let order: Vec<(&str, Option<i64>)> = p
+            .clients
+            .iter()
+            .map(|l| (l.client.client_id.as_str(), l.last_used_at))
+            .collect();
+        assert_eq!(
+            order,
+            [("a", Some(500)), ("b", Some(350)), ("c", None)],
+            "{b}"
+        );
+        let p = store.console_client_page(&page(false)).await.unwrap();
+        assert_eq!(
+            p.clients[0].client.client_id, "c",
+            "{b}: never used sorts first"
+        );
+    }
+}
