@@ -47,6 +47,11 @@ pub const TOKEN_ALGS: [Algorithm; 3] = [Algorithm::ES256, Algorithm::RS256, Algo
 /// The form's fields that repeat (its groups of checkboxes).
 pub const REPEATED: [&str; 3] = ["grant_type", "scope", "method"];
 
+/// The most fields the client form may post: one checkbox per scope (the console stays usable
+/// with 1,000 scopes, every one of them ticked) and the form's other fields. Parsing is linear,
+/// and the body stays within `http.max_body_bytes`.
+pub const MAX_FIELDS: usize = 2_048;
+
 /// The group the OpenID Connect scopes are listed under.
 const OPENID_GROUP: &str = "OpenID Connect";
 

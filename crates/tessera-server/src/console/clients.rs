@@ -342,12 +342,15 @@ pub async fn toggle(
     body: Body,
 ) -> Response {
     // The edit form's checkboxes repeat their names; no other form here does.
-    let repeated: &[&str] = if action == "edit" {
-        &super::client_form::REPEATED
+    let (repeated, max_fields): (&[&str], usize) = if action == "edit" {
+        (
+            &super::client_form::REPEATED,
+            super::client_form::MAX_FIELDS,
+        )
     } else {
-        &[]
+        (&[], tessera_proto::form::MAX_PARAMS)
     };
-    let form = match read_with_repeats(&state, &headers, body, repeated).await {
+    let form = match read_with_repeats(&state, &headers, body, repeated, max_fields).await {
         Ok(f) => f,
         Err(page) => return page,
     };

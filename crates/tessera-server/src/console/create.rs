@@ -51,7 +51,15 @@ pub async fn submit(
     remote: RemoteAddr,
     body: Body,
 ) -> Response {
-    let form = match read_with_repeats(&state, &headers, body, &client_form::REPEATED).await {
+    let form = match read_with_repeats(
+        &state,
+        &headers,
+        body,
+        &client_form::REPEATED,
+        client_form::MAX_FIELDS,
+    )
+    .await
+    {
         Ok(f) => f,
         Err(page) => return page,
     };

@@ -107,16 +107,24 @@ pub async fn read_form(
     body: Body,
     limit: usize,
 ) -> Result<FormParams, OAuthError> {
-    read_form_with_repeats(headers, body, limit, &REPEATABLE).await
+    read_form_with_repeats(
+        headers,
+        body,
+        limit,
+        &REPEATABLE,
+        tessera_proto::form::MAX_PARAMS,
+    )
+    .await
 }
 
 /// Reads a form as [`read_form`] does, but with `repeatable` as the parameters that may appear
-/// more than once (a page's checkboxes).
+/// more than once (a page's checkboxes) and at most `max_params` parameters in all.
 pub async fn read_form_with_repeats(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
     repeatable: &[&str],
+    max_params: usize,
 ) -> Result<FormParams, OAuthError> {
     if !is_form(headers) {
         return Err(OAuthError::invalid_request(
@@ -134,7 +142,7 @@ pub async fn read_form_with_repeats(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| OAuthError::too_large(limit))?;
-    let form = FormParams::parse(&bytes)?;
+    let form = FormParams::parse_at_most(&bytes, max_params)?;
     if let Some(name) = form.first_repeated(repeatable) {
         return Err(OAuthError::invalid_request(format!(
             "the parameter {name:?} is included more than once"

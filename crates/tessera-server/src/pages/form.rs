@@ -1,6 +1,6 @@
 //! Reading a page's form post (`application/x-www-form-urlencoded`, within the body limit, at most
-//! [`tessera_proto::form::MAX_PARAMS`] fields, no repeated field but those a form's checkboxes
-//! repeat) and a page's query string (at
+//! [`tessera_proto::form::MAX_PARAMS`] fields unless the form says (the console's client form has
+//! one checkbox per scope), no repeated field but those a form's checkboxes repeat) and a page's query string (at
 //! most as many parameters); anything else is answered with an error page.
 
 use super::render;
@@ -23,15 +23,16 @@ pub async fn read(
 }
 
 /// Reads a page's form as [`read`] does, with `repeatable` as the fields that may appear more
-/// than once (its groups of checkboxes).
+/// than once (its groups of checkboxes) and at most `max_fields` fields.
 pub async fn read_with_repeats(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
     repeatable: &[&str],
+    max_fields: usize,
 ) -> Result<FormParams, Response> {
     let limit = state.config.http.max_body_bytes;
-    crate::oauth::request::read_form_with_repeats(headers, body, limit, repeatable)
+    crate::oauth::request::read_form_with_repeats(headers, body, limit, repeatable, max_fields)
         .await
         .map_err(|e| unreadable_form(state, &e))
 }

@@ -435,3 +435,38 @@ async fn viewers_and_operators_neither_edit_clients_nor_create_scopes() {
     );
     assert!(app.state.store.get_scope("core.sneaky.read").await.is_err());
 }
+
+/// A client may hold many scopes: the form posts one checkbox per scope, well over the 100
+/// parameters an OAuth request may carry, and the console saves them all.
+#[tokio::test]
+async fn a_client_with_hundreds_of_scopes_is_saved_from_the_form() {
+    let app = spawn_app().await;
+    app.register_client(ClientSpec::new("billing").scopes(&["core.accounting.read"], &[]))
+        .await;
+    let names: Vec<String> = (0..300).map(|i| format!("svc.item{i:03}.read")).collect();
+    for n in &names {
+        app.register_scope(n).await;
+    }
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let mut ua = UserAgent::new(&app);
+    console_sign_in(&mut ua, "alice").await;
+    let form = ua.get("/admin/clients/billing/edit").await;
+    let csrf = form.input("csrf").unwrap();
+    let changes: Vec<(&str, &str)> = names.iter().map(|n| ("+scope", n.as_str())).collect();
+    let p = ua
+        .post(
+            "/admin/clients/billing/edit",
+            &billing_form(&csrf, &changes),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let c = app.state.store.get_client("billing").await.unwrap();
+    assert_eq!(c.allowed_scopes.len(), 301, "{:?}", c.allowed_scopes);
+    // Other forms keep the limit of 100 parameters.
+    let many: Vec<(&str, &str)> = std::iter::once(("csrf", csrf.as_str()))
+        .chain(names.iter().map(|n| ("name", n.as_str())))
+        .collect();
+    let p = ua.post("/admin/scopes/new", &many).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("at most 100"), "{}", p.body);
+}
