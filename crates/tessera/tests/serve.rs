@@ -153,6 +153,12 @@ fn first_start_creates_keys_and_a_private_credential_and_logs_no_secret() {
     wait_for(&server.log, |l| {
         l.trim() == "tessera user create YOUR_NAME --role admin"
     });
+    // Or the one-time sign-up link, which opens the sign-up page.
+    let signup = format!("http://{}/admin/signup/", server.addr);
+    let link = wait_for(&server.log, |l| l.trim().starts_with(&signup));
+    let page = reqwest::blocking::get(link.trim()).unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Create the first admin"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -380,6 +380,8 @@ pub struct AuditPage {
 pub struct UserRow {
     /// Username.
     pub username: String,
+    /// The user's page.
+    pub href: String,
     /// Display name (or the username).
     pub name: String,
     /// E-mail address.
@@ -398,6 +400,8 @@ pub struct UserRow {
 pub struct UsersPage {
     /// Frame.
     pub shell: Shell,
+    /// Whether the person may create and change users.
+    pub can_write: bool,
     /// Every user, by username.
     pub rows: Vec<UserRow>,
 }
@@ -407,9 +411,11 @@ pub struct UsersPage {
 pub struct KeyRow {
     /// Key id.
     pub kid: String,
+    /// The key id as one path segment.
+    pub segment: String,
     /// Algorithm.
     pub alg: String,
-    /// `next`, `active` or `retired`.
+    /// `next`, `active` or `retiring`.
     pub state: &'static str,
     /// When it starts (or started) signing.
     pub starts: String,
@@ -425,7 +431,7 @@ pub struct KeyRow {
 pub struct KeysPage {
     /// Frame.
     pub shell: Shell,
-    /// Whether the person may rotate keys.
+    /// Whether the person may rotate and retire keys.
     pub can_rotate: bool,
     /// `keys.publish_ahead_secs`.
     pub publish_ahead_secs: u64,
@@ -463,4 +469,182 @@ pub struct RotatedPage {
     pub secret: String,
     /// When the previous secrets stop working (UTC), or that they already did.
     pub previous: String,
+}
+
+// ---- Users: create, change, consents; the first admin's sign-up link (issue 24, people part).
+
+/// The messages of a refused form: each shown next to its field (`aria-describedby`) and all of
+/// them in the summary at the top, which links to the fields.
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors {
+    /// Field id and message, in the order of the form; an empty id is a message about the
+    /// whole form (in the summary only).
+    pub list: Vec<(&'static str, String)>,
+}
+
+impl FieldErrors {
+    /// Adds `message` for `field`.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.list.push((field, message.into()));
+    }
+
+    /// Whether nothing was refused.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The message of `field`.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The message ids a field's `aria-describedby` names besides its hint: `<field>-error` when
+    /// it has one.
+    pub fn described_by(&self, field: &str, hint: &str) -> String {
+        let mut ids: Vec<String> = Vec::new();
+        if !hint.is_empty() {
+            ids.push(hint.to_owned());
+        }
+        if self.get(field).is_some() {
+            ids.push(format!("{field}-error"));
+        }
+        ids.join(" ")
+    }
+}
+
+/// What was typed into the new-user form (never the password).
+#[derive(Debug, Clone, Default)]
+pub struct NewUserTyped {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// E-mail address.
+    pub email: String,
+    /// `""` (no console role), `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// `generate` or `set`.
+    pub password_mode: String,
+}
+
+/// The form that creates a user.
+#[derive(Debug, Template)]
+#[template(path = "console/new_user.html")]
+pub struct NewUserPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the last attempt was refused.
+    pub errors: FieldErrors,
+    /// The values typed.
+    pub typed: NewUserTyped,
+}
+
+/// A password made by the server, shown this once (after creating a user or resetting one).
+#[derive(Template)]
+#[template(path = "console/password_shown.html")]
+pub struct PasswordShownPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Heading.
+    pub title: &'static str,
+    /// The user's username.
+    pub username: String,
+    /// The user's page.
+    pub user_href: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A consent as the user's page lists it.
+#[derive(Debug, Clone)]
+pub struct ConsentRow {
+    /// The client.
+    pub client_id: String,
+    /// The client's name, when it still exists.
+    pub client_name: String,
+    /// The approved scopes, space-separated.
+    pub scope: String,
+    /// When it was given.
+    pub granted: String,
+    /// The address of its revoke confirmation.
+    pub revoke_href: String,
+}
+
+/// One user: details, actions, consents.
+#[derive(Debug, Template)]
+#[template(path = "console/user.html")]
+pub struct UserPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The user.
+    pub user: crate::users::User,
+    /// The user's address, `/admin/users/<username>`.
+    pub href: String,
+    /// Console role, or empty.
+    pub role: &'static str,
+    /// Created (UTC).
+    pub created: String,
+    /// When the password was last set, or empty; `None` when the user has none.
+    pub password_set: Option<String>,
+    /// Whether the person may change users (else no buttons).
+    pub can_write: bool,
+    /// Why the last role change was refused.
+    pub errors: FieldErrors,
+    /// The user's consents, by client.
+    pub consents: Vec<ConsentRow>,
+}
+
+/// The form that resets a user's password.
+#[derive(Debug, Template)]
+#[template(path = "console/user_password.html")]
+pub struct UserPasswordPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The user's username.
+    pub username: String,
+    /// The user's address.
+    pub href: String,
+    /// `generate` or `set`.
+    pub password_mode: String,
+    /// Why the last attempt was refused.
+    pub errors: FieldErrors,
+}
+
+/// The first admin's sign-up page, reached by the one-time link printed at start-up.
+#[derive(Template)]
+#[template(path = "console/signup.html")]
+pub struct SignupPage {
+    /// Frame (signed out).
+    pub shell: Shell,
+    /// Where the form posts (the link itself).
+    pub action: String,
+    /// The form's CSRF token (derived from the link's token).
+    pub csrf: String,
+    /// The username typed.
+    pub username: String,
+    /// Display name typed.
+    pub display_name: String,
+    /// Why the last attempt was refused.
+    pub errors: FieldErrors,
+    /// The shortest password accepted.
+    pub min_password: usize,
+}
+
+impl std::fmt::Debug for PasswordShownPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordShownPage")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SignupPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupPage")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
