@@ -10,8 +10,9 @@
 //! `POST /admin/logout` ends the console session and the sign-in session of the pages.
 //!
 //! `GET /admin/login?return_to=/admin/…` comes back to that console page after signing in
-//! instead of the overview (kept meanwhile in the cookie `tessera_console_return`; only a path
-//! under `/admin/` is taken, so it cannot send anybody elsewhere).
+//! instead of the overview (kept meanwhile, base64url-encoded, in the cookie
+//! `tessera_console_return`; only a path under `/admin/` is taken, when it is set and again when
+//! it is read, so it cannot send anybody elsewhere).
 
 use super::client::{self, CLIENT_ID};
 use super::session::{self, AUTH_COOKIE, COOKIE, NoPerson};
@@ -55,6 +56,21 @@ fn return_path(path: &str) -> Option<&str> {
     ok.then_some(path)
 }
 
+/// The console page the request's `tessera_console_return` cookie names, if it is one.
+fn returning_to(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == RETURN_COOKIE)
+        .map(|(_, v)| v)?;
+    let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let path = String::from_utf8(bytes).ok()?;
+    return_path(&path).map(str::to_owned)
+}
+
 /// `GET /admin/login[?return_to=/admin/…]`: starts the authorization code flow.
 pub async fn start(State(state): State<SharedState>, RawQuery(query): RawQuery) -> Response {
     let q = match FormParams::parse(query.unwrap_or_default().as_bytes()) {
@@ -83,7 +99,13 @@ pub async fn start(State(state): State<SharedState>, RawQuery(query): RawQuery) 
     // authorization endpoint, at the end of a navigation that may have started elsewhere.
     let cookie = session::cookie_header(&state, AUTH_COOKIE, Some(&v), SIGN_IN_WINDOW_SECS, "Lax");
     let back = match return_to {
-        Some(p) => session::cookie_header(&state, RETURN_COOKIE, Some(p), SIGN_IN_WINDOW_SECS, "Lax"),
+        Some(p) => session::cookie_header(
+            &state,
+            RETURN_COOKIE,
+            Some(&URL_SAFE_NO_PAD.encode(p)),
+            SIGN_IN_WINDOW_SECS,
+            "Lax",
+        ),
         None => session::cookie_header(&state, RETURN_COOKIE, None, 0, "Lax"),
     };
     session::with_cookie(
@@ -239,11 +261,8 @@ pub async fn callback(
         })
         .await;
     let absolute = state.config.console.absolute_timeout_secs;
-    let back = read_cookie(&headers, RETURN_COOKIE);
-    let resp = render::see_other(
-        &state,
-        back.as_deref().and_then(return_path).unwrap_or("/admin/"),
-    );
+    let back = returning_to(&headers);
+    let resp = render::see_other(&state, back.as_deref().unwrap_or("/admin/"));
     let resp = session::with_cookie(
         resp,
         session::cookie_header(&state, RETURN_COOKIE, None, 0, "Lax"),
