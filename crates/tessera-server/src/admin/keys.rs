@@ -277,14 +277,6 @@ pub async fn retire_key(
         tracing::warn!(error = %e, "could not announce a key change; other instances catch up at their next reload");
     }
     let after = json!({ "alg": key.alg, "activates_at": key.activates_at, "retired_at": t, "remove_at": remove_at, "promoted": promote });
-    record(
-        state,
-        actor,
-        "key.retire",
-        kid,
-        Some(before),
-        Some(after),
-    )
-    .await;
+    record(state, actor, "key.retire", kid, Some(before), Some(after)).await;
     Ok(promote)
 }

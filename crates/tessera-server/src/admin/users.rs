@@ -208,7 +208,9 @@ pub async fn update(
     ApiPath(user): ApiPath<String>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(update_user(&state, &auth.actor(), &user, patch).await?))
+    Ok(Json(
+        update_user(&state, &auth.actor(), &user, patch).await?,
+    ))
 }
 
 /// Applies `patch` to `user` (id or username) as `actor`, audited as `user.update`: the admin
@@ -290,7 +292,9 @@ pub async fn disable(
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(set_enabled(&state, &auth.actor(), &user, false).await?))
+    Ok(Json(
+        set_enabled(&state, &auth.actor(), &user, false).await?,
+    ))
 }
 
 /// The body of `POST /users/{user}/password`.

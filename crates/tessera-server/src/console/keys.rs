@@ -218,7 +218,9 @@ pub async fn retire(
             "Key retired",
             &match promoted {
                 Some(p) => format!("{kid} no longer signs; {p} took over signing at once."),
-                None => format!("{kid} no longer signs; it stays published until its tokens have expired."),
+                None => format!(
+                    "{kid} no longer signs; it stays published until its tokens have expired."
+                ),
             },
             Some(("/admin/keys", "Back to the keys")),
         ),

@@ -88,7 +88,10 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/audit", get(audit::list))
         .route("/admin/users", get(users::list))
         // Users: create, change, consents; the first admin's sign-up link (issue 24, people part).
-        .route("/admin/users/new", get(user_new::show).post(user_new::submit))
+        .route(
+            "/admin/users/new",
+            get(user_new::show).post(user_new::submit),
+        )
         .route("/admin/users/{user}", get(users::show))
         .route(
             "/admin/users/{user}/{action}",

@@ -172,8 +172,8 @@ pub async fn submit(
         Ok(false) => return gone(&state),
         Err(_) => return render::unavailable(&state),
     }
-    let csrf_ok = field(&form, "csrf")
-        .is_some_and(|c| ct_eq(c.as_bytes(), csrf(&state, &token).as_bytes()));
+    let csrf_ok =
+        field(&form, "csrf").is_some_and(|c| ct_eq(c.as_bytes(), csrf(&state, &token).as_bytes()));
     if !csrf_ok {
         return session::forbidden(
             &state,

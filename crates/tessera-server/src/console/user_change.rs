@@ -159,7 +159,11 @@ pub async fn act(
                     &state,
                     Some(&person),
                     StatusCode::OK,
-                    if enable { "User enabled" } else { "User disabled" },
+                    if enable {
+                        "User enabled"
+                    } else {
+                        "User disabled"
+                    },
                     &if enable {
                         format!("{} can sign in again.", u.username)
                     } else {
@@ -202,8 +206,7 @@ pub async fn act(
             match update_user(&state, &actor, &target.id, patch).await {
                 Ok(u) => render::see_other(&state, &user_href(&u)),
                 Err(e @ UserError::LastAdmin(_)) => {
-                    role_refused(&state, &person, target, e.to_string(), StatusCode::CONFLICT)
-                        .await
+                    role_refused(&state, &person, target, e.to_string(), StatusCode::CONFLICT).await
                 }
                 Err(UserError::Invalid(m)) => {
                     role_refused(&state, &person, target, m, StatusCode::BAD_REQUEST).await
@@ -298,10 +301,7 @@ pub async fn confirm_revoke(
             "Withdraw the consent {} gave to {client_id}? The client's refresh tokens for them are revoked, and it asks for consent again next time.",
             user.username
         ),
-        action: format!(
-            "{href}/consents/{}",
-            super::clients::segment(&client_id)
-        ),
+        action: format!("{href}/consents/{}", super::clients::segment(&client_id)),
         button: "Revoke",
         cancel: href,
     };

@@ -45,7 +45,10 @@ pub fn chosen_password(
     if field(form, "password_mode") == Some("set") {
         let typed = field(form, "password").unwrap_or("");
         if typed.is_empty() {
-            errors.add("password", "Type the password to set, or choose to generate one.");
+            errors.add(
+                "password",
+                "Type the password to set, or choose to generate one.",
+            );
             return Ok(None);
         }
         if let Err(e) = password::check_new(typed) {
@@ -159,8 +162,7 @@ pub async fn submit(
         Ok(c) => c,
         Err(_) => return render::unavailable(&state),
     };
-    let (Some(username), Some((password, generated)), true) =
-        (username, chosen, errors.is_empty())
+    let (Some(username), Some((password, generated)), true) = (username, chosen, errors.is_empty())
     else {
         return form_page(&state, &person, typed, errors);
     };

@@ -95,7 +95,14 @@ pub async fn show(
         Ok(u) => u,
         Err(r) => return r,
     };
-    page(&state, &person, user, FieldErrors::default(), StatusCode::OK).await
+    page(
+        &state,
+        &person,
+        user,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A user's page (again with `errors` after a refused role change).

@@ -49,7 +49,11 @@ async fn coupas_scope_address_leads_to_the_scopes_after_signing_in() {
     }
     assert_eq!(last.as_deref(), Some("/admin/scopes"));
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<code>core.accounting.read</code>"), "{}", page.body);
+    assert!(
+        page.body.contains("<code>core.accounting.read</code>"),
+        "{}",
+        page.body
+    );
     // Signed in: straight to the list.
     assert_eq!(
         ua.get("/oauth2/scopes").await.location().as_deref(),

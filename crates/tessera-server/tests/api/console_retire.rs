@@ -37,7 +37,11 @@ async fn an_operator_retires_a_key_and_a_viewer_cannot() {
     assert_eq!(keys.len(), 3, "{}", page.body);
     let (kid, alg, _) = keys.iter().find(|k| k.1 == "ES256").cloned().unwrap();
     let retire = format!("/admin/keys/{kid}/retire");
-    assert!(page.body.contains(&format!("href=\"{retire}\"")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("href=\"{retire}\"")),
+        "{}",
+        page.body
+    );
 
     // The only ES256 key signing: refused, with the service's message.
     let confirm = ua.get(&retire).await;
@@ -45,7 +49,12 @@ async fn an_operator_retires_a_key_and_a_viewer_cannot() {
     assert!(confirm.body.contains(&format!("action=\"{retire}\"")));
     let p = ua.post(&retire, &[("csrf", &csrf)]).await;
     assert_eq!(p.status, 409, "{}", p.body);
-    assert!(p.body.contains("is the only key signing ES256 tokens: rotate first"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("is the only key signing ES256 tokens: rotate first"),
+        "{}",
+        p.body
+    );
 
     // After a rotation, the next key takes over at once.
     let p = ua.post("/admin/keys/rotate", &[("csrf", &csrf)]).await;
@@ -56,10 +65,21 @@ async fn an_operator_retires_a_key_and_a_viewer_cannot() {
         .unwrap();
     let p = ua.post(&retire, &[("csrf", &csrf)]).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.body.contains(&format!("{} took over signing at once", next.0)), "{}", p.body);
+    assert!(
+        p.body
+            .contains(&format!("{} took over signing at once", next.0)),
+        "{}",
+        p.body
+    );
     let after = rows(&ua.get("/admin/keys").await.body);
-    assert!(after.contains(&(kid.clone(), alg.clone(), "retiring".into())), "{after:?}");
-    assert!(after.contains(&(next.0.clone(), alg.clone(), "active".into())), "{after:?}");
+    assert!(
+        after.contains(&(kid.clone(), alg.clone(), "retiring".into())),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&(next.0.clone(), alg.clone(), "active".into())),
+        "{after:?}"
+    );
     let ev = app
         .state
         .store
@@ -70,7 +90,10 @@ async fn an_operator_retires_a_key_and_a_viewer_cannot() {
         .await
         .unwrap();
     assert_eq!(ev.len(), 1);
-    assert_eq!((ev[0].actor.as_str(), ev[0].target.as_str()), ("user:otto", kid.as_str()));
+    assert_eq!(
+        (ev[0].actor.as_str(), ev[0].target.as_str()),
+        ("user:otto", kid.as_str())
+    );
     // Retired already: refused.
     assert_eq!(ua.post(&retire, &[("csrf", &csrf)]).await.status, 409);
     assert_eq!(ua.get("/admin/keys/nope/retire").await.status, 404);

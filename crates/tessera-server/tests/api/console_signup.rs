@@ -18,7 +18,10 @@ use tessera_server::users::Role;
 async fn new_link(app: &TestApp) -> String {
     let link = signup::issue(&app.state).await.unwrap();
     let link = link.expose_secret();
-    assert!(link.starts_with(&format!("{}/admin/signup/", app.state.issuer)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/admin/signup/", app.state.issuer)),
+        "{link}"
+    );
     link[app.state.issuer.len()..].to_owned()
 }
 
@@ -47,17 +50,36 @@ async fn the_link_creates_the_first_admin_once() {
         )
         .await;
     assert_eq!(p.status, 400, "{}", p.body);
-    assert!(p.body.contains("id=\"username-error\"") && p.body.contains("id=\"password_again-error\""), "{}", p.body);
+    assert!(
+        p.body.contains("id=\"username-error\"") && p.body.contains("id=\"password_again-error\""),
+        "{}",
+        p.body
+    );
     assert!(p.body.contains("<a href=\"#username\">"));
     assert!(p.body.contains("value=\"root admin\"") && p.body.contains("value=\"Root\""));
     let p = ua
-        .post(&path, &[("csrf", &csrf), ("username", "root"), ("password", "short"), ("password_again", "short")])
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("username", "root"),
+                ("password", "short"),
+                ("password_again", "short"),
+            ],
+        )
         .await;
     assert_eq!(p.status, 400);
     assert!(p.body.contains("id=\"password-error\""), "{}", p.body);
     // Without the form's CSRF token: refused.
     let p = ua
-        .post(&path, &[("username", "root"), ("password", PASSWORD), ("password_again", PASSWORD)])
+        .post(
+            &path,
+            &[
+                ("username", "root"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(p.status, 403);
     assert_eq!(app.state.store.count_users().await.unwrap(), 0);
@@ -76,7 +98,13 @@ async fn the_link_creates_the_first_admin_once() {
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("href=\"/admin/login\""), "{}", p.body);
-    let root = app.state.store.get_user_by_username("root").await.unwrap().unwrap();
+    let root = app
+        .state
+        .store
+        .get_user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(root.role, Some(Role::Admin));
     assert!(root.enabled);
     let ev = app
@@ -89,13 +117,24 @@ async fn the_link_creates_the_first_admin_once() {
         .await
         .unwrap();
     assert_eq!(ev.len(), 1);
-    assert_eq!((ev[0].actor.as_str(), ev[0].target.as_str()), ("signup-link", root.id.as_str()));
+    assert_eq!(
+        (ev[0].actor.as_str(), ev[0].target.as_str()),
+        ("signup-link", root.id.as_str())
+    );
     assert!(ev[0].remote_addr.is_some());
 
     // Used: refused, and nothing more is created.
     assert_eq!(ua.get(&path).await.status, 410);
     let p = ua
-        .post(&path, &[("csrf", &csrf), ("username", "second"), ("password", PASSWORD), ("password_again", PASSWORD)])
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("username", "second"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(p.status, 410);
     assert_eq!(app.state.store.count_users().await.unwrap(), 1);
@@ -123,11 +162,22 @@ async fn an_expired_or_unknown_link_is_refused() {
     assert_eq!(p.status, 410, "{}", p.body);
     assert!(p.body.contains("expired"), "{}", p.body);
     let p = ua
-        .post(&path, &[("csrf", "x"), ("username", "late"), ("password", PASSWORD), ("password_again", PASSWORD)])
+        .post(
+            &path,
+            &[
+                ("csrf", "x"),
+                ("username", "late"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(p.status, 410);
     let unknown = tessera_server::crypto::random_token("").unwrap();
-    assert_eq!(ua.get(&format!("/admin/signup/{unknown}")).await.status, 410);
+    assert_eq!(
+        ua.get(&format!("/admin/signup/{unknown}")).await.status,
+        410
+    );
     assert_eq!(ua.get("/admin/signup/short").await.status, 410);
     assert_eq!(app.state.store.count_users().await.unwrap(), 0);
 }
@@ -143,10 +193,25 @@ async fn a_link_is_refused_once_an_admin_exists() {
     create_user_with_role(&app, "alice", Some(Role::Admin)).await;
     assert_eq!(ua.get(&path).await.status, 410);
     let p = ua
-        .post(&path, &[("csrf", &csrf), ("username", "eve"), ("password", PASSWORD), ("password_again", PASSWORD)])
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("username", "eve"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(p.status, 410);
-    assert!(app.state.store.get_user_by_username("eve").await.unwrap().is_none());
+    assert!(
+        app.state
+            .store
+            .get_user_by_username("eve")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -161,11 +226,23 @@ async fn a_start_makes_a_link_only_while_there_is_no_admin() {
     assert!(app.console_without_admin);
     let link = app.console_signup_link.clone().expect("a sign-up link");
     let issuer = app.state().issuer.clone();
-    assert!(link.expose_secret().starts_with(&format!("{issuer}/admin/signup/")));
-    assert!(!format!("{app:?}").contains(link.expose_secret()), "not in Debug");
+    assert!(
+        link.expose_secret()
+            .starts_with(&format!("{issuer}/admin/signup/"))
+    );
+    assert!(
+        !format!("{app:?}").contains(link.expose_secret()),
+        "not in Debug"
+    );
     let state = app.state();
     let token = link.expose_secret().rsplit('/').next().unwrap().to_owned();
-    assert!(state.store.signup_link_usable(&signup::link_hash(&state, &token), now()).await.unwrap());
+    assert!(
+        state
+            .store
+            .signup_link_usable(&signup::link_hash(&state, &token), now())
+            .await
+            .unwrap()
+    );
     tessera_server::users::ops::create(
         &state,
         tessera_server::users::NewUser {

@@ -50,7 +50,10 @@ async fn user_changes(app: &TestApp) -> Vec<AuditEvent> {
 /// The text of the element with this id.
 fn text_of(p: &Page, id: &str) -> String {
     let open = format!("id=\"{id}\"");
-    let at = p.body.find(&open).unwrap_or_else(|| panic!("no #{id} in {}", p.body));
+    let at = p
+        .body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no #{id} in {}", p.body));
     let start = p.body[at..].find('>').unwrap() + at + 1;
     let end = p.body[start..].find('<').unwrap() + start;
     p.body[start..end].to_owned()
@@ -71,7 +74,11 @@ async fn an_admin_creates_and_changes_a_user() {
     create_user_with_role(&app, "alice", Some(Role::Admin)).await;
     let (mut ua, _) = signed_in(&app, "alice").await;
     let list = ua.get("/admin/users").await;
-    assert!(list.body.contains("href=\"/admin/users/new\""), "{}", list.body);
+    assert!(
+        list.body.contains("href=\"/admin/users/new\""),
+        "{}",
+        list.body
+    );
     assert!(list.body.contains("href=\"/admin/users/alice\""));
     let form = ua.get("/admin/users/new").await;
     assert_eq!(form.status, 200, "{}", form.body);
@@ -95,10 +102,17 @@ async fn an_admin_creates_and_changes_a_user() {
     assert_eq!(p.status, 400, "{}", p.body);
     assert!(p.body.contains("id=\"error-summary\""), "{}", p.body);
     for f in ["username", "email", "password"] {
-        assert!(p.body.contains(&format!("<a href=\"#{f}\">")), "{f}: {}", p.body);
+        assert!(
+            p.body.contains(&format!("<a href=\"#{f}\">")),
+            "{f}: {}",
+            p.body
+        );
         assert!(p.body.contains(&format!("id=\"{f}-error\"")), "{f}");
     }
-    assert!(p.body.contains("aria-describedby=\"username-hint username-error\" aria-invalid=\"true\""));
+    assert!(
+        p.body
+            .contains("aria-describedby=\"username-hint username-error\" aria-invalid=\"true\"")
+    );
     assert!(!p.body.contains("id=\"display_name-error\""));
     assert!(p.body.contains("value=\"bob smith\"") && p.body.contains("value=\"not-an-address\""));
     assert!(p.body.contains("<option value=\"operator\" selected>"));
@@ -131,16 +145,31 @@ async fn an_admin_creates_and_changes_a_user() {
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].actor, "user:alice");
     assert_eq!(created[0].target, bob.id);
-    assert!(!created[0].after.as_ref().unwrap().to_string().contains(&generated));
+    assert!(
+        !created[0]
+            .after
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains(&generated)
+    );
     // The name is taken now.
     let p = ua
         .post(
             "/admin/users/new",
-            &[("csrf", &csrf), ("username", "bob"), ("password_mode", "generate")],
+            &[
+                ("csrf", &csrf),
+                ("username", "bob"),
+                ("password_mode", "generate"),
+            ],
         )
         .await;
     assert_eq!(p.status, 400);
-    assert!(text_of(&p, "username-error").contains("already exists"), "{}", p.body);
+    assert!(
+        text_of(&p, "username-error").contains("already exists"),
+        "{}",
+        p.body
+    );
 
     // A typed password: to the user's page.
     let p = ua
@@ -164,24 +193,38 @@ async fn an_admin_creates_and_changes_a_user() {
     let page = ua.get("/admin/users/bob").await;
     assert_eq!(page.status, 200);
     assert_eq!(text_of(&page, "role-now"), "operator");
-    for href in ["/admin/users/bob/password", "/admin/users/bob/disable", "/admin/users/bob/delete"] {
+    for href in [
+        "/admin/users/bob/password",
+        "/admin/users/bob/disable",
+        "/admin/users/bob/delete",
+    ] {
         assert!(page.body.contains(&format!("href=\"{href}\"")), "{href}");
     }
     let confirm = ua.get("/admin/users/bob/disable").await;
     assert_eq!(confirm.status, 200);
     assert!(confirm.body.contains("action=\"/admin/users/bob/disable\""));
-    let p = ua.post("/admin/users/bob/disable", &[("csrf", &csrf)]).await;
+    let p = ua
+        .post("/admin/users/bob/disable", &[("csrf", &csrf)])
+        .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(!user(&app, "bob").await.unwrap().enabled);
     assert_eq!(audit(&app, "user.disable").await[0].actor, "user:alice");
-    assert!(ua.get("/admin/users/bob").await.body.contains("href=\"/admin/users/bob/enable\""));
+    assert!(
+        ua.get("/admin/users/bob")
+            .await
+            .body
+            .contains("href=\"/admin/users/bob/enable\"")
+    );
     let p = ua.post("/admin/users/bob/enable", &[("csrf", &csrf)]).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(user(&app, "bob").await.unwrap().enabled);
 
     // Another role.
     let p = ua
-        .post("/admin/users/bob/role", &[("csrf", &csrf), ("role", "viewer")])
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "viewer")],
+        )
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(user(&app, "bob").await.unwrap().role, Some(Role::Viewer));
@@ -189,12 +232,18 @@ async fn an_admin_creates_and_changes_a_user() {
     assert_eq!(ev[0].actor, "user:alice");
     assert_eq!(ev[0].after.as_ref().unwrap()["role"], "viewer");
     let p = ua
-        .post("/admin/users/bob/role", &[("csrf", &csrf), ("role", "root")])
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "root")],
+        )
         .await;
     assert_eq!(p.status, 400);
     assert!(text_of(&p, "role-error").contains("not a console role"));
     let p = ua
-        .post("/admin/users/bob/role", &[("csrf", &csrf), ("role", "none")])
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "none")],
+        )
         .await;
     assert_eq!(p.status, 303);
     assert_eq!(user(&app, "bob").await.unwrap().role, None);
@@ -212,7 +261,11 @@ async fn an_admin_creates_and_changes_a_user() {
     let p = ua
         .post(
             "/admin/users/bob/password",
-            &[("csrf", &csrf), ("password_mode", "set"), ("password", "bob's new password")],
+            &[
+                ("csrf", &csrf),
+                ("password_mode", "set"),
+                ("password", "bob's new password"),
+            ],
         )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
@@ -249,14 +302,31 @@ async fn an_admin_creates_and_changes_a_user() {
         .post("/admin/users/bob/consents/spa", &[("csrf", &csrf)])
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(app.state.store.list_consents(&bob.id).await.unwrap().is_empty());
+    assert!(
+        app.state
+            .store
+            .list_consents(&bob.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let ev = audit(&app, "user.consent_revoke").await;
-    assert_eq!((ev[0].actor.as_str(), ev[0].target.as_str()), ("user:alice", bob.id.as_str()));
-    assert!(ua.get("/admin/users/bob").await.body.contains("has not consented to any client"));
+    assert_eq!(
+        (ev[0].actor.as_str(), ev[0].target.as_str()),
+        ("user:alice", bob.id.as_str())
+    );
+    assert!(
+        ua.get("/admin/users/bob")
+            .await
+            .body
+            .contains("has not consented to any client")
+    );
 
     // Delete (asked first).
     assert_eq!(ua.get("/admin/users/carl/delete").await.status, 200);
-    let p = ua.post("/admin/users/carl/delete", &[("csrf", &csrf)]).await;
+    let p = ua
+        .post("/admin/users/carl/delete", &[("csrf", &csrf)])
+        .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(user(&app, "carl").await.is_none());
     assert_eq!(audit(&app, "user.delete").await[0].actor, "user:alice");
@@ -271,24 +341,51 @@ async fn the_last_admin_cannot_be_disabled_demoted_or_deleted() {
     let app = spawn_app().await;
     create_user_with_role(&app, "alice", Some(Role::Admin)).await;
     let (mut ua, csrf) = signed_in(&app, "alice").await;
-    let p = ua.post("/admin/users/alice/disable", &[("csrf", &csrf)]).await;
+    let p = ua
+        .post("/admin/users/alice/disable", &[("csrf", &csrf)])
+        .await;
     assert_eq!(p.status, 409, "{}", p.body);
     assert!(p.body.contains("last enabled admin"), "{}", p.body);
     let p = ua
-        .post("/admin/users/alice/role", &[("csrf", &csrf), ("role", "operator")])
+        .post(
+            "/admin/users/alice/role",
+            &[("csrf", &csrf), ("role", "operator")],
+        )
         .await;
     assert_eq!(p.status, 409, "{}", p.body);
-    assert!(text_of(&p, "role-error").contains("last enabled admin"), "{}", p.body);
-    let p = ua.post("/admin/users/alice/delete", &[("csrf", &csrf)]).await;
+    assert!(
+        text_of(&p, "role-error").contains("last enabled admin"),
+        "{}",
+        p.body
+    );
+    let p = ua
+        .post("/admin/users/alice/delete", &[("csrf", &csrf)])
+        .await;
     assert_eq!(p.status, 409, "{}", p.body);
     let alice = user(&app, "alice").await.unwrap();
     assert!(alice.enabled && alice.role == Some(Role::Admin));
-    assert!(user_changes(&app).await.is_empty(), "nothing changed, nothing audited");
+    assert!(
+        user_changes(&app).await.is_empty(),
+        "nothing changed, nothing audited"
+    );
     // The admin API (and so the CLI) has the same rule.
     let token = app.admin_token().await;
-    let (status, e) = call(&app, &token, Method::PATCH, "/users/alice", Some(json!({ "role": null }))).await;
+    let (status, e) = call(
+        &app,
+        &token,
+        Method::PATCH,
+        "/users/alice",
+        Some(json!({ "role": null })),
+    )
+    .await;
     assert_eq!(status, 409, "{e}");
-    assert!(e["error_description"].as_str().unwrap().contains("last enabled admin"), "{e}");
+    assert!(
+        e["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("last enabled admin"),
+        "{e}"
+    );
     let (status, _) = call(&app, &token, Method::POST, "/users/alice/disable", None).await;
     assert_eq!(status, 409);
     let (status, _) = call(&app, &token, Method::DELETE, "/users/alice", None).await;
@@ -297,14 +394,27 @@ async fn the_last_admin_cannot_be_disabled_demoted_or_deleted() {
     create_user_with_role(&app, "dora", Some(Role::Admin)).await;
     let (status, _) = call(&app, &token, Method::POST, "/users/dora/disable", None).await;
     assert_eq!(status, 200);
-    let (status, _) = call(&app, &token, Method::PATCH, "/users/alice", Some(json!({ "role": "viewer" }))).await;
+    let (status, _) = call(
+        &app,
+        &token,
+        Method::PATCH,
+        "/users/alice",
+        Some(json!({ "role": "viewer" })),
+    )
+    .await;
     assert_eq!(status, 409);
     create_user_with_role(&app, "ada", Some(Role::Admin)).await;
     let p = ua
-        .post("/admin/users/alice/role", &[("csrf", &csrf), ("role", "operator")])
+        .post(
+            "/admin/users/alice/role",
+            &[("csrf", &csrf), ("role", "operator")],
+        )
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
-    assert_eq!(user(&app, "alice").await.unwrap().role, Some(Role::Operator));
+    assert_eq!(
+        user(&app, "alice").await.unwrap().role,
+        Some(Role::Operator)
+    );
 }
 
 #[tokio::test]
@@ -335,15 +445,30 @@ async fn viewers_and_operators_see_no_buttons_and_cannot_post() {
         for absent in ["/admin/users/alice/", "Change role", "Revoke"] {
             assert!(!page.body.contains(absent), "{name} sees {absent}");
         }
-        for get in ["/admin/users/new", "/admin/users/alice/disable", "/admin/users/alice/password", "/admin/users/alice/consents/spa"] {
+        for get in [
+            "/admin/users/new",
+            "/admin/users/alice/disable",
+            "/admin/users/alice/password",
+            "/admin/users/alice/consents/spa",
+        ] {
             assert_eq!(ua.get(get).await.status, 403, "{name} GET {get}");
         }
         let posts: [(&str, Vec<(&str, &str)>); 6] = [
-            ("/admin/users/new", vec![("username", "mallory"), ("role", "admin"), ("password_mode", "generate")]),
+            (
+                "/admin/users/new",
+                vec![
+                    ("username", "mallory"),
+                    ("role", "admin"),
+                    ("password_mode", "generate"),
+                ],
+            ),
             ("/admin/users/alice/disable", vec![]),
             ("/admin/users/alice/delete", vec![]),
             ("/admin/users/alice/role", vec![("role", "viewer")]),
-            ("/admin/users/alice/password", vec![("password_mode", "set"), ("password", "taken over now")]),
+            (
+                "/admin/users/alice/password",
+                vec![("password_mode", "set"), ("password", "taken over now")],
+            ),
             ("/admin/users/alice/consents/spa", vec![]),
         ];
         for (url, mut form) in posts {
@@ -357,6 +482,14 @@ async fn viewers_and_operators_see_no_buttons_and_cannot_post() {
     let alice = user(&app, "alice").await.unwrap();
     assert!(alice.enabled && alice.role == Some(Role::Admin));
     assert!(password::verify(crate::people::PASSWORD, alice.password_hash.as_deref()).await);
-    assert_eq!(app.state.store.list_consents(&alice.id).await.unwrap().len(), 1);
+    assert_eq!(
+        app.state
+            .store
+            .list_consents(&alice.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(user_changes(&app).await.is_empty());
 }
