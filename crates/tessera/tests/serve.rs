@@ -218,6 +218,11 @@ fn json_logs_one_line_per_token_request() {
         );
     }
     assert!(all.contains("bootstrap admin credential written"), "{all}");
+    // With no banner, the console's first-admin event carries the one-time sign-up link.
+    let hint = wait_for(&server.log, |l| l.contains("the console has no admin yet"));
+    let v: serde_json::Value = serde_json::from_str(&hint).unwrap();
+    let link = v["signup_link"].as_str().unwrap();
+    assert!(link.starts_with(&server.url("/admin/signup/")), "{link}");
     // The log writer's dropped lines are on `/metrics` (none dropped here).
     wait_for_metric(&server, |l| l == "tessera_log_lines_dropped_total 0");
 }
