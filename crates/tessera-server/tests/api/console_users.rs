@@ -493,3 +493,36 @@ async fn viewers_and_operators_see_no_buttons_and_cannot_post() {
     );
     assert!(user_changes(&app).await.is_empty());
 }
+
+/// The check and the change are one transaction: of two admins disabling each other at once,
+/// one is refused.
+#[tokio::test]
+async fn two_admins_disabling_each_other_at_once_leave_one() {
+    for _ in 0..3 {
+        let app = spawn_app().await;
+        create_user_with_role(&app, "ann", Some(Role::Admin)).await;
+        create_user_with_role(&app, "ben", Some(Role::Admin)).await;
+        let actor = tessera_server::admin::audit::Actor {
+            id: "test".into(),
+            remote_addr: None,
+        };
+        let (a, b) = tokio::join!(
+            tessera_server::admin::users::set_enabled(&app.state, &actor, "ann", false),
+            tessera_server::admin::users::set_enabled(&app.state, &actor, "ben", false),
+        );
+        assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+        let refused = a.err().or(b.err()).unwrap();
+        assert!(
+            matches!(refused, tessera_server::users::ops::UserError::LastAdmin(_)),
+            "{refused:?}"
+        );
+        assert_eq!(
+            app.state
+                .store
+                .count_users_with_role("admin")
+                .await
+                .unwrap(),
+            1
+        );
+    }
+}
