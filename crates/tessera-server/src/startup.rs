@@ -66,6 +66,9 @@ pub struct Application {
     /// Whether no enabled user holds the console role `admin` (the start-up banner then says how
     /// to create the first one).
     pub console_without_admin: bool,
+    /// Then, the one-time sign-up link for the first admin made by this start
+    /// ([`crate::console::signup`]), for the terminal only.
+    pub console_signup_link: Option<secrecy::SecretString>,
 }
 
 /// What serving HTTPS takes: the acceptor of every connection and the certificate it serves.
@@ -169,12 +172,23 @@ impl Application {
         state.keyring.ensure_keys(&state.store, &state.keys).await?;
         state.registry.reload_all(&state.store, &state.keys).await?;
         let bootstrap_credentials = bootstrap::run(&state).await.map_err(StartupError::Setup)?;
-        let console_without_admin = state.store.count_users_with_role("admin").await? == 0;
         if let Some(file) = state.config.setup_file.clone() {
             setup_file::apply_file(&state, &file)
                 .await
                 .map_err(StartupError::Setup)?;
         }
+        let console_without_admin = state.store.count_users_with_role("admin").await? == 0;
+        let console_signup_link = if console_without_admin {
+            match crate::console::signup::issue(&state).await {
+                Ok(link) => Some(link),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not make the console's sign-up link");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(Self {
             listener,
             state,
@@ -182,6 +196,7 @@ impl Application {
             hangup,
             bootstrap_credentials,
             console_without_admin,
+            console_signup_link,
         })
     }
 

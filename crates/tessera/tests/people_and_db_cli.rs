@@ -573,6 +573,16 @@ async fn console_roles_are_given_changed_and_taken_away() {
     assert!(out.contains("/admin/"), "{out}");
     let show = s.admin(&["user", "show", "alice"], None).await.success();
     assert!(show.contains("console role     admin"), "{show}");
+    // The last enabled admin keeps the role; with a second admin it can go.
+    s.admin(&["user", "update", "alice", "--role", "viewer"], None)
+        .await
+        .failure("last enabled admin");
+    s.admin(
+        &["user", "create", "ada", "--role", "admin"],
+        Some("second passphrase\n"),
+    )
+    .await
+    .success();
     let out = s
         .admin(&["user", "update", "alice", "--role", "viewer"], None)
         .await

@@ -153,6 +153,12 @@ fn first_start_creates_keys_and_a_private_credential_and_logs_no_secret() {
     wait_for(&server.log, |l| {
         l.trim() == "tessera user create YOUR_NAME --role admin"
     });
+    // Or the one-time sign-up link, which opens the sign-up page.
+    let signup = format!("http://{}/admin/signup/", server.addr);
+    let link = wait_for(&server.log, |l| l.trim().starts_with(&signup));
+    let page = reqwest::blocking::get(link.trim()).unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Create the first admin"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -212,6 +218,11 @@ fn json_logs_one_line_per_token_request() {
         );
     }
     assert!(all.contains("bootstrap admin credential written"), "{all}");
+    // With no banner, the console's first-admin event carries the one-time sign-up link.
+    let hint = wait_for(&server.log, |l| l.contains("the console has no admin yet"));
+    let v: serde_json::Value = serde_json::from_str(&hint).unwrap();
+    let link = v["signup_link"].as_str().unwrap();
+    assert!(link.starts_with(&server.url("/admin/signup/")), "{link}");
     // The log writer's dropped lines are on `/metrics` (none dropped here).
     wait_for_metric(&server, |l| l == "tessera_log_lines_dropped_total 0");
 }

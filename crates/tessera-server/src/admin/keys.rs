@@ -204,6 +204,23 @@ pub async fn retire(
     State(state): State<SharedState>,
     ApiPath(kid): ApiPath<String>,
 ) -> Result<Json<KeyRetirement>, ApiError> {
+    let promoted = retire_key(&state, &auth.actor(), &kid).await?;
+    Ok(Json(KeyRetirement {
+        list: listing(&state),
+        promoted,
+    }))
+}
+
+/// Retires the key `kid` now as `actor`, audited as `key.retire`: the admin API's
+/// `POST /keys/{kid}/retire` and the console's button. When it was its algorithm's only signer,
+/// the newest published key of that algorithm takes over at once (its id is returned); without
+/// one the retirement is refused (409: rotate first), as it is for a key already retired or not
+/// yet signing.
+pub async fn retire_key(
+    state: &AppState,
+    actor: &crate::admin::audit::Actor,
+    kid: &str,
+) -> Result<Option<String>, ApiError> {
     let t = now();
     let rows = state.store.list_keys(t).await?;
     let Some(key) = rows.iter().find(|r| r.kid == kid) else {
@@ -248,7 +265,7 @@ pub async fn retire(
     let remove_at = t + state.config.tokens.max_lifetime_secs as i64 + 60;
     state
         .store
-        .retire_key_now(&kid, t, remove_at, promote.as_deref())
+        .retire_key_now(kid, t, remove_at, promote.as_deref())
         .await
         .map_err(|e| ApiError::from_store(e, || format!("signing key {kid:?}")))?;
     state
@@ -260,17 +277,6 @@ pub async fn retire(
         tracing::warn!(error = %e, "could not announce a key change; other instances catch up at their next reload");
     }
     let after = json!({ "alg": key.alg, "activates_at": key.activates_at, "retired_at": t, "remove_at": remove_at, "promoted": promote });
-    record(
-        &state,
-        &auth.actor(),
-        "key.retire",
-        &kid,
-        Some(before),
-        Some(after),
-    )
-    .await;
-    Ok(Json(KeyRetirement {
-        list: listing(&state),
-        promoted: promote,
-    }))
+    record(state, actor, "key.retire", kid, Some(before), Some(after)).await;
+    Ok(promote)
 }

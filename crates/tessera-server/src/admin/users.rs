@@ -80,6 +80,7 @@ impl From<UserError> for ApiError {
             UserError::Exists(u) => ApiError::conflict(format!("user {u:?} already exists")),
             UserError::Store(s) => s.into(),
             UserError::Hash(h) => ApiError::internal(h),
+            e @ UserError::LastAdmin(_) => ApiError::conflict(e.to_string()),
         }
     }
 }
@@ -88,7 +89,9 @@ fn audit_json(u: &User) -> Option<Value> {
     serde_json::to_value(u).ok()
 }
 
-async fn audited(
+/// Records a change to a user as `actor`: `before` and `after` as the API shows users (never a
+/// password or its hash).
+pub(crate) async fn audited(
     state: &AppState,
     actor: &Actor,
     action: &str,
@@ -148,9 +151,16 @@ pub async fn create(
     State(state): State<SharedState>,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let user = ops::create(&state, new).await?;
-    audited(&state, &auth.actor(), "user.create", None, Some(&user)).await;
+    let user = create_user(&state, &auth.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Creates a user as `actor`, audited as `user.create`: the admin API's `POST /users` and the
+/// console's form.
+pub async fn create_user(state: &AppState, actor: &Actor, new: NewUser) -> Result<User, UserError> {
+    let user = ops::create(state, new).await?;
+    audited(state, actor, "user.create", None, Some(&user)).await;
+    Ok(user)
 }
 
 /// `GET /users/{user}`.
@@ -188,7 +198,8 @@ pub async fn show(
     responses(
         (status = 200, description = "success", body = User),
         (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn update(
@@ -197,25 +208,33 @@ pub async fn update(
     ApiPath(user): ApiPath<String>,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> Result<Json<User>, ApiError> {
-    let before = ops::find(&state, &user).await?;
-    let after = ops::update(&state, before.clone(), patch).await?;
-    audited(
-        &state,
-        &auth.actor(),
-        "user.update",
-        Some(&before),
-        Some(&after),
-    )
-    .await;
-    Ok(Json(after))
+    Ok(Json(
+        update_user(&state, &auth.actor(), &user, patch).await?,
+    ))
 }
 
-async fn set_enabled(
+/// Applies `patch` to `user` (id or username) as `actor`, audited as `user.update`: the admin
+/// API's `PATCH /users/{user}` and the console's role form.
+pub async fn update_user(
+    state: &AppState,
+    actor: &Actor,
+    user: &str,
+    patch: UserPatch,
+) -> Result<User, UserError> {
+    let before = ops::find(state, user).await?;
+    let after = ops::update(state, before.clone(), patch).await?;
+    audited(state, actor, "user.update", Some(&before), Some(&after)).await;
+    Ok(after)
+}
+
+/// Enables or disables `user` as `actor`, audited as `user.enable` or `user.disable`: the admin
+/// API's `POST /users/{user}/enable|disable` and the console's buttons.
+pub async fn set_enabled(
     state: &AppState,
     actor: &Actor,
     user: &str,
     enabled: bool,
-) -> Result<Json<User>, ApiError> {
+) -> Result<User, UserError> {
     let before = ops::find(state, user).await?;
     let patch = UserPatch {
         enabled: Some(enabled),
@@ -228,7 +247,7 @@ async fn set_enabled(
         "user.disable"
     };
     audited(state, actor, action, Some(&before), Some(&after)).await;
-    Ok(Json(after))
+    Ok(after)
 }
 
 /// `POST /users/{user}/enable`.
@@ -250,7 +269,7 @@ pub async fn enable(
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    set_enabled(&state, &auth.actor(), &user, true).await
+    Ok(Json(set_enabled(&state, &auth.actor(), &user, true).await?))
 }
 
 /// `POST /users/{user}/disable`: also ends the user's sessions and revokes their refresh tokens.
@@ -264,7 +283,8 @@ pub async fn enable(
     params(("user" = String, Path, description = "The user's username or id")),
     responses(
         (status = 200, description = "success", body = User),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn disable(
@@ -272,7 +292,9 @@ pub async fn disable(
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    set_enabled(&state, &auth.actor(), &user, false).await
+    Ok(Json(
+        set_enabled(&state, &auth.actor(), &user, false).await?,
+    ))
 }
 
 /// The body of `POST /users/{user}/password`.
@@ -307,17 +329,30 @@ pub async fn set_password(
     ApiPath(user): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    let before = ops::find(&state, &user).await?;
-    let after = ops::set_password(&state, before.clone(), body.password.as_ref()).await?;
+    set_password_of(&state, &auth.actor(), &user, body.password.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets (or with `None` removes) the password of `user` as `actor`, audited as
+/// `user.set_password` (the audit record holds no password): the admin API's
+/// `POST /users/{user}/password` and the console's reset form.
+pub async fn set_password_of(
+    state: &AppState,
+    actor: &Actor,
+    user: &str,
+    password: Option<&SecretString>,
+) -> Result<User, UserError> {
+    let before = ops::find(state, user).await?;
+    let after = ops::set_password(state, before.clone(), password).await?;
     audited(
-        &state,
-        &auth.actor(),
+        state,
+        actor,
         "user.set_password",
         Some(&before),
         Some(&after),
     )
     .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(after)
 }
 
 /// `DELETE /users/{user}`.
@@ -331,7 +366,8 @@ pub async fn set_password(
     params(("user" = String, Path, description = "The user's username or id")),
     responses(
         (status = 204, description = "done; no body"),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
     )
 )]
 pub async fn delete(
@@ -339,10 +375,17 @@ pub async fn delete(
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let before = ops::find(&state, &user).await?;
-    ops::delete(&state, &before).await?;
-    audited(&state, &auth.actor(), "user.delete", Some(&before), None).await;
+    delete_user(&state, &auth.actor(), &user).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes `user` as `actor`, audited as `user.delete`: the admin API's `DELETE /users/{user}`
+/// and the console's button.
+pub async fn delete_user(state: &AppState, actor: &Actor, user: &str) -> Result<User, UserError> {
+    let before = ops::find(state, user).await?;
+    ops::delete(state, &before).await?;
+    audited(state, actor, "user.delete", Some(&before), None).await;
+    Ok(before)
 }
 
 /// `GET /users/{user}/consents`.
@@ -369,12 +412,15 @@ pub async fn consents(
     Ok(Json(ConsentList { consents }))
 }
 
-async fn revoke(
+/// Withdraws the consents of `user` (to one client, or all) as `actor`, audited as
+/// `user.consent_revoke`: the admin API's `DELETE /users/{user}/consents[/{client_id}]` and the
+/// console's buttons. Returns how many were withdrawn.
+pub async fn revoke_consents(
     state: &AppState,
     actor: &Actor,
     user: &str,
     client_id: Option<&str>,
-) -> Result<Json<ConsentsRevoked>, ApiError> {
+) -> Result<u64, UserError> {
     let u = ops::find(state, user).await?;
     let n = ops::revoke_consents(state, &u, client_id).await?;
     record(
@@ -386,7 +432,7 @@ async fn revoke(
         Some(json!({ "client_id": client_id, "revoked": n })),
     )
     .await;
-    Ok(Json(ConsentsRevoked { revoked: n }))
+    Ok(n)
 }
 
 /// `DELETE /users/{user}/consents`: withdraws every consent of the user.
@@ -408,7 +454,8 @@ pub async fn revoke_all_consents(
     State(state): State<SharedState>,
     ApiPath(user): ApiPath<String>,
 ) -> Result<Json<ConsentsRevoked>, ApiError> {
-    revoke(&state, &auth.actor(), &user, None).await
+    let revoked = revoke_consents(&state, &auth.actor(), &user, None).await?;
+    Ok(Json(ConsentsRevoked { revoked }))
 }
 
 /// `DELETE /users/{user}/consents/{client_id}`: withdraws the consent given to one client.
@@ -430,5 +477,6 @@ pub async fn revoke_consent(
     State(state): State<SharedState>,
     ApiPath((user, client_id)): ApiPath<(String, String)>,
 ) -> Result<Json<ConsentsRevoked>, ApiError> {
-    revoke(&state, &auth.actor(), &user, Some(&client_id)).await
+    let revoked = revoke_consents(&state, &auth.actor(), &user, Some(&client_id)).await?;
+    Ok(Json(ConsentsRevoked { revoked }))
 }

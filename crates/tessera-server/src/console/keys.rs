@@ -1,12 +1,17 @@
-//! `GET /admin/keys`: the signing keys with algorithm, `kid`, state (next, active, retired) and
+//! `GET /admin/keys`: the signing keys with algorithm, `kid`, state (next, active, retiring) and
 //! when each starts and stops signing; operators and admins get **Rotate** (a confirmation, then
 //! `POST /admin/keys/rotate` with the CSRF token), which goes through the admin API's own code
-//! ([`crate::admin::keys::rotate_keys`]) and its `key.rotate` audit record.
+//! ([`crate::admin::keys::rotate_keys`]) and its `key.rotate` audit record, and **Retire** on each
+//! active key (`GET /admin/keys/{kid}/retire` asks, `POST` does it through
+//! [`crate::admin::keys::retire_key`], audited as `key.retire`).
+//!
+//! The admin API calls a key that stopped signing and is still published `retired`; the console
+//! says `retiring`, as it is on its way out of the JWKS.
 
 use super::clients::{person_for_page, person_for_post};
 use super::session;
 use super::templates::{ConfirmPage, KeyRow, KeysPage, date};
-use crate::admin::keys::rotate_keys;
+use crate::admin::keys::{retire_key, rotate_keys};
 use crate::keyring::SIGNING_ALGORITHMS;
 use crate::net::RemoteAddr;
 use crate::pages::form::read;
@@ -14,9 +19,19 @@ use crate::pages::render;
 use crate::state::SharedState;
 use crate::users::role::Operation;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+
+/// A key's state as the console names it: `retired` (published, no longer signing) is
+/// `retiring`.
+fn shown_state(state: &'static str) -> &'static str {
+    if state == "retired" {
+        "retiring"
+    } else {
+        state
+    }
+}
 
 /// `GET /admin/keys`.
 pub async fn list(
@@ -43,8 +58,9 @@ pub async fn list(
         .iter()
         .map(|k| KeyRow {
             kid: k.kid.clone(),
+            segment: super::clients::segment(&k.kid),
             alg: k.alg.clone(),
-            state: k.state,
+            state: shown_state(k.state),
             starts: date(k.activates_at),
             stops: k.retired_at.map(date).unwrap_or_default(),
             removed: k.remove_at.map(date).unwrap_or_default(),
@@ -117,6 +133,95 @@ pub async fn rotate(
                 kids.join(", "),
                 date(activates_at)
             ),
+            Some(("/admin/keys", "Back to the keys")),
+        ),
+        Err(e) if e.http_status().is_server_error() => render::unavailable(&state),
+        Err(e) => session::message(
+            &state,
+            Some(&person),
+            e.http_status(),
+            "Not done",
+            e.description(),
+            Some(("/admin/keys", "Back to the keys")),
+        ),
+    }
+}
+
+/// `GET /admin/keys/{kid}/retire`: the confirmation.
+pub async fn confirm_retire(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+    Path(kid): Path<String>,
+) -> Response {
+    let person = match person_for_page(&state, &headers, remote).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Some(r) = person.refused(&state, Operation::KeyWrite, "retiring keys") {
+        return r;
+    }
+    if state
+        .keyring
+        .reload(&state.store, &state.keys)
+        .await
+        .is_err()
+    {
+        return render::unavailable(&state);
+    }
+    let current = state.keyring.current();
+    let Some(key) = current.rows.iter().find(|k| k.kid == kid) else {
+        return session::message(
+            &state,
+            Some(&person),
+            StatusCode::NOT_FOUND,
+            "No such key",
+            &format!("There is no signing key {kid:?}."),
+            Some(("/admin/keys", "Back to the keys")),
+        );
+    };
+    let t = ConfirmPage {
+        shell: person.shell(&state, "keys"),
+        title: "Retire a signing key",
+        question: format!(
+            "Retire the {} key {}? It stops signing now and stays in the JWKS until the tokens it signed have expired (about {} s). When it is the only {} key signing, the newest published {} key takes over at once; without one, rotate first.",
+            key.alg, key.kid, state.config.tokens.max_lifetime_secs, key.alg, key.alg
+        ),
+        action: format!("/admin/keys/{}/retire", super::clients::segment(&key.kid)),
+        button: "Retire",
+        cancel: "/admin/keys".into(),
+    };
+    render::page(&state, StatusCode::OK, &t)
+}
+
+/// `POST /admin/keys/{kid}/retire`.
+pub async fn retire(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+    Path(kid): Path<String>,
+    body: Body,
+) -> Response {
+    let form = match read(&state, &headers, body).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let person = match person_for_post(&state, &headers, remote, &form, Operation::KeyWrite).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match retire_key(&state, &person.actor(), &kid).await {
+        Ok(promoted) => session::message(
+            &state,
+            Some(&person),
+            StatusCode::OK,
+            "Key retired",
+            &match promoted {
+                Some(p) => format!("{kid} no longer signs; {p} took over signing at once."),
+                None => format!(
+                    "{kid} no longer signs; it stays published until its tokens have expired."
+                ),
+            },
             Some(("/admin/keys", "Back to the keys")),
         ),
         Err(e) if e.http_status().is_server_error() => render::unavailable(&state),

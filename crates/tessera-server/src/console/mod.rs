@@ -25,7 +25,10 @@ pub mod scope_new;
 pub mod scopes;
 pub mod session;
 pub mod signin;
+pub mod signup;
 pub mod templates;
+pub mod user_change;
+pub mod user_new;
 pub mod users;
 
 use crate::state::SharedState;
@@ -97,8 +100,31 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/admin/audit", get(audit::list))
         .route("/admin/users", get(users::list))
+        // Users: create, change, consents; the first admin's sign-up link (issue 24, people part).
+        .route(
+            "/admin/users/new",
+            get(user_new::show).post(user_new::submit),
+        )
+        .route("/admin/users/{user}", get(users::show))
+        .route(
+            "/admin/users/{user}/{action}",
+            get(user_change::confirm).post(user_change::act),
+        )
+        .route(
+            "/admin/users/{user}/consents/{client_id}",
+            get(user_change::confirm_revoke).post(user_change::revoke),
+        )
+        .route(
+            "/admin/signup/{token}",
+            get(signup::show).post(signup::submit),
+        )
         .route("/admin/keys", get(keys::list))
         .route("/admin/keys/rotate", get(keys::confirm).post(keys::rotate))
+        // Keys: retire (issue 24, people/keys part).
+        .route(
+            "/admin/keys/{kid}/retire",
+            get(keys::confirm_retire).post(keys::retire),
+        )
         .route("/admin/scopes", get(scopes::list))
         .route(
             "/admin/scopes/new",

@@ -1,8 +1,9 @@
 //! `GET /admin/scopes`: the scopes grouped by service (the first part of `service.object.right`),
 //! each with its description, searchable; `GET /admin/scopes/{name}`: a scope's drill-down, the
 //! API permissions behind it and the clients that hold it. `GET /oauth2/scopes` (Coupa's address)
-//! leads to the list. Reading needs `tessera.scopes.read`, which every console role has; the list
-//! links to the form that registers a scope ([`super::scope_new`]) for those who may.
+//! leads to the list, through the console's sign-in for somebody not signed in. Reading needs
+//! `tessera.scopes.read`, which every console role has; the list links to the form that
+//! registers a scope ([`super::scope_new`]) for those who may.
 
 use super::clients::{person_for_page, segment};
 use super::session;
@@ -129,9 +130,18 @@ pub async fn show(
     render::page(&state, StatusCode::OK, &t)
 }
 
-/// `GET /oauth2/scopes`: Coupa's address of its scope page, leading to the console's.
-pub async fn coupa_address(State(state): State<SharedState>) -> Response {
-    render::see_other(&state, "/admin/scopes")
+/// `GET /oauth2/scopes`: Coupa's address of its scope page, leading to the console's; somebody
+/// not signed in to the console signs in first and then lands on the scopes.
+pub async fn coupa_address(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    remote: RemoteAddr,
+) -> Response {
+    match session::load(&state, &headers, Some(remote.0.to_string())).await {
+        Ok(Ok(_)) => render::see_other(&state, "/admin/scopes"),
+        Ok(Err(_)) => render::see_other(&state, "/admin/login?return_to=%2Fadmin%2Fscopes"),
+        Err(_) => render::unavailable(&state),
+    }
 }
 
 #[cfg(test)]

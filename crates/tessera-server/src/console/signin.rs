@@ -8,6 +8,11 @@
 //! exchanges the code through the authorization code grant itself, reads who signed in from the
 //! access token, and starts a console session for a person with a console role.
 //! `POST /admin/logout` ends the console session and the sign-in session of the pages.
+//!
+//! `GET /admin/login?return_to=/admin/…` comes back to that console page after signing in
+//! instead of the overview (kept meanwhile, base64url-encoded, in the cookie
+//! `tessera_console_return`; only a path under `/admin/` is taken, when it is set and again when
+//! it is read, so it cannot send anybody elsewhere).
 
 use super::client::{self, CLIENT_ID};
 use super::session::{self, AUTH_COOKIE, COOKIE, NoPerson};
@@ -35,8 +40,44 @@ fn derived(state: &AppState, purpose: &str, v: &str) -> String {
     URL_SAFE_NO_PAD.encode(state.keys.hash(&format!("console-{purpose}:{v}")))
 }
 
-/// `GET /admin/login`: starts the authorization code flow.
-pub async fn start(State(state): State<SharedState>) -> Response {
+/// The cookie that carries where to go after signing in.
+const RETURN_COOKIE: &str = "tessera_console_return";
+
+/// `path` when it is a console page to come back to: under `/admin/`, on this server, made of
+/// the characters a path and query may hold as they are.
+fn return_path(path: &str) -> Option<&str> {
+    let ok = path.starts_with("/admin/")
+        && path.len() <= 512
+        && !path.contains("//")
+        && !path.contains("/../")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$&'()*+=:@?".contains(&b));
+    ok.then_some(path)
+}
+
+/// The console page the request's `tessera_console_return` cookie names, if it is one.
+fn returning_to(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == RETURN_COOKIE)
+        .map(|(_, v)| v)?;
+    let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let path = String::from_utf8(bytes).ok()?;
+    return_path(&path).map(str::to_owned)
+}
+
+/// `GET /admin/login[?return_to=/admin/…]`: starts the authorization code flow.
+pub async fn start(State(state): State<SharedState>, RawQuery(query): RawQuery) -> Response {
+    let q = match FormParams::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(q) => q,
+        Err(e) => return crate::pages::form::unreadable_query(&state, &e),
+    };
+    let return_to = field(&q, "return_to").and_then(return_path);
     if let Err(e) = client::ensure(&state).await {
         tracing::warn!(error = %e, "could not register the console's client");
         return render::unavailable(&state);
@@ -57,9 +98,22 @@ pub async fn start(State(state): State<SharedState>) -> Response {
     // Lax, not Strict: the browser comes back to the callback by a redirect from the
     // authorization endpoint, at the end of a navigation that may have started elsewhere.
     let cookie = session::cookie_header(&state, AUTH_COOKIE, Some(&v), SIGN_IN_WINDOW_SECS, "Lax");
+    let back = match return_to {
+        Some(p) => session::cookie_header(
+            &state,
+            RETURN_COOKIE,
+            Some(&URL_SAFE_NO_PAD.encode(p)),
+            SIGN_IN_WINDOW_SECS,
+            "Lax",
+        ),
+        None => session::cookie_header(&state, RETURN_COOKIE, None, 0, "Lax"),
+    };
     session::with_cookie(
-        render::see_other(&state, &format!("/oauth2/authorize?{query}")),
-        cookie,
+        session::with_cookie(
+            render::see_other(&state, &format!("/oauth2/authorize?{query}")),
+            cookie,
+        ),
+        back,
     )
 }
 
@@ -207,7 +261,12 @@ pub async fn callback(
         })
         .await;
     let absolute = state.config.console.absolute_timeout_secs;
-    let resp = render::see_other(&state, "/admin/");
+    let back = returning_to(&headers);
+    let resp = render::see_other(&state, back.as_deref().unwrap_or("/admin/"));
+    let resp = session::with_cookie(
+        resp,
+        session::cookie_header(&state, RETURN_COOKIE, None, 0, "Lax"),
+    );
     let resp = session::with_cookie(
         resp,
         session::cookie_header(&state, COOKIE, Some(&cookie), absolute, "Strict"),
@@ -275,4 +334,30 @@ pub async fn logout(
         session::cookie_header(&state, COOKIE, None, 0, "Strict"),
     );
     browser.finish(&state, resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::return_path;
+
+    #[test]
+    fn only_console_pages_are_returned_to() {
+        assert_eq!(return_path("/admin/scopes"), Some("/admin/scopes"));
+        assert_eq!(
+            return_path("/admin/scopes?q=core"),
+            Some("/admin/scopes?q=core")
+        );
+        for bad in [
+            "https://evil.example/admin/",
+            "//evil.example/admin/",
+            "/admin//evil.example",
+            "/admin/../login",
+            "/adminx",
+            "/admin/a b",
+            "/admin/\\evil",
+            "/admin/\r\nSet-Cookie:x",
+        ] {
+            assert_eq!(return_path(bad), None, "{bad}");
+        }
+    }
 }

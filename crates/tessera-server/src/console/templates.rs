@@ -323,6 +323,19 @@ pub trait FieldErrors {
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
     }
+
+    /// What a field's `aria-describedby` names: its hint (`hint`, when not empty) and
+    /// `<field>-error` when it has a refusal.
+    fn described_by(&self, field: &str, hint: &str) -> String {
+        let mut ids: Vec<String> = Vec::new();
+        if !hint.is_empty() {
+            ids.push(hint.to_owned());
+        }
+        if self.error_for(field).is_some() {
+            ids.push(format!("{field}-error"));
+        }
+        ids.join(" ")
+    }
 }
 
 /// The form that registers a client or changes one.
@@ -471,6 +484,8 @@ pub struct AuditPage {
 pub struct UserRow {
     /// Username.
     pub username: String,
+    /// The user's page.
+    pub href: String,
     /// Display name (or the username).
     pub name: String,
     /// E-mail address.
@@ -489,6 +504,8 @@ pub struct UserRow {
 pub struct UsersPage {
     /// Frame.
     pub shell: Shell,
+    /// Whether the person may create and change users.
+    pub can_write: bool,
     /// Every user, by username.
     pub rows: Vec<UserRow>,
 }
@@ -498,9 +515,11 @@ pub struct UsersPage {
 pub struct KeyRow {
     /// Key id.
     pub kid: String,
+    /// The key id as one path segment.
+    pub segment: String,
     /// Algorithm.
     pub alg: String,
-    /// `next`, `active` or `retired`.
+    /// `next`, `active` or `retiring`.
     pub state: &'static str,
     /// When it starts (or started) signing.
     pub starts: String,
@@ -516,7 +535,7 @@ pub struct KeyRow {
 pub struct KeysPage {
     /// Frame.
     pub shell: Shell,
-    /// Whether the person may rotate keys.
+    /// Whether the person may rotate and retire keys.
     pub can_rotate: bool,
     /// `keys.publish_ahead_secs`.
     pub publish_ahead_secs: u64,
@@ -601,6 +620,166 @@ pub struct NewScopePage {
 }
 
 impl FieldErrors for NewScopePage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+// ---- Users: create, change, consents; the first admin's sign-up link (issue 24, people part).
+
+/// What was typed into the new-user form (never the password).
+#[derive(Debug, Clone, Default)]
+pub struct NewUserTyped {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// E-mail address.
+    pub email: String,
+    /// `""` (no console role), `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// `generate` or `set`.
+    pub password_mode: String,
+}
+
+/// The form that creates a user.
+#[derive(Debug, Template)]
+#[template(path = "console/new_user.html")]
+pub struct NewUserPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+    /// The values typed.
+    pub typed: NewUserTyped,
+}
+
+/// A password made by the server, shown this once (after creating a user or resetting one).
+#[derive(Template)]
+#[template(path = "console/password_shown.html")]
+pub struct PasswordShownPage {
+    /// Frame.
+    pub shell: Shell,
+    /// Heading.
+    pub title: &'static str,
+    /// The user's username.
+    pub username: String,
+    /// The user's page.
+    pub user_href: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A consent as the user's page lists it.
+#[derive(Debug, Clone)]
+pub struct ConsentRow {
+    /// The client.
+    pub client_id: String,
+    /// The client's name, when it still exists.
+    pub client_name: String,
+    /// The approved scopes, space-separated.
+    pub scope: String,
+    /// When it was given.
+    pub granted: String,
+    /// The address of its revoke confirmation.
+    pub revoke_href: String,
+}
+
+/// One user: details, actions, consents.
+#[derive(Debug, Template)]
+#[template(path = "console/user.html")]
+pub struct UserPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The user.
+    pub user: crate::users::User,
+    /// The user's address, `/admin/users/<username>`.
+    pub href: String,
+    /// Console role, or empty.
+    pub role: &'static str,
+    /// Created (UTC).
+    pub created: String,
+    /// When the password was last set, or empty; `None` when the user has none.
+    pub password_set: Option<String>,
+    /// Whether the person may change users (else no buttons).
+    pub can_write: bool,
+    /// Why the last role change was refused.
+    pub errors: Vec<FieldError>,
+    /// The user's consents, by client.
+    pub consents: Vec<ConsentRow>,
+}
+
+/// The form that resets a user's password.
+#[derive(Debug, Template)]
+#[template(path = "console/user_password.html")]
+pub struct UserPasswordPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The user's username.
+    pub username: String,
+    /// The user's address.
+    pub href: String,
+    /// `generate` or `set`.
+    pub password_mode: String,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+}
+
+/// The first admin's sign-up page, reached by the one-time link printed at start-up.
+#[derive(Template)]
+#[template(path = "console/signup.html")]
+pub struct SignupPage {
+    /// Frame (signed out).
+    pub shell: Shell,
+    /// Where the form posts (the link itself).
+    pub action: String,
+    /// The form's CSRF token (derived from the link's token).
+    pub csrf: String,
+    /// The username typed.
+    pub username: String,
+    /// Display name typed.
+    pub display_name: String,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+    /// The shortest password accepted.
+    pub min_password: usize,
+}
+
+impl std::fmt::Debug for PasswordShownPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordShownPage")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SignupPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupPage")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FieldErrors for NewUserPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl FieldErrors for UserPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl FieldErrors for UserPasswordPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl FieldErrors for SignupPage {
     fn errors(&self) -> &[FieldError] {
         &self.errors
     }

@@ -12,6 +12,7 @@ mod clients;
 pub mod console_audit;
 pub mod console_clients;
 pub mod console_sessions;
+pub mod console_signup;
 pub mod device;
 pub mod export;
 pub mod grants;
@@ -32,7 +33,7 @@ use std::time::Duration;
 
 pub use admin_queries::SecretChange;
 pub use audit::AuditQuery;
-pub use users::SessionRow;
+pub use users::{Kept, SessionRow};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

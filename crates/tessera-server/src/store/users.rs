@@ -73,6 +73,25 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+/// Whether a change that could leave the console without an admin was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Done; an enabled admin remains.
+    Done,
+    /// Not done: it would have left no enabled user with the console role `admin`.
+    LastAdmin,
+}
+
+pub(super) const INSERT_USER: &str = "INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+const UPDATE_USER: &str = "UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8, role = $9 WHERE id = $1";
+
+/// Locks the rows of the enabled admins until the transaction ends (PostgreSQL; SQLite's write
+/// transaction holds the whole database already).
+const LOCK_ADMINS: &str = "UPDATE users SET role = role WHERE role = 'admin' AND enabled";
+
+pub(super) const COUNT_ADMINS: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND enabled";
+
 #[derive(sqlx::FromRow)]
 struct ConsentRow {
     user_id: String,
@@ -85,7 +104,7 @@ impl Store {
     /// Inserts a user; [`StoreError::Conflict`] when the username is taken.
     pub async fn insert_user(&self, u: &User) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            sqlx::query(INSERT_USER)
                 .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified)
                 .bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at)
                 .bind(u.role.map(Role::as_str))
@@ -124,7 +143,7 @@ impl Store {
     /// Replaces a user's profile, flags and password hash.
     pub async fn update_user(&self, u: &User) -> Result<(), StoreError> {
         on_pool!(self, p => async {
-            let n = sqlx::query("UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8, role = $9 WHERE id = $1")
+            let n = sqlx::query(UPDATE_USER)
                 .bind(&u.id).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name)
                 .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str))
                 .execute(p).await?.rows_affected();
@@ -132,11 +151,38 @@ impl Store {
         })
     }
 
-    /// Deletes a user with everything that hangs off it (sessions, consents, codes, refresh
-    /// tokens and device approvals, by cascade).
-    pub async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
+    /// As [`Store::update_user`], unless the change leaves no enabled user with the console role
+    /// `admin`: then nothing is changed and the answer is [`Kept::LastAdmin`]. The enabled admins'
+    /// rows are locked first, so that two such changes at once cannot both pass the check.
+    pub async fn update_user_keeping_an_admin(&self, u: &User) -> Result<Kept, StoreError> {
         on_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
+            sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
+            let n = sqlx::query(UPDATE_USER)
+                .bind(&u.id).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name)
+                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str))
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let admins: i64 = sqlx::query_scalar(COUNT_ADMINS).fetch_one(&mut *tx).await?;
+            if admins == 0 {
+                return Ok(Kept::LastAdmin);
+            }
+            tx.commit().await?;
+            Ok(Kept::Done)
+        })
+    }
+
+    /// Deletes a user with everything that hangs off it (sessions, consents, codes, refresh
+    /// tokens and device approvals, by cascade). With `keep_an_admin`, a deletion that would
+    /// leave no enabled user with the console role `admin` is not done ([`Kept::LastAdmin`]).
+    pub async fn delete_user(&self, id: &str, keep_an_admin: bool) -> Result<Kept, StoreError> {
+        on_pool!(self, p => async {
+            let mut tx = p.begin_write().await?;
+            if keep_an_admin {
+                sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
+            }
             sqlx::query("DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE user_id = $1)").bind(id).execute(&mut *tx).await?;
             for stmt in [
                 "DELETE FROM refresh_families WHERE user_id = $1",
@@ -152,8 +198,14 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
+            if keep_an_admin {
+                let admins: i64 = sqlx::query_scalar(COUNT_ADMINS).fetch_one(&mut *tx).await?;
+                if admins == 0 {
+                    return Ok(Kept::LastAdmin);
+                }
+            }
             tx.commit().await?;
-            Ok(())
+            Ok(Kept::Done)
         })
     }
 

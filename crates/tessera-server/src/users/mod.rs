@@ -14,7 +14,8 @@ use crate::state::SharedState;
 use std::time::Duration;
 
 /// Every minute: forgets expired guess-limiter state; every ten minutes: deletes expired
-/// sessions (the pages' and the console's), codes, device codes and refresh token families.
+/// sessions (the pages' and the console's), codes, device codes, refresh token families and the
+/// console's expired sign-up links.
 pub fn spawn_housekeeping(state: SharedState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -33,6 +34,7 @@ pub fn spawn_housekeeping(state: SharedState) -> tokio::task::JoinHandle<()> {
                     Err(e) => tracing::warn!(error = %e, "could not purge expired user grants"),
                 }
                 crate::console::session::purge(&state).await;
+                crate::console::signup::purge(&state).await;
             }
             n = n.wrapping_add(1);
         }

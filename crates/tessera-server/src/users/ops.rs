@@ -3,12 +3,13 @@
 //! issued with them); a withdrawn consent revokes the client's refresh tokens for that user.
 //! The admin API calls these; so do the tests.
 
+use super::Role;
 use super::model::{NewUser, User, UserPatch, check_email, check_text};
 use super::password;
 use crate::crypto::random_id;
 use crate::model::now;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{Kept, StoreError};
 use secrecy::SecretString;
 
 /// The prefix of user ids (the `sub` of their tokens).
@@ -32,6 +33,12 @@ pub enum UserError {
     /// Hashing failed.
     #[error("{0}")]
     Hash(String),
+    /// The change would leave no enabled user with the console role `admin` (nobody could then
+    /// manage users or give roles in the console).
+    #[error(
+        "{0:?} is the last enabled admin of the console: give another user the role admin first"
+    )]
+    LastAdmin(String),
 }
 
 impl From<StoreError> for UserError {
@@ -62,8 +69,24 @@ pub async fn find(state: &AppState, id_or_username: &str) -> Result<User, UserEr
         .ok_or_else(|| UserError::NotFound(id_or_username.to_owned()))
 }
 
+/// Whether `user` is an enabled user with the console role `admin`.
+pub fn is_enabled_admin(user: &User) -> bool {
+    user.enabled && user.role == Some(Role::Admin)
+}
+
 /// Creates a user.
 pub async fn create(state: &AppState, new: NewUser) -> Result<User, UserError> {
+    let user = prepare(new).await?;
+    match state.store.insert_user(&user).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::Conflict) => Err(UserError::Exists(user.username)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks a new user's fields and hashes the password: the user [`create`] stores (the sign-up
+/// link stores it in its own transaction).
+pub async fn prepare(new: NewUser) -> Result<User, UserError> {
     check_email(&new.email).map_err(UserError::Invalid)?;
     check_text("display_name", &new.display_name).map_err(UserError::Invalid)?;
     let t = now();
@@ -71,7 +94,7 @@ pub async fn create(state: &AppState, new: NewUser) -> Result<User, UserError> {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
-    let user = User {
+    Ok(User {
         id: random_id(USER_ID_PREFIX).map_err(|e| UserError::Hash(e.to_string()))?,
         username: new.username.as_str().to_owned(),
         password_changed_at: password_hash.as_ref().map(|_| t),
@@ -83,16 +106,13 @@ pub async fn create(state: &AppState, new: NewUser) -> Result<User, UserError> {
         created_at: t,
         updated_at: t,
         role: new.role,
-    };
-    match state.store.insert_user(&user).await {
-        Ok(()) => Ok(user),
-        Err(StoreError::Conflict) => Err(UserError::Exists(user.username)),
-        Err(e) => Err(e.into()),
-    }
+    })
 }
 
-/// Applies a patch; disabling ends the user's sessions and refresh tokens.
+/// Applies a patch; disabling ends the user's sessions and refresh tokens. Disabling or taking
+/// the role `admin` from the last enabled admin is refused ([`UserError::LastAdmin`]).
 pub async fn update(state: &AppState, mut user: User, patch: UserPatch) -> Result<User, UserError> {
+    let was_admin = is_enabled_admin(&user);
     if let Some(e) = patch.email {
         check_email(&e).map_err(UserError::Invalid)?;
         user.email = e;
@@ -112,7 +132,13 @@ pub async fn update(state: &AppState, mut user: User, patch: UserPatch) -> Resul
         user.enabled = e;
     }
     user.updated_at = now();
-    state.store.update_user(&user).await?;
+    if was_admin && !is_enabled_admin(&user) {
+        if state.store.update_user_keeping_an_admin(&user).await? == Kept::LastAdmin {
+            return Err(UserError::LastAdmin(user.username));
+        }
+    } else {
+        state.store.update_user(&user).await?;
+    }
     if disabling {
         end_everything(state, &user.id).await?;
     }
@@ -137,14 +163,21 @@ pub async fn set_password(
     Ok(user)
 }
 
-/// Deletes a user and everything issued to them.
+/// Deletes a user and everything issued to them; the last enabled admin is not deleted
+/// ([`UserError::LastAdmin`]).
 pub async fn delete(state: &AppState, user: &User) -> Result<(), UserError> {
+    let admin = is_enabled_admin(user);
+    if admin && state.store.count_users_with_role("admin").await? <= 1 {
+        return Err(UserError::LastAdmin(user.username.clone()));
+    }
     let revoked = state
         .store
         .revoke_families(None, Some(&user.id), None, now())
         .await?;
     state.store.revoke_access_tokens(&revoked).await?;
-    state.store.delete_user(&user.id).await?;
+    if state.store.delete_user(&user.id, admin).await? == Kept::LastAdmin {
+        return Err(UserError::LastAdmin(user.username.clone()));
+    }
     Ok(())
 }
 

@@ -104,8 +104,9 @@ async fn the_users_page_lists_roles() {
     let p = ua.get("/admin/users").await;
     assert_eq!(p.status, 200);
     assert!(
-        p.body
-            .contains("<td data-label=\"Username\"><code>vera</code></td>"),
+        p.body.contains(
+            "<td data-label=\"Username\"><a href=\"/admin/users/vera\"><code>vera</code></a></td>"
+        ),
         "{}",
         p.body
     );

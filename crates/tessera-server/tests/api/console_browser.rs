@@ -1,7 +1,8 @@
 //! The console in a real browser (headless Chromium, as in `browser.rs`): signing in through
 //! Tessera's own sign-in page without a consent screen, signing out; the clients table,
 //! deactivating a client, the table on a phone; creating a client by keyboard, editing one (a
-//! refusal shown next to its field first), deleting one, registering a scope. The screenshots of the main pages go to
+//! refusal shown next to its field first), deleting one, registering a scope; the first admin's
+//! sign-up link, creating and changing a user, retiring a key. The screenshots of the main pages go to
 //! `target/test-artifacts/pages/`, and with `TESSERA_DOC_SCREENSHOTS=1` to `docs/console/` (shown
 //! in `docs/console.md`). axe-core checks every page for WCAG 2.1 A and AA violations.
 
@@ -405,5 +406,105 @@ async fn edit_and_delete_a_client_in_chromium() {
         )
         .await;
     assert_eq!(r.status(), 401);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn sign_up_the_first_admin_then_create_and_change_a_user_in_chromium() {
+    let app = spawn_app().await;
+    let link = tessera_server::console::signup::issue(&app.state)
+        .await
+        .unwrap();
+    let b = Browser::start(1280, 1000).await;
+    // The one-time sign-up link: a refused form, then the first admin.
+    b.client
+        .goto(secrecy::ExposeSecret::expose_secret(&link))
+        .await
+        .unwrap();
+    b.text_containing("Create the first admin").await;
+    doc_shot(&b, "signup").await;
+    assert_accessible(&b, "sign-up").await;
+    b.fill("username", "root").await;
+    b.fill("password", PASSWORD).await;
+    b.fill("password_again", "something else").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("The two passwords differ.").await;
+    assert_accessible(&b, "sign-up with errors").await;
+    b.fill("password", PASSWORD).await;
+    b.fill("password_again", PASSWORD).await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("is an admin of the console now").await;
+    assert_accessible(&b, "admin created").await;
+    b.click("main a[href='/admin/login']").await;
+    b.url_starting_with(&app.url("/login")).await;
+    b.fill("username", "root").await;
+    b.fill("password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.text_containing("Overview").await;
+
+    // A new user: refused fields first, then created with a generated password.
+    b.click("nav a[href='/admin/users']").await;
+    b.click("main a[href='/admin/users/new']").await;
+    b.text_containing("Console role").await;
+    doc_shot(&b, "new-user").await;
+    assert_accessible(&b, "new user form").await;
+    b.fill("username", "bob smith").await;
+    b.fill("email", "bob").await;
+    b.click("main form button[type=submit]").await;
+    let text = b.text_containing("The user was not created").await;
+    assert!(text.contains("is not an e-mail address"), "{text}");
+    assert_accessible(&b, "new user form with errors").await;
+    b.fill("username", "bob").await;
+    b.fill("display_name", "Bob Builder").await;
+    b.fill("email", "bob@example.com").await;
+    b.click("#role option[value=viewer]").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("Shown this once").await;
+    assert_accessible(&b, "user created").await;
+    let generated = b
+        .client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bob = app
+        .state
+        .store
+        .get_user_by_username("bob")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.role, Some(Role::Viewer));
+    assert!(
+        tessera_server::users::password::verify(&generated, bob.password_hash.as_deref()).await
+    );
+    // Bob's page; the password form; disabling him.
+    b.click("main a[href='/admin/users/bob']").await;
+    b.text_containing("has not consented to any client").await;
+    doc_shot(&b, "user").await;
+    assert_accessible(&b, "user page").await;
+    b.click("main a[href='/admin/users/bob/password']").await;
+    b.text_containing("Generate one").await;
+    assert_accessible(&b, "reset password").await;
+    b.client.goto(&app.url("/admin/users/bob")).await.unwrap();
+    b.click("main a[href='/admin/users/bob/disable']").await;
+    b.text_containing("Disable bob?").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("can no longer sign in").await;
+    // The last admin cannot demote themselves: the message is next to the field.
+    b.client.goto(&app.url("/admin/users/root")).await.unwrap();
+    b.click("#role option[value=viewer]").await;
+    b.click("main form[action='/admin/users/root/role'] button[type=submit]")
+        .await;
+    let text = b.text_containing("last enabled admin").await;
+    assert!(text.contains("Not changed"), "{text}");
+    assert_accessible(&b, "user page with errors").await;
+    // Retiring a key: the confirmation.
+    b.click("nav a[href='/admin/keys']").await;
+    b.click("main a[href$='/retire']").await;
+    b.text_containing("Retire the").await;
+    assert_accessible(&b, "retire key").await;
     b.close().await;
 }

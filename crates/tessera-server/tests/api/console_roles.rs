@@ -24,6 +24,8 @@ async fn roles_are_set_changed_taken_away_and_audited() {
     .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["role"], "admin");
+    // Another admin, so that alice may lose the role (the last enabled admin may not).
+    crate::people::create_user_with_role(&app, "ada", Some(Role::Admin)).await;
     let (_, plain) = call(
         &app,
         &token,

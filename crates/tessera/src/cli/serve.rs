@@ -2,6 +2,7 @@
 
 use crate::cli::terminal::errln;
 use clap::Args;
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use tessera_server::config::{Config, Flag};
 use tessera_server::startup::Application;
@@ -85,11 +86,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     if app.console_without_admin {
-        tracing::info!(
-            console = %format!("{}/admin/", state.issuer),
-            command = FIRST_ADMIN_COMMAND,
-            "the console has no admin yet; create the first one with the command given"
-        );
+        // The sign-up link is a secret: with text logs it goes only to the banner on the
+        // terminal; with JSON logs (no banner) it is in this event, the only place left.
+        let json = state.config.log.format == tessera_log::Format::Json;
+        match app.console_signup_link.as_ref().filter(|_| json) {
+            Some(link) => tracing::info!(
+                console = %format!("{}/admin/", state.issuer),
+                command = FIRST_ADMIN_COMMAND,
+                signup_link = link.expose_secret(),
+                "the console has no admin yet; create the first one with the command given or the one-time sign-up link (valid 15 minutes)"
+            ),
+            None => tracing::info!(
+                console = %format!("{}/admin/", state.issuer),
+                command = FIRST_ADMIN_COMMAND,
+                "the console has no admin yet; create the first one with the command given"
+            ),
+        }
     }
     // With JSON logs every line on stderr stays JSON: the events above say the same.
     if state.config.log.format == tessera_log::Format::Text {
@@ -146,5 +158,9 @@ fn print_banner(app: &Application, state: &AppState) {
             state.issuer
         );
         errln!("  {FIRST_ADMIN_COMMAND}");
+        if let Some(link) = &app.console_signup_link {
+            errln!("or open this one-time sign-up link (valid 15 minutes, works once):");
+            errln!("  {}", link.expose_secret());
+        }
     }
 }

@@ -1,0 +1,528 @@
+//! Users from the console: an admin creates a user (with a generated password shown once, or a
+//! typed one), disables and enables them, changes their role, resets their password and withdraws
+//! a consent, each through the admin API's code and audited under the admin's name; a refused form
+//! keeps its values with a message next to each field; the last enabled admin cannot be disabled,
+//! demoted or deleted (console and API alike); a viewer or operator sees no buttons and a forged
+//! POST from them gets 403.
+
+use crate::console_signin::console_sign_in;
+use crate::helpers::{TestApp, spawn_app};
+use crate::people::{Page, UserAgent, create_user_with_role};
+use crate::users_admin::call;
+use reqwest::Method;
+use serde_json::json;
+use tessera_server::model::{AuditEvent, now};
+use tessera_server::store::AuditQuery;
+use tessera_server::users::{Consent, Role, User, password};
+
+async fn user(app: &TestApp, name: &str) -> Option<User> {
+    app.state.store.get_user_by_username(name).await.unwrap()
+}
+
+async fn audit(app: &TestApp, action: &str) -> Vec<AuditEvent> {
+    app.state
+        .store
+        .list_audit(&AuditQuery {
+            action: Some(action.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// The audited changes to users (not sign-ins).
+async fn user_changes(app: &TestApp) -> Vec<AuditEvent> {
+    let mut all = Vec::new();
+    for a in [
+        "user.create",
+        "user.update",
+        "user.enable",
+        "user.disable",
+        "user.set_password",
+        "user.delete",
+        "user.consent_revoke",
+    ] {
+        all.extend(audit(app, a).await);
+    }
+    all
+}
+
+/// The text of the element with this id.
+fn text_of(p: &Page, id: &str) -> String {
+    let open = format!("id=\"{id}\"");
+    let at = p
+        .body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no #{id} in {}", p.body));
+    let start = p.body[at..].find('>').unwrap() + at + 1;
+    let end = p.body[start..].find('<').unwrap() + start;
+    p.body[start..end].to_owned()
+}
+
+/// Signs `name` in; returns the user agent and a CSRF token of the session.
+async fn signed_in(app: &TestApp, name: &str) -> (UserAgent, String) {
+    let mut ua = UserAgent::new(app);
+    let (p, _) = console_sign_in(&mut ua, name).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let csrf = p.input("csrf").unwrap();
+    (ua, csrf)
+}
+
+#[tokio::test]
+async fn an_admin_creates_and_changes_a_user() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let (mut ua, _) = signed_in(&app, "alice").await;
+    let list = ua.get("/admin/users").await;
+    assert!(
+        list.body.contains("href=\"/admin/users/new\""),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("href=\"/admin/users/alice\""));
+    let form = ua.get("/admin/users/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.input("csrf").unwrap();
+
+    // A refused form: each message next to its field, all in the summary; values kept.
+    let p = ua
+        .post(
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "bob smith"),
+                ("display_name", "Bob"),
+                ("email", "not-an-address"),
+                ("role", "operator"),
+                ("password_mode", "set"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("id=\"error-summary\""), "{}", p.body);
+    for f in ["username", "email", "password"] {
+        assert!(
+            p.body.contains(&format!("<a href=\"#{f}\">")),
+            "{f}: {}",
+            p.body
+        );
+        assert!(p.body.contains(&format!("id=\"{f}-error\"")), "{f}");
+    }
+    assert!(
+        p.body
+            .contains("aria-describedby=\"username-hint username-error\" aria-invalid=\"true\"")
+    );
+    assert!(!p.body.contains("id=\"display_name-error\""));
+    assert!(p.body.contains("value=\"bob smith\"") && p.body.contains("value=\"not-an-address\""));
+    assert!(p.body.contains("<option value=\"operator\" selected>"));
+    assert!(p.body.contains("value=\"set\" checked"));
+    assert!(!p.body.contains("short"), "the password is not shown again");
+    assert!(user(&app, "bob").await.is_none());
+
+    // Created with a generated password, shown once, that signs in.
+    let p = ua
+        .post(
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "Bob"),
+                ("display_name", "Bob Builder"),
+                ("email", "bob@example.com"),
+                ("role", "operator"),
+                ("password_mode", "generate"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let generated = text_of(&p, "password");
+    assert_eq!(generated.len(), 20, "{generated}");
+    let bob = user(&app, "bob").await.unwrap();
+    assert_eq!(bob.role, Some(Role::Operator));
+    assert_eq!(bob.display_name, "Bob Builder");
+    assert!(password::verify(&generated, bob.password_hash.as_deref()).await);
+    let created = audit(&app, "user.create").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].actor, "user:alice");
+    assert_eq!(created[0].target, bob.id);
+    assert!(
+        !created[0]
+            .after
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains(&generated)
+    );
+    // The name is taken now.
+    let p = ua
+        .post(
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "bob"),
+                ("password_mode", "generate"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(
+        text_of(&p, "username-error").contains("already exists"),
+        "{}",
+        p.body
+    );
+
+    // A typed password: to the user's page.
+    let p = ua
+        .post(
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "carl"),
+                ("password_mode", "set"),
+                ("password", "carl's long password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(p.location().as_deref(), Some("/admin/users/carl"));
+    let carl = user(&app, "carl").await.unwrap();
+    assert_eq!(carl.role, None);
+    assert!(password::verify("carl's long password", carl.password_hash.as_deref()).await);
+
+    // Bob's page, with the buttons; disable (asked first), then enable.
+    let page = ua.get("/admin/users/bob").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(text_of(&page, "role-now"), "operator");
+    for href in [
+        "/admin/users/bob/password",
+        "/admin/users/bob/disable",
+        "/admin/users/bob/delete",
+    ] {
+        assert!(page.body.contains(&format!("href=\"{href}\"")), "{href}");
+    }
+    let confirm = ua.get("/admin/users/bob/disable").await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("action=\"/admin/users/bob/disable\""));
+    let p = ua
+        .post("/admin/users/bob/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(!user(&app, "bob").await.unwrap().enabled);
+    assert_eq!(audit(&app, "user.disable").await[0].actor, "user:alice");
+    assert!(
+        ua.get("/admin/users/bob")
+            .await
+            .body
+            .contains("href=\"/admin/users/bob/enable\"")
+    );
+    let p = ua.post("/admin/users/bob/enable", &[("csrf", &csrf)]).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(user(&app, "bob").await.unwrap().enabled);
+
+    // Another role.
+    let p = ua
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(user(&app, "bob").await.unwrap().role, Some(Role::Viewer));
+    let ev = audit(&app, "user.update").await;
+    assert_eq!(ev[0].actor, "user:alice");
+    assert_eq!(ev[0].after.as_ref().unwrap()["role"], "viewer");
+    let p = ua
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "root")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(text_of(&p, "role-error").contains("not a console role"));
+    let p = ua
+        .post(
+            "/admin/users/bob/role",
+            &[("csrf", &csrf), ("role", "none")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(user(&app, "bob").await.unwrap().role, None);
+
+    // Reset the password: typed, then generated.
+    assert_eq!(ua.get("/admin/users/bob/password").await.status, 200);
+    let p = ua
+        .post(
+            "/admin/users/bob/password",
+            &[("csrf", &csrf), ("password_mode", "set"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("id=\"password-error\""), "{}", p.body);
+    let p = ua
+        .post(
+            "/admin/users/bob/password",
+            &[
+                ("csrf", &csrf),
+                ("password_mode", "set"),
+                ("password", "bob's new password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let hash = user(&app, "bob").await.unwrap().password_hash;
+    assert!(password::verify("bob's new password", hash.as_deref()).await);
+    let p = ua
+        .post(
+            "/admin/users/bob/password",
+            &[("csrf", &csrf), ("password_mode", "generate")],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let again = text_of(&p, "password");
+    let hash = user(&app, "bob").await.unwrap().password_hash;
+    assert!(password::verify(&again, hash.as_deref()).await);
+    assert_eq!(audit(&app, "user.set_password").await.len(), 2);
+
+    // Consents: listed, revoked (asked first).
+    app.state
+        .store
+        .put_consent(&Consent {
+            user_id: bob.id.clone(),
+            client_id: "spa".into(),
+            scope: "openid profile".into(),
+            granted_at: now(),
+        })
+        .await
+        .unwrap();
+    let page = ua.get("/admin/users/bob").await;
+    assert!(page.body.contains("<code>spa</code>"), "{}", page.body);
+    assert!(page.body.contains("href=\"/admin/users/bob/consents/spa\""));
+    assert_eq!(ua.get("/admin/users/bob/consents/spa").await.status, 200);
+    let p = ua
+        .post("/admin/users/bob/consents/spa", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        app.state
+            .store
+            .list_consents(&bob.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ev = audit(&app, "user.consent_revoke").await;
+    assert_eq!(
+        (ev[0].actor.as_str(), ev[0].target.as_str()),
+        ("user:alice", bob.id.as_str())
+    );
+    assert!(
+        ua.get("/admin/users/bob")
+            .await
+            .body
+            .contains("has not consented to any client")
+    );
+
+    // Delete (asked first).
+    assert_eq!(ua.get("/admin/users/carl/delete").await.status, 200);
+    let p = ua
+        .post("/admin/users/carl/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(user(&app, "carl").await.is_none());
+    assert_eq!(audit(&app, "user.delete").await[0].actor, "user:alice");
+    assert_eq!(ua.get("/admin/users/carl").await.status, 404);
+    // Without the CSRF token nothing happens.
+    assert_eq!(ua.post("/admin/users/bob/delete", &[]).await.status, 403);
+    assert!(user(&app, "bob").await.is_some());
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_disabled_demoted_or_deleted() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let (mut ua, csrf) = signed_in(&app, "alice").await;
+    let p = ua
+        .post("/admin/users/alice/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("last enabled admin"), "{}", p.body);
+    let p = ua
+        .post(
+            "/admin/users/alice/role",
+            &[("csrf", &csrf), ("role", "operator")],
+        )
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(
+        text_of(&p, "role-error").contains("last enabled admin"),
+        "{}",
+        p.body
+    );
+    let p = ua
+        .post("/admin/users/alice/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    let alice = user(&app, "alice").await.unwrap();
+    assert!(alice.enabled && alice.role == Some(Role::Admin));
+    assert!(
+        user_changes(&app).await.is_empty(),
+        "nothing changed, nothing audited"
+    );
+    // The admin API (and so the CLI) has the same rule.
+    let token = app.admin_token().await;
+    let (status, e) = call(
+        &app,
+        &token,
+        Method::PATCH,
+        "/users/alice",
+        Some(json!({ "role": null })),
+    )
+    .await;
+    assert_eq!(status, 409, "{e}");
+    assert!(
+        e["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("last enabled admin"),
+        "{e}"
+    );
+    let (status, _) = call(&app, &token, Method::POST, "/users/alice/disable", None).await;
+    assert_eq!(status, 409);
+    let (status, _) = call(&app, &token, Method::DELETE, "/users/alice", None).await;
+    assert_eq!(status, 409);
+    // A disabled admin does not count; with a second enabled admin the first may go.
+    create_user_with_role(&app, "dora", Some(Role::Admin)).await;
+    let (status, _) = call(&app, &token, Method::POST, "/users/dora/disable", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        &token,
+        Method::PATCH,
+        "/users/alice",
+        Some(json!({ "role": "viewer" })),
+    )
+    .await;
+    assert_eq!(status, 409);
+    create_user_with_role(&app, "ada", Some(Role::Admin)).await;
+    let p = ua
+        .post(
+            "/admin/users/alice/role",
+            &[("csrf", &csrf), ("role", "operator")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(
+        user(&app, "alice").await.unwrap().role,
+        Some(Role::Operator)
+    );
+}
+
+#[tokio::test]
+async fn viewers_and_operators_see_no_buttons_and_cannot_post() {
+    let app = spawn_app().await;
+    let alice = create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    app.state
+        .store
+        .put_consent(&Consent {
+            user_id: alice,
+            client_id: "spa".into(),
+            scope: "openid".into(),
+            granted_at: now(),
+        })
+        .await
+        .unwrap();
+    create_user_with_role(&app, "vera", Some(Role::Viewer)).await;
+    create_user_with_role(&app, "otto", Some(Role::Operator)).await;
+    for name in ["vera", "otto"] {
+        let (mut ua, csrf) = signed_in(&app, name).await;
+        let list = ua.get("/admin/users").await;
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains("href=\"/admin/users/alice\""));
+        assert!(!list.body.contains("/admin/users/new"), "{name}");
+        let page = ua.get("/admin/users/alice").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<code>spa</code>"), "{}", page.body);
+        for absent in ["/admin/users/alice/", "Change role", "Revoke"] {
+            assert!(!page.body.contains(absent), "{name} sees {absent}");
+        }
+        for get in [
+            "/admin/users/new",
+            "/admin/users/alice/disable",
+            "/admin/users/alice/password",
+            "/admin/users/alice/consents/spa",
+        ] {
+            assert_eq!(ua.get(get).await.status, 403, "{name} GET {get}");
+        }
+        let posts: [(&str, Vec<(&str, &str)>); 6] = [
+            (
+                "/admin/users/new",
+                vec![
+                    ("username", "mallory"),
+                    ("role", "admin"),
+                    ("password_mode", "generate"),
+                ],
+            ),
+            ("/admin/users/alice/disable", vec![]),
+            ("/admin/users/alice/delete", vec![]),
+            ("/admin/users/alice/role", vec![("role", "viewer")]),
+            (
+                "/admin/users/alice/password",
+                vec![("password_mode", "set"), ("password", "taken over now")],
+            ),
+            ("/admin/users/alice/consents/spa", vec![]),
+        ];
+        for (url, mut form) in posts {
+            form.push(("csrf", &csrf));
+            let p = ua.post(url, &form).await;
+            assert_eq!(p.status, 403, "{name} POST {url}: {}", p.body);
+            assert!(p.body.contains("tessera.users.write"), "{}", p.body);
+        }
+    }
+    assert!(user(&app, "mallory").await.is_none());
+    let alice = user(&app, "alice").await.unwrap();
+    assert!(alice.enabled && alice.role == Some(Role::Admin));
+    assert!(password::verify(crate::people::PASSWORD, alice.password_hash.as_deref()).await);
+    assert_eq!(
+        app.state
+            .store
+            .list_consents(&alice.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(user_changes(&app).await.is_empty());
+}
+
+/// The check and the change are one transaction: of two admins disabling each other at once,
+/// one is refused.
+#[tokio::test]
+async fn two_admins_disabling_each_other_at_once_leave_one() {
+    for _ in 0..3 {
+        let app = spawn_app().await;
+        create_user_with_role(&app, "ann", Some(Role::Admin)).await;
+        create_user_with_role(&app, "ben", Some(Role::Admin)).await;
+        let actor = tessera_server::admin::audit::Actor {
+            id: "test".into(),
+            remote_addr: None,
+        };
+        let (a, b) = tokio::join!(
+            tessera_server::admin::users::set_enabled(&app.state, &actor, "ann", false),
+            tessera_server::admin::users::set_enabled(&app.state, &actor, "ben", false),
+        );
+        assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+        let refused = a.err().or(b.err()).unwrap();
+        assert!(
+            matches!(refused, tessera_server::users::ops::UserError::LastAdmin(_)),
+            "{refused:?}"
+        );
+        assert_eq!(
+            app.state
+                .store
+                .count_users_with_role("admin")
+                .await
+                .unwrap(),
+            1
+        );
+    }
+}
