@@ -1,8 +1,9 @@
-//! Client secrets: generated (256 random bits behind the recognisable prefix `tsec_`), shown once,
-//! stored as an HMAC under the pepper, and for `client_secret_jwt` clients also encrypted (the
-//! server must compute the HMAC of their assertions).
+//! Client secrets: generated (random bits behind the recognisable prefix `tsec_`: 256, or 512 for a
+//! `client_secret_jwt` client), shown once, stored as an HMAC under the pepper, and for
+//! `client_secret_jwt` clients also encrypted (the server must compute the HMAC of their
+//! assertions).
 
-use crate::crypto::{CryptoError, Keys, random_id, random_token};
+use crate::crypto::{CryptoError, Keys, random_id, random_token, random_token_of};
 use crate::model::{StoredSecret, now};
 use crate::registry::secret_aad;
 use secrecy::SecretString;
@@ -11,7 +12,7 @@ use secrecy::SecretString;
 pub const SECRET_PREFIX: &str = "tsec_";
 
 /// The shortest secret an admin may import (from another system, for a migration): 8 characters.
-/// Generated secrets carry 256 bits; an imported one is only as strong as it was made, so such
+/// Generated secrets carry 256 bits (512 for `client_secret_jwt`); an imported one is only as strong as it was made, so such
 /// clients are marked and listed until their secret is rotated.
 pub const MIN_IMPORTED_SECRET_CHARS: usize = 8;
 
@@ -19,13 +20,19 @@ pub const MIN_IMPORTED_SECRET_CHARS: usize = 8;
 pub const MAX_IMPORTED_SECRET_CHARS: usize = 512;
 
 /// Generates a secret for `client_id` and the row that stores it; `recoverable` (a
-/// `client_secret_jwt` client) also stores it encrypted.
+/// `client_secret_jwt` client) also stores it encrypted. A `client_secret_jwt` client's secret is
+/// the HMAC key of its assertions, which RFC 7518 §3.2 wants at least as long as the hash's output:
+/// it gets 512 random bits, enough for HS256, HS384 and HS512; other clients get 256.
 pub fn generate(
     keys: &Keys,
     client_id: &str,
     recoverable: bool,
 ) -> Result<(SecretString, StoredSecret), CryptoError> {
-    let plain = random_token(SECRET_PREFIX)?;
+    let plain = if recoverable {
+        random_token_of::<64>(SECRET_PREFIX)?
+    } else {
+        random_token(SECRET_PREFIX)?
+    };
     let row = stored(keys, client_id, recoverable, &plain, false)?;
     Ok((SecretString::from(plain), row))
 }

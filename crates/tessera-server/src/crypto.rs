@@ -44,7 +44,12 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
 
 /// `prefix` followed by 256 random bits in base64url: client secrets, opaque tokens, ids.
 pub fn random_token(prefix: &str) -> Result<String, CryptoError> {
-    let bytes = random_bytes::<32>()?;
+    random_token_of::<32>(prefix)
+}
+
+/// `prefix` followed by `N` random bytes in base64url.
+pub fn random_token_of<const N: usize>(prefix: &str) -> Result<String, CryptoError> {
+    let bytes = random_bytes::<N>()?;
     Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 

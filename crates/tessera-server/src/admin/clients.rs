@@ -1,8 +1,9 @@
 //! Clients: `GET/POST /clients`, `GET/PATCH/DELETE /clients/{client_id}`,
 //! `POST /clients/{client_id}/enable` and `/disable`.
 //!
-//! A client's secret is generated here (256 random bits behind the `tsec_` prefix), returned in
-//! the creation response only, and never readable again; `POST /clients/{id}/secret`
+//! A client's secret is generated here (random bits behind the `tsec_` prefix, see
+//! [`crate::client_secret::generate`]), returned in the creation response only, and never
+//! readable again; `POST /clients/{id}/secret`
 //! ([`super::secrets`]) replaces it.
 
 use super::audit::{Actor, record};

@@ -345,12 +345,29 @@ async fn failed_assertions_are_audited_under_the_method_their_alg_names() {
     assert_eq!(after[0]["method"], "private_key_jwt", "{after:?}");
 }
 
+/// Replaces `client_id`'s secret with `plain` (a `client_secret_jwt` client's: kept encrypted), as
+/// a secret set from outside, and reloads the client.
+async fn set_secret(app: &TestApp, client_id: &str, plain: &str) {
+    let row = tessera_server::client_secret::stored(&app.state.keys, client_id, true, plain, false)
+        .unwrap();
+    app.state
+        .store
+        .replace_client_secret(&row, now())
+        .await
+        .unwrap();
+    app.state
+        .registry
+        .reload_client(&app.state.store, &app.state.keys, client_id)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_hmac_longer_than_the_secret_is_refused() {
     let app = spawn_app().await;
     let te = app.token_url();
-    // A generated secret carries 256 bits: HS256, not HS384 or HS512 (RFC 7518 §3.2).
-    let secret = app
+    // A client_secret_jwt client's generated secret carries 512 bits: every HMAC algorithm.
+    let generated = app
         .register_client(ClientSpec::new("hs-len").method(ClientAuthMethod::ClientSecretJwt))
         .await;
     let signed = |alg: jsonwebtoken::Algorithm, jti: &str, secret: &str| {
@@ -362,6 +379,13 @@ async fn an_hmac_longer_than_the_secret_is_refused() {
         .unwrap()
     };
     use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
+    for (i, alg) in [HS256, HS384, HS512].into_iter().enumerate() {
+        let r = send(&app, &signed(alg, &format!("g{i}"), &generated)).await;
+        assert_eq!(r.status(), 200, "{alg:?}");
+    }
+    // A secret of 32 bytes (set from outside) is an HS256 key: not HS384 or HS512 (RFC 7518 §3.2).
+    let secret = "s".repeat(32);
+    set_secret(&app, "hs-len", &secret).await;
     for (i, alg) in [HS384, HS512].into_iter().enumerate() {
         let d = generic_refusal(send(&app, &signed(alg, &format!("w{i}"), &secret)).await).await;
         assert_eq!(d, GENERIC);
@@ -377,18 +401,7 @@ async fn an_hmac_longer_than_the_secret_is_refused() {
     );
     // A given secret of 64 bytes is long enough for HS512.
     let long = "k".repeat(64);
-    let row = tessera_server::client_secret::stored(&app.state.keys, "hs-len", true, &long, false)
-        .unwrap();
-    app.state
-        .store
-        .replace_client_secret(&row, now())
-        .await
-        .unwrap();
-    app.state
-        .registry
-        .reload_client(&app.state.store, &app.state.keys, "hs-len")
-        .await
-        .unwrap();
+    set_secret(&app, "hs-len", &long).await;
     assert_eq!(
         send(&app, &signed(HS512, "long", &long)).await.status(),
         200
