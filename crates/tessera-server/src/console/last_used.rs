@@ -1,27 +1,24 @@
 //! When each client last got a token, for the console's clients table. The token endpoint
-//! records it in memory ([`LastUsed::record`]: a short lock on one of several shards, no
-//! allocation for a client already seen since the last flush, nothing written to the database);
-//! a background task writes what was recorded to `clients.last_used_at` every
-//! `console.last_used_flush_secs` (60 by default) and once more at shutdown ([`flush`]), each
-//! row only forward, so that instances never move a time back.
+//! records it in memory ([`LastUsed::record`]: a short lock, no allocation for a client already
+//! seen since the last flush, nothing written to the database); a background task writes what was
+//! recorded to `clients.last_used_at` every `console.last_used_flush_secs` (60 by default) and
+//! once more at shutdown ([`flush`]), each row only forward, so that instances never move a time
+//! back.
 
 use crate::state::{AppState, SharedState};
 use crate::store::StoreError;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
-
-/// Shards of the map: requests for different clients rarely wait for each other.
-const SHARDS: usize = 16;
 
 /// Rows written per transaction.
 const BATCH: usize = 500;
 
-/// Clients and when they last got a token, since the last flush.
+/// Clients (authenticated ones only: the map never holds an id a caller merely presented) and
+/// when they last got a token, since the last flush.
+#[derive(Default)]
 pub struct LastUsed {
-    shards: Vec<Mutex<HashMap<String, i64>>>,
-    hasher: RandomState,
+    used: Mutex<HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for LastUsed {
@@ -30,24 +27,10 @@ impl std::fmt::Debug for LastUsed {
     }
 }
 
-impl Default for LastUsed {
-    fn default() -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-        }
-    }
-}
-
 impl LastUsed {
-    fn shard(&self, client_id: &str) -> &Mutex<HashMap<String, i64>> {
-        let i = (self.hasher.hash_one(client_id) as usize) % SHARDS;
-        &self.shards[i]
-    }
-
     /// Notes that `client_id` got a token at `at` (seconds since the epoch).
     pub fn record(&self, client_id: &str, at: i64) {
-        let mut map = self.shard(client_id).lock();
+        let mut map = self.used.lock();
         match map.get_mut(client_id) {
             Some(t) => *t = (*t).max(at),
             None => {
@@ -58,12 +41,7 @@ impl LastUsed {
 
     /// Everything recorded since the last call, leaving the map empty.
     pub fn take(&self) -> Vec<(String, i64)> {
-        let mut all = Vec::new();
-        for s in &self.shards {
-            let map = std::mem::take(&mut *s.lock());
-            all.extend(map);
-        }
-        all
+        std::mem::take(&mut *self.used.lock()).into_iter().collect()
     }
 
     /// Puts back what could not be written, keeping the later time where the client was used
