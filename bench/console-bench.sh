@@ -25,7 +25,7 @@ if [ -z "${BIN:-}" ]; then
   echo "building tessera (release)…" >&2
   (cd "$root" && cargo build --release -q -p tessera)
 fi
-bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/tessera}
+bin=$(realpath "${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/tessera}")
 
 data=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
@@ -93,4 +93,10 @@ measure() { # label path
   measure "clients, sorted by status, last page" "/admin/clients?sort=status&page=200"
   measure "scopes, all 1,000 by service" "/admin/scopes"
   measure "a scope's drill-down" "/admin/scopes/svc7.obj7.read"
+  measure "new client form (every scope a checkbox)" "/admin/clients/new"
+  measure "edit a client (every scope a checkbox)" "/admin/clients/client-7/edit"
+  measure "users" "/admin/users"
+  measure "a user's page" "/admin/users/bench"
+  measure "keys" "/admin/keys"
+  measure "audit log" "/admin/audit"
 } | tee "$results"
