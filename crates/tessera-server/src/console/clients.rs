@@ -64,6 +64,20 @@ pub async fn person_for_page(
     }
 }
 
+/// A page's form post and the signed-in person who sent it, checked as [`person_for_post`]
+/// does; otherwise the page to answer with (nothing is changed).
+pub async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    remote: RemoteAddr,
+    body: axum::body::Body,
+    op: Operation,
+) -> Result<(FormParams, Person), Response> {
+    let form = crate::pages::form::read(state, headers, body).await?;
+    let person = person_for_post(state, headers, remote, &form, op).await?;
+    Ok((form, person))
+}
+
 /// The signed-in person for a form post whose CSRF token matches and whose role allows `op`;
 /// otherwise the 403 page (nothing is changed).
 pub async fn person_for_post(

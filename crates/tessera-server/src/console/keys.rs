@@ -8,13 +8,12 @@
 //! The admin API calls a key that stopped signing and is still published `retired`; the console
 //! says `retiring`, as it is on its way out of the JWKS.
 
-use super::clients::{person_for_page, person_for_post};
+use super::clients::{person_for_page, posted};
 use super::session;
 use super::templates::{ConfirmPage, KeyRow, KeysPage, date};
 use crate::admin::keys::{retire_key, rotate_keys};
 use crate::keyring::SIGNING_ALGORITHMS;
 use crate::net::RemoteAddr;
-use crate::pages::form::read;
 use crate::pages::render;
 use crate::state::SharedState;
 use crate::users::role::Operation;
@@ -114,12 +113,8 @@ pub async fn rotate(
     remote: RemoteAddr,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::KeyWrite).await {
-        Ok(p) => p,
+    let (_, person) = match posted(&state, &headers, remote, body, Operation::KeyWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     match rotate_keys(&state, &person.actor(), &SIGNING_ALGORITHMS).await {
@@ -202,12 +197,8 @@ pub async fn retire(
     Path(kid): Path<String>,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::KeyWrite).await {
-        Ok(p) => p,
+    let (_, person) = match posted(&state, &headers, remote, body, Operation::KeyWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     match retire_key(&state, &person.actor(), &kid).await {

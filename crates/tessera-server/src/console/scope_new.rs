@@ -4,12 +4,12 @@
 //! validation and messages, the same `scope.create` audit record, under the person's name). A
 //! refused form comes back with its values and the reason next to its field.
 
-use super::clients::{person_for_page, person_for_post, segment};
+use super::clients::{person_for_page, posted, segment};
 use super::session::{self, Person};
 use super::templates::{FieldError, NewScopePage};
 use crate::admin::scopes::{NewScope, create_scope};
 use crate::net::RemoteAddr;
-use crate::pages::form::{field, read};
+use crate::pages::form::field;
 use crate::pages::render;
 use crate::state::{AppState, SharedState};
 use crate::users::role::Operation;
@@ -65,13 +65,8 @@ pub async fn submit(
     remote: RemoteAddr,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::ScopeWrite).await
-    {
-        Ok(p) => p,
+    let (form, person) = match posted(&state, &headers, remote, body, Operation::ScopeWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let name = field(&form, "name").unwrap_or("").trim().to_owned();

@@ -10,7 +10,7 @@
 //! The user service refuses to disable, demote or delete the last enabled admin; the console
 //! shows its message.
 
-use super::clients::{person_for_page, person_for_post};
+use super::clients::{person_for_page, posted};
 use super::session::{self, Person};
 use super::templates::{ConfirmPage, FieldError, PasswordShownPage, UserPasswordPage};
 use super::user_new::{chosen_password, password_mode};
@@ -19,7 +19,7 @@ use crate::admin::users::{
     delete_user, revoke_consents, set_enabled, set_password_of, update_user,
 };
 use crate::net::RemoteAddr;
-use crate::pages::form::{field, read};
+use crate::pages::form::field;
 use crate::pages::render;
 use crate::state::{AppState, SharedState};
 use crate::users::ops::UserError;
@@ -136,13 +136,8 @@ pub async fn act(
     Path((user, action)): Path<(String, String)>,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::UserWrite).await
-    {
-        Ok(p) => p,
+    let (form, person) = match posted(&state, &headers, remote, body, Operation::UserWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let target = match find_or_page(&state, &person, &user).await {
@@ -316,13 +311,8 @@ pub async fn revoke(
     Path((user, client_id)): Path<(String, String)>,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::UserWrite).await
-    {
-        Ok(p) => p,
+    let (_, person) = match posted(&state, &headers, remote, body, Operation::UserWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let target = match find_or_page(&state, &person, &user).await {

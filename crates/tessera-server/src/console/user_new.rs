@@ -5,14 +5,14 @@
 //! comes back with each message next to its field and all of them in a summary at the top, the
 //! values kept (never the password).
 
-use super::clients::{person_for_page, person_for_post};
+use super::clients::{person_for_page, posted};
 use super::session::Person;
 use super::templates::{FieldError, NewUserPage, NewUserTyped, PasswordShownPage};
 use super::users::user_href;
 use crate::admin::users::create_user;
 use crate::crypto::random_bytes;
 use crate::net::RemoteAddr;
-use crate::pages::form::{field, read};
+use crate::pages::form::field;
 use crate::pages::render;
 use crate::state::{AppState, SharedState};
 use crate::users::model::{check_email, check_text};
@@ -116,13 +116,8 @@ pub async fn submit(
     remote: RemoteAddr,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    let person = match person_for_post(&state, &headers, remote, &form, Operation::UserWrite).await
-    {
-        Ok(p) => p,
+    let (form, person) = match posted(&state, &headers, remote, body, Operation::UserWrite).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let text = |name: &str| field(&form, name).unwrap_or("").trim().to_owned();

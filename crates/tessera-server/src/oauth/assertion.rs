@@ -356,7 +356,8 @@ fn hmac_output_bits(alg: Algorithm) -> usize {
 
 /// The bits of key a client secret gives an HMAC, as RFC 7518 §3.2 counts them: 8 per byte, except
 /// for a secret of the form this server generates (the `tsec_` prefix and base64url random bytes),
-/// which carries 6 per character after the prefix (256 bits for a generated one, 516 for a `client_secret_jwt` client's).
+/// which carries 6 per character after the prefix (258 bits for a generated one, 516 for a
+/// `client_secret_jwt` client's).
 fn secret_bits(secret: &str) -> usize {
     match secret.strip_prefix(crate::client_secret::SECRET_PREFIX) {
         Some(body)
