@@ -64,6 +64,22 @@ pub async fn person_for_page(
     }
 }
 
+/// The signed-in person for a page that only people whose role allows `op` may open (`what`
+/// names it on the 403 page), or the page to answer with instead.
+pub async fn person_who_may(
+    state: &AppState,
+    headers: &HeaderMap,
+    remote: RemoteAddr,
+    op: Operation,
+    what: &str,
+) -> Result<Person, Response> {
+    let person = person_for_page(state, headers, remote).await?;
+    match person.refused(state, op, what) {
+        Some(r) => Err(r),
+        None => Ok(person),
+    }
+}
+
 /// A page's form post and the signed-in person who sent it, checked as [`person_for_post`]
 /// does; otherwise the page to answer with (nothing is changed).
 pub async fn posted(

@@ -6,7 +6,7 @@
 //! form comes back with its values and each reason next to its field.
 
 use super::client_form::{self, Saved, Target, Typed};
-use super::clients::{person_for_page, person_for_post};
+use super::clients::{person_for_post, person_who_may};
 use super::templates::CreatedPage;
 use crate::net::RemoteAddr;
 use crate::pages::form::read_with_repeats;
@@ -26,13 +26,18 @@ pub async fn show(
     headers: HeaderMap,
     remote: RemoteAddr,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::ClientWrite,
+        "creating clients",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::ClientWrite, "creating clients") {
-        return r;
-    }
     client_form::page(
         &state,
         &person,

@@ -8,7 +8,7 @@
 //! The admin API calls a key that stopped signing and is still published `retired`; the console
 //! says `retiring`, as it is on its way out of the JWKS.
 
-use super::clients::{person_for_page, posted};
+use super::clients::{person_for_page, person_who_may, posted};
 use super::session;
 use super::templates::{ConfirmPage, KeyRow, KeysPage, date};
 use crate::admin::keys::{retire_key, rotate_keys};
@@ -80,13 +80,18 @@ pub async fn confirm(
     headers: HeaderMap,
     remote: RemoteAddr,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::KeyWrite,
+        "rotating keys",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::KeyWrite, "rotating keys") {
-        return r;
-    }
     let t = ConfirmPage {
         shell: person.shell(&state, "keys"),
         title: "Rotate the signing keys",
@@ -149,13 +154,18 @@ pub async fn confirm_retire(
     remote: RemoteAddr,
     Path(kid): Path<String>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::KeyWrite,
+        "retiring keys",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::KeyWrite, "retiring keys") {
-        return r;
-    }
     if state
         .keyring
         .reload(&state.store, &state.keys)

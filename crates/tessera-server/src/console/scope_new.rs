@@ -4,7 +4,7 @@
 //! validation and messages, the same `scope.create` audit record, under the person's name). A
 //! refused form comes back with its values and the reason next to its field.
 
-use super::clients::{person_for_page, posted, segment};
+use super::clients::{person_who_may, posted, segment};
 use super::session::{self, Person};
 use super::templates::{FieldError, NewScopePage};
 use crate::admin::scopes::{NewScope, create_scope};
@@ -41,13 +41,18 @@ pub async fn show(
     headers: HeaderMap,
     remote: RemoteAddr,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::ScopeWrite,
+        "creating scopes",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::ScopeWrite, "creating scopes") {
-        return r;
-    }
     page(
         &state,
         &person,

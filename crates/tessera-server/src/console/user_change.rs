@@ -10,7 +10,7 @@
 //! The user service refuses to disable, demote or delete the last enabled admin; the console
 //! shows its message.
 
-use super::clients::{person_for_page, posted};
+use super::clients::{person_who_may, posted};
 use super::session::{self, Person};
 use super::templates::{ConfirmPage, FieldError, PasswordShownPage, UserPasswordPage};
 use super::user_new::{chosen_password, password_mode};
@@ -62,13 +62,18 @@ pub async fn confirm(
     remote: RemoteAddr,
     Path((user, action)): Path<(String, String)>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::UserWrite,
+        "changing users",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::UserWrite, "changing users") {
-        return r;
-    }
     let user = match find_or_page(&state, &person, &user).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -277,13 +282,18 @@ pub async fn confirm_revoke(
     remote: RemoteAddr,
     Path((user, client_id)): Path<(String, String)>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::UserWrite,
+        "revoking consents",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::UserWrite, "revoking consents") {
-        return r;
-    }
     let user = match find_or_page(&state, &person, &user).await {
         Ok(u) => u,
         Err(r) => return r,

@@ -5,7 +5,7 @@
 //! comes back with each message next to its field and all of them in a summary at the top, the
 //! values kept (never the password).
 
-use super::clients::{person_for_page, posted};
+use super::clients::{person_who_may, posted};
 use super::session::Person;
 use super::templates::{FieldError, NewUserPage, NewUserTyped, PasswordShownPage};
 use super::users::user_href;
@@ -95,13 +95,18 @@ pub async fn show(
     headers: HeaderMap,
     remote: RemoteAddr,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_who_may(
+        &state,
+        &headers,
+        remote,
+        Operation::UserWrite,
+        "creating users",
+    )
+    .await
+    {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Some(r) = person.refused(&state, Operation::UserWrite, "creating users") {
-        return r;
-    }
     let typed = NewUserTyped {
         password_mode: "generate".into(),
         ..NewUserTyped::default()
