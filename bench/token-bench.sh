@@ -6,17 +6,20 @@
 # usage: bench/token-bench.sh [VARIANT ...]   variants: es256 rs256 eddsa opaque (default: es256)
 # env:   SERVER_CPUS=0   CPUs (taskset list) for Tessera and for node-oidc-provider
 #        LOAD_CPUS=1     CPUs for wrk and h2load
-#        THREADS=1 CONNS=32 WARMUP=5 DURATION=20   load settings (closed loop and fixed rate alike)
+#        THREADS=1 CONNS=32 WARMUP=5 DURATION=20   closed-loop load (wrk); DURATION also for the rest
 #        FIXED=0.5       the fixed-rate run offers this fraction of Tessera's closed-loop tokens/s
 #                        (h2load --rps, HTTP/1.1); 0 skips it
+#        FIXED_CONN_RATE=50 FIXED_THREADS=8   at most this many requests/s per h2load connection
+#                        (as many connections as that needs), spread over this many h2load threads
+#        BARE=1          0 skips the bare answer (GET /healthz, closed loop) measured for reference
 #        PEER=1          0 skips node-oidc-provider (1 worker process)
 #        PORT=18080      Tessera's port
 #        BIN=path        use this tessera binary as it is (no build)
 # Per variant it prints: Tessera closed loop, node-oidc-provider closed loop (token-load.sh's line:
 # tokens_per_s p50_ms p99_ms bad cpu_us_per_token rss_peak_mb), Tessera at the fixed rate
-# (offered and achieved tokens/s, p50/p99/max in ms, errors), and one core's signing rate for the
-# algorithm (`openssl speed` on the first of SERVER_CPUS); then a summary against the targets in
-# bench/README.md. Results are kept in bench/out/ (not committed).
+# (offered and achieved tokens/s, connections, p50/p99/max in ms, errors), and one core's signing
+# rate for the algorithm (`openssl speed` on the first of SERVER_CPUS); then the server's CPU per
+# bare answer; then a summary against the targets in bench/README.md. Results are kept in bench/out/ (not committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer=${TESSERA_PEER_BENCH:-$root/../shared/bench/peer}
@@ -65,27 +68,43 @@ make_client() { # name format alg
     "$base/admin/api/v1/clients"
 }
 
-# Tessera under a fixed offered load: h2load spreads RATE tokens/s over CONNS HTTP/1.1 connections,
-# each sending at its own fixed rate (--rps). The connections are started a few per millisecond
-# over one sending interval (-r, --rate-period), so that their requests do not all leave at the same
-# instant. Latencies come from h2load's per-request log (start, status, microseconds).
+# Tessera under a fixed offered load. h2load (--rps) sends on a per-connection timer whose interval
+# is at least 10 ms (nghttp2's h2load: `rps_watcher.repeat = std::max(0.01, 1. / config.rps)`); a
+# connection offered more than 100 requests/s queues them and sends them back to back on each tick,
+# so 32 connections at 250/s each arrive as bursts every 10 ms, a closed loop in disguise. Here
+# each connection sends at most FIXED_CONN_RATE (50) requests/s, one per tick, and the connections
+# are spread over FIXED_THREADS (8) event loops started a few per millisecond across one sending
+# interval, so that requests arrive spread out as from many independent clients. Latencies come
+# from h2load's per-request log (start, status, microseconds).
 fixed_rate() { # id secret rate
-  local per_conn per_ms o achieved
-  per_conn=$(awk -v r="$3" -v c="$CONNS" 'BEGIN {printf "%d", (r / c < 1) ? 1 : r / c}')
-  per_ms=$(awk -v p="$per_conn" -v c="$CONNS" 'BEGIN {i = 1000 / p; if (i < 1) i = 1; n = c / i; printf "%d", (n > int(n)) ? int(n) + 1 : n}')
+  local conns per_conn per_ms o achieved
+  conns=$(awk -v r="$3" -v m="${FIXED_CONN_RATE:-50}" 'BEGIN {n = int((r + m - 1) / m); print (n < 1) ? 1 : n}')
+  per_conn=$(awk -v r="$3" -v c="$conns" 'BEGIN {printf "%d", (r / c < 1) ? 1 : r / c}')
+  per_ms=$(awk -v p="$per_conn" -v c="$conns" 'BEGIN {i = 1000 / p; if (i < 1) i = 1; n = c / i; printf "%d", (n > int(n)) ? int(n) + 1 : n}')
   printf 'grant_type=client_credentials&scope=core.bench.read' > "$data/body"
   rm -f "$data/h2load.log"
-  o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"$THREADS" -c"$CONNS" -n $((per_conn * CONNS * DURATION)) \
+  o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"${FIXED_THREADS:-8}" -c"$conns" -n $((per_conn * conns * DURATION)) \
     -r "$per_ms" --rate-period=1ms --rps="$per_conn" \
     -d "$data/body" -H 'content-type: application/x-www-form-urlencoded' -H 'accept: application/json' \
     -H "authorization: Basic $(printf '%s:%s' "$1" "$2" | base64 -w0)" \
     --log-file="$data/h2load.log" "$base/oauth2/token" 2>&1)
   achieved=$(awk '/^finished in/ {print $4}' <<<"$o")
-  sort -n -k3 "$data/h2load.log" | awk -v offered=$((per_conn * CONNS)) -v achieved="${achieved:-0}" '
+  sort -n -k3 "$data/h2load.log" | awk -v offered=$((per_conn * conns)) -v conns="$conns" -v achieved="${achieved:-0}" '
     { v[NR] = $3; if ($2 != 200) bad++ }
     END { n = NR ? NR : 1; p50 = v[int(n * 0.5) ? int(n * 0.5) : 1]; p99 = v[int(n * 0.99) ? int(n * 0.99) : 1]
-          printf "offered_per_s=%d achieved_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f bad=%d\n",
-                 offered, achieved, p50 / 1000, p99 / 1000, v[n] / 1000, bad }'
+          printf "offered_per_s=%d connections=%d achieved_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f bad=%d\n",
+                 offered, conns, achieved, p50 / 1000, p99 / 1000, v[n] / 1000, bad }'
+}
+
+# For reference, what one answer of the same server costs without the token: `GET /healthz` (a
+# fixed JSON body through the same router and layers) under the same closed-loop load.
+bare_answer() {
+  local c0 c1 n
+  c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  n=$(taskset -c "$LOAD_CPUS" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$base/healthz" | awk '/requests in/ {print $1}')
+  c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  awk -v c=$((c1 - c0)) -v n="${n:-0}" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "tessera bare answer: answers_per_s=%.0f cpu_us_per_answer=%.1f\n", n / d, n ? c / hz * 1e6 / n : 0}'
 }
 
 # One core's signing rate for ALG, measured now on the server's first CPU.
@@ -119,6 +138,7 @@ for v in "$@"; do
   fi
   [ -z "$alg" ] || signing_rate "$alg"
 done
+[ "${BARE:-1}" = 0 ] || bare_answer
 } | tee "$results"
 
 python3 - "$results" "$server_cores" <<'PY'
@@ -151,5 +171,9 @@ for ours, theirs, alg in [("es256", "jwt:ES256", "ES256"), ("rs256", "jwt:RS256"
         if m:
             line += f" (one signature on one core: {1e6 / float(m.group(1)):.1f} us by openssl speed)"
     print(line)
+b = fields("tessera bare answer:")
+if b:
+    print(f"  for reference: a bare answer (GET /healthz) costs {b['cpu_us_per_answer']} us of server CPU "
+          f"({b['answers_per_s']} answers/s closed loop)")
 PY
 echo "raw results: $results" >&2
