@@ -77,9 +77,7 @@ pub fn router(state: SharedState) -> Router {
 /// What an OAuth endpoint answers, at its standard address and at its aliases alike.
 fn endpoint(e: Endpoint) -> MethodRouter<SharedState> {
     match e {
-        Endpoint::Token => {
-            post(oauth::token::token).layer(middleware::from_fn(oauth::token_latency::record))
-        }
+        Endpoint::Token => post(oauth::token::token),
         Endpoint::Introspection => post(oauth::introspect::introspect),
         Endpoint::Revocation => post(oauth::revoke::revoke),
         Endpoint::Jwks => get(oauth::discovery::jwks),

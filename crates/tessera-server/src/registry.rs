@@ -4,6 +4,7 @@
 
 use crate::crypto::Keys;
 use crate::model::{Client, Scope, StoredSecret, now};
+use crate::oauth::token_requests::IssuedCounters;
 use crate::store::changes::Change;
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -37,6 +38,8 @@ pub struct ClientEntry {
     pub allowed_scopes: ScopeSet,
     /// Scopes granted when the request names none.
     pub default_scopes: ScopeSet,
+    /// This client's counters of tokens issued.
+    pub issued: IssuedCounters,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -84,6 +87,7 @@ impl ClientEntry {
             client,
             secrets,
             jwks_keys,
+            issued: IssuedCounters::default(),
         }
     }
 

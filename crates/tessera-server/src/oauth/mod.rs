@@ -15,4 +15,5 @@ pub mod request;
 pub mod revoke;
 pub mod token;
 pub mod token_latency;
+pub mod token_requests;
 pub mod userinfo;

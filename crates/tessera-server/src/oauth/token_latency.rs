@@ -1,10 +1,9 @@
 //! `tessera_token_request_duration_seconds`: how long each token request took, from the moment
-//! it reached the token route until its answer's body was done with (written out, or dropped
-//! with a connection that closed), recorded under the grant the handler names.
+//! its handler started until its answer's body was done with (written out, or dropped with a
+//! connection that closed), recorded under the grant label (`grant_type`'s value when it is
+//! supported, else `unknown`).
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use std::pin::Pin;
@@ -14,20 +13,9 @@ use std::time::Instant;
 
 use super::token::SUPPORTED_GRANTS;
 
-/// The grant label of a token answer, put in its extensions by the handler: `grant_type`'s
-/// value when it is supported, else `unknown`.
-#[derive(Debug, Clone, Copy)]
-pub struct Grant(pub &'static str);
-
-/// Middleware for the token route (`axum::middleware::from_fn`): times the request and records
-/// the time once the answer's body is dropped. An answer the handler did not label (it never
-/// finished, say) is not recorded.
-pub async fn record(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let Some(Grant(grant)) = response.extensions().get::<Grant>().copied() else {
-        return response;
-    };
+/// `response` with its body timed: the time since `started` is recorded under `grant` once the
+/// body is done with (written out, or dropped with a connection that closed).
+pub fn timed(response: Response, started: Instant, grant: &'static str) -> Response {
     let timer = Timer {
         started,
         histogram: duration_histogram(grant),

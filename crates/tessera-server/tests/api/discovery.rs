@@ -174,3 +174,62 @@ async fn token_request_metrics_are_labelled_by_grant_client_and_outcome() {
     );
     assert!(!m.contains("made-up-id-7f3a"), "{m}");
 }
+
+/// The value of the sample `series` (name and labels, as rendered) in a Prometheus exposition.
+fn sample(exposition: &str, series: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn every_token_issued_is_counted_and_timed_also_after_the_client_changed() {
+    let app = spawn_app().await;
+    let api = crate::admin::AdminApi::new(&app).await;
+    let secret = app
+        .register_client(crate::helpers::ClientSpec::new("metrics-counted"))
+        .await;
+    let metrics = || async {
+        let r = app.http.get(app.url("/metrics")).send().await.unwrap();
+        r.text().await.unwrap()
+    };
+    // Other tests of this process issue client-credentials tokens too: the histogram's count can
+    // only be compared as "at least".
+    let timed = "tessera_token_request_duration_seconds_count{grant=\"client_credentials\"}";
+    let before = sample(&metrics().await, timed);
+    let issue = || async {
+        app.token(
+            &[("grant_type", "client_credentials")],
+            Some(("metrics-counted", &secret)),
+        )
+        .await
+        .status()
+    };
+    for _ in 0..3 {
+        assert_eq!(issue().await, 200);
+    }
+    // A change rebuilds the client's registry entry; its tokens keep counting on the same series.
+    let p = api
+        .patch(
+            &["clients", "metrics-counted"],
+            serde_json::json!({"description": "changed"}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(issue().await, 200);
+    let m = metrics().await;
+    let counted = "tessera_token_requests_total{grant=\"client_credentials\",client=\"metrics-counted\",outcome=\"success\"}";
+    assert_eq!(sample(&m, counted), 4.0, "{m}");
+    // A request's time is recorded once its answer's body is done with, which may come just after
+    // the client has read the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let m = metrics().await;
+        if sample(&m, timed) >= before + 4.0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{m}");
+        tokio::task::yield_now().await;
+    }
+}
