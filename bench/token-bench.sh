@@ -80,14 +80,16 @@ fixed_rate() { # id secret rate
   local conns per_conn per_ms o achieved
   conns=$(awk -v r="$3" -v m="${FIXED_CONN_RATE:-50}" 'BEGIN {n = int((r + m - 1) / m); print (n < 1) ? 1 : n}')
   per_conn=$(awk -v r="$3" -v c="$conns" 'BEGIN {printf "%d", (r / c < 1) ? 1 : r / c}')
-  per_ms=$(awk -v p="$per_conn" -v c="$conns" 'BEGIN {i = 1000 / p; if (i < 1) i = 1; n = c / i; printf "%d", (n > int(n)) ? int(n) + 1 : n}')
+  # Connections started per millisecond: enough to start them all within one sending interval,
+  # and at least one per h2load thread (h2load refuses fewer).
+  per_ms=$(awk -v p="$per_conn" -v c="$conns" -v t="${FIXED_THREADS:-8}" 'BEGIN {i = 1000 / p; if (i < 1) i = 1; n = c / i; n = (n > int(n)) ? int(n) + 1 : n; printf "%d", (n < t) ? t : n}')
   printf 'grant_type=client_credentials&scope=core.bench.read' > "$data/body"
   rm -f "$data/h2load.log"
   o=$(taskset -c "$LOAD_CPUS" h2load --h1 -t"${FIXED_THREADS:-8}" -c"$conns" -n $((per_conn * conns * DURATION)) \
     -r "$per_ms" --rate-period=1ms --rps="$per_conn" \
     -d "$data/body" -H 'content-type: application/x-www-form-urlencoded' -H 'accept: application/json' \
     -H "authorization: Basic $(printf '%s:%s' "$1" "$2" | base64 -w0)" \
-    --log-file="$data/h2load.log" "$base/oauth2/token" 2>&1)
+    --log-file="$data/h2load.log" "$base/oauth2/token" 2>&1) || { echo "h2load failed: $o" >&2; return 1; }
   achieved=$(awk '/^finished in/ {print $4}' <<<"$o")
   sort -n -k3 "$data/h2load.log" | awk -v offered=$((per_conn * conns)) -v conns="$conns" -v achieved="${achieved:-0}" '
     { v[NR] = $3; if ($2 != 200) bad++ }
