@@ -48,25 +48,10 @@ bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/tessera}
 data=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
-TESSERA_LISTEN=127.0.0.1:$PORT TESSERA_DATA_DIR=$data/data taskset -c "$SERVER_CPUS" "$bin" serve > "$data/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-base=http://127.0.0.1:$PORT
-creds=$data/data/admin-credentials.json
-
-# An admin token, then one client per variant through the admin API.
-admin_token=$(curl -sf -u "$(jq -r .client_id "$creds"):$(jq -r .client_secret "$creds")" \
-  -d grant_type=client_credentials "$base/oauth2/token" | jq -r .access_token)
-curl -sf -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
-  -d '{"name":"core.bench.read","description":"benchmark scope"}' "$base/admin/api/v1/scopes" >/dev/null
-make_client() { # name format alg
-  local body
-  body=$(jq -n --arg n "$1" --arg f "$2" --arg a "$3" '{name:$n, grant_types:["client_credentials"],
-    allowed_scopes:["core.bench.read"], default_scopes:["core.bench.read"], audiences:["https://api.bench.example/"],
-    access_token_format:$f} + (if $a == "" then {} else {access_token_signing_alg:$a} end)')
-  curl -sf -H "authorization: Bearer $admin_token" -H 'content-type: application/json' -d "$body" \
-    "$base/admin/api/v1/clients"
-}
+# Tessera, its admin token and the benchmark's scope; then one client per variant (below).
+. "$root/bench/token-lib.sh"
+start_tessera "$bin" "$PORT" "$data"
+pid=$tessera_pid
 
 # Tessera under a fixed offered load. h2load (--rps) sends on a per-connection timer whose interval
 # is at least 10 ms (nghttp2's h2load: `rps_watcher.repeat = std::max(0.01, 1. / config.rps)`); a
