@@ -89,7 +89,7 @@ measure_cpu() { # url per-connection-rate("" for a closed loop) pids…
   echo "$rps $p99 $err $(awk -v d=$((after - before)) -v hz="$hz" -v r="$rps" -v s="$DURATION" 'BEGIN {printf "%.1f", (r > 0) ? d / hz * 1e6 / (r * s) : 0}')"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-highest() { printf '%s\n' "$@" | sort -g | tail -1; }
+highest() { printf '%s\n' "$@" | sort -g | awk 'END {printf "%.2f", $1}'; }
 
 {
 echo "# $(date -u +%FT%TZ) $(nproc) cores; proxies on CPUs $SERVER_CPUS, h2load/upstream/Tessera on CPUs $LOAD_CPUS; h2load $THREADS thread(s), $CONNS connections, ${DURATION}s; access logs: $ACCESS_LOG"
