@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_jose::VerifyingKey;
-use tessera_proto::ScopeSet;
+use tessera_proto::{GrantType, ScopeSet};
 
 /// A secret as the registry holds it: the hash, and for `client_secret_jwt` the secret itself.
 pub struct SecretEntry {
@@ -38,8 +38,8 @@ pub struct ClientEntry {
     pub allowed_scopes: ScopeSet,
     /// Scopes granted when the request names none.
     pub default_scopes: ScopeSet,
-    /// This client's counters of tokens issued.
-    pub issued: IssuedCounters,
+    /// This client's counters of tokens issued ([`ClientEntry::count_issued`]).
+    issued: IssuedCounters,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -89,6 +89,11 @@ impl ClientEntry {
             jwks_keys,
             issued: IssuedCounters::default(),
         }
+    }
+
+    /// Counts a token issued to this client under `grant` in `tessera_token_requests_total`.
+    pub fn count_issued(&self, grant: GrantType) {
+        self.issued.increment(grant, &self.client.client_id);
     }
 
     /// Whether the client's secret matches one of its unexpired secrets.

@@ -133,7 +133,7 @@ pub async fn token(
         Ok(resp) => {
             log_issued(grant_label, &client_label, &resp, elapsed);
             if let (Some(grant), Some(client)) = (granted, &authenticated) {
-                client.issued.increment(grant, &client_label);
+                client.count_issued(grant);
             }
             token_response(&resp)
         }

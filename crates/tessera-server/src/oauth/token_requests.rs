@@ -20,7 +20,7 @@ const NAME: &str = "tessera_token_requests_total";
 pub struct IssuedCounters([OnceLock<Counter>; SUPPORTED_GRANTS.len()]);
 
 impl IssuedCounters {
-    /// Counts a token issued to `client_id` under `grant`.
+    /// Counts a token issued to `client_id` (the entry's own client) under `grant`.
     pub fn increment(&self, grant: GrantType, client_id: &str) {
         let slot = SUPPORTED_GRANTS
             .iter()
