@@ -4,7 +4,6 @@
 
 use crate::crypto::Keys;
 use crate::model::{Client, Scope, StoredSecret, now};
-use crate::oauth::token_requests::IssuedCounters;
 use crate::store::changes::Change;
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -12,7 +11,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_jose::VerifyingKey;
-use tessera_proto::{GrantType, ScopeSet};
+use tessera_proto::ScopeSet;
 
 /// A secret as the registry holds it: the hash, and for `client_secret_jwt` the secret itself.
 pub struct SecretEntry {
@@ -38,8 +37,6 @@ pub struct ClientEntry {
     pub allowed_scopes: ScopeSet,
     /// Scopes granted when the request names none.
     pub default_scopes: ScopeSet,
-    /// This client's counters of tokens issued ([`ClientEntry::count_issued`]).
-    issued: IssuedCounters,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -87,13 +84,7 @@ impl ClientEntry {
             client,
             secrets,
             jwks_keys,
-            issued: IssuedCounters::default(),
         }
-    }
-
-    /// Counts a token issued to this client under `grant` in `tessera_token_requests_total`.
-    pub fn count_issued(&self, grant: GrantType) {
-        self.issued.increment(grant, &self.client.client_id);
     }
 
     /// Whether the client's secret matches one of its unexpired secrets.

@@ -15,5 +15,4 @@ pub mod request;
 pub mod revoke;
 pub mod token;
 pub mod token_latency;
-pub mod token_requests;
 pub mod userinfo;

@@ -4,17 +4,15 @@
 use super::client_auth;
 use super::error::OAuthError;
 use super::grants;
-use super::token_requests;
 use crate::compat::ViaAlias;
 use crate::net::RemoteAddr;
-use crate::registry::ClientEntry;
 use crate::state::SharedState;
 use axum::body::Body;
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tessera_proto::{GrantType, TokenResponse};
 
@@ -41,7 +39,6 @@ pub async fn token(
     let _in_flight = InFlight::enter();
     let mut granted: Option<GrantType> = None;
     let mut client_label = String::from("-");
-    let mut authenticated: Option<Arc<ClientEntry>> = None;
     let result = async {
         let form = super::request::read_params(
             &headers,
@@ -85,7 +82,6 @@ pub async fn token(
             ),
         };
         client_label.clone_from(&client.client.client_id);
-        authenticated = Some(Arc::clone(&client));
         if !client.client.grant_types.contains(&grant) {
             return Err(OAuthError::unauthorized_client(format!(
                 "the client may not use the {} grant",
@@ -129,38 +125,42 @@ pub async fn token(
         result.is_ok(),
         matches!(&result, Err(e) if e.code == tessera_proto::ErrorCode::InvalidClient),
     );
+    // A borrowed label on success: nothing allocated for it on the hot path.
+    let outcome: Cow<'static, str> = match &result {
+        Ok(_) => "success".into(),
+        Err(e) => e.code.as_str().to_owned().into(),
+    };
     let response = match result {
         Ok(resp) => {
-            log_issued(grant_label, &client_label, &resp, elapsed);
-            if let (Some(grant), Some(client)) = (granted, &authenticated) {
-                client.count_issued(grant);
-            }
+            log_issued(grant_label, &client_label, &outcome, &resp, elapsed);
             token_response(&resp)
         }
         Err(e) => {
             // The server log names the registered client a failed authentication aimed at; the
-            // metric does not (`client_label` is set only once a client authenticated).
+            // metric below does not (`client_label` is set only once a client authenticated).
             let logged = match (&e.presented_client, client_label.as_str()) {
                 (Some(id), "-") => id.as_str(),
                 _ => client_label.as_str(),
             };
-            let outcome = e.code.as_str();
-            tracing::info!(target: "tessera::token", grant = grant_label, client_id = logged, outcome, status = e.status.as_u16(), description = &*e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
-            token_requests::refused(grant_label, client_label, outcome.to_owned().into());
+            tracing::info!(target: "tessera::token", grant = grant_label, client_id = logged, outcome = &*outcome, status = e.status.as_u16(), description = &*e.description, reason = e.log_reason.as_deref().unwrap_or("-"), remote = %remote, micros = elapsed.as_micros() as u64, "token request refused");
             e.into_response()
         }
     };
+    // After the log line, so the labels can take the values rather than copies of them. The client
+    // label is `-` until a client authenticated, so the exposition (which anyone may read) never
+    // tells which client ids exist or which are being attacked.
+    metrics::counter!("tessera_token_requests_total", "grant" => grant_label, "client" => client_label, "outcome" => outcome).increment(1);
     super::token_latency::timed(response, started, grant_label)
 }
 
 /// The line for a token issued: an `info` event of target `tessera::token`. Every value is a
 /// string or a number, so the text format quotes and escapes the strings.
-fn log_issued(grant: &str, client: &str, resp: &TokenResponse, took: Duration) {
+fn log_issued(grant: &str, client: &str, outcome: &str, resp: &TokenResponse, took: Duration) {
     tracing::info!(
         target: "tessera::token",
         grant,
         client_id = client,
-        outcome = "success",
+        outcome,
         scope = resp.scope.as_deref().unwrap_or(""),
         expires_in = resp.expires_in.unwrap_or(0),
         micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
