@@ -1,5 +1,6 @@
 //! Discovery documents and the JWKS.
 
+use crate::compat::metric;
 use crate::helpers::spawn_app;
 use serde_json::Value;
 
@@ -175,14 +176,6 @@ async fn token_request_metrics_are_labelled_by_grant_client_and_outcome() {
     assert!(!m.contains("made-up-id-7f3a"), "{m}");
 }
 
-/// The value of the sample `series` (name and labels, as rendered) in a Prometheus exposition.
-fn sample(exposition: &str, series: &str) -> f64 {
-    exposition
-        .lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
 #[tokio::test]
 async fn every_token_issued_is_counted_and_timed_also_after_the_client_changed() {
     let app = spawn_app().await;
@@ -190,14 +183,10 @@ async fn every_token_issued_is_counted_and_timed_also_after_the_client_changed()
     let secret = app
         .register_client(crate::helpers::ClientSpec::new("metrics-counted"))
         .await;
-    let metrics = || async {
-        let r = app.http.get(app.url("/metrics")).send().await.unwrap();
-        r.text().await.unwrap()
-    };
     // Other tests of this process issue client-credentials tokens too: the histogram's count can
     // only be compared as "at least".
     let timed = "tessera_token_request_duration_seconds_count{grant=\"client_credentials\"}";
-    let before = sample(&metrics().await, timed);
+    let before = metric(&app, timed).await;
     let issue = || async {
         app.token(
             &[("grant_type", "client_credentials")],
@@ -218,18 +207,17 @@ async fn every_token_issued_is_counted_and_timed_also_after_the_client_changed()
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(issue().await, 200);
-    let m = metrics().await;
     let counted = "tessera_token_requests_total{grant=\"client_credentials\",client=\"metrics-counted\",outcome=\"success\"}";
-    assert_eq!(sample(&m, counted), 4.0, "{m}");
+    assert_eq!(metric(&app, counted).await, 4);
     // A request's time is recorded once its answer's body is done with, which may come just after
     // the client has read the answer.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let m = metrics().await;
-        if sample(&m, timed) >= before + 4.0 {
+        let now = metric(&app, timed).await;
+        if now >= before + 4 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{m}");
+        assert!(std::time::Instant::now() < deadline, "{now} < {before} + 4");
         tokio::task::yield_now().await;
     }
 }
