@@ -12,8 +12,8 @@ use secrecy::SecretString;
 pub const SECRET_PREFIX: &str = "tsec_";
 
 /// The shortest secret an admin may import (from another system, for a migration): 8 characters.
-/// Generated secrets carry 256 bits (512 for `client_secret_jwt`); an imported one is only as strong as it was made, so such
-/// clients are marked and listed until their secret is rotated.
+/// Generated secrets carry 256 bits (512 for `client_secret_jwt`); an imported one is only as
+/// strong as it was made, so such clients are marked and listed until their secret is rotated.
 pub const MIN_IMPORTED_SECRET_CHARS: usize = 8;
 
 /// The longest secret accepted from outside.
