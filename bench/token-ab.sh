@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Two builds of tessera side by side: both serve on SERVER_CPUS, each with its own ES256 client, and
-# are loaded one at a time, alternately, ROUNDS times, with the closed loop of token-bench.sh
-# (../shared/bench/peer/token-load.sh: wrk on LOAD_CPUS, THREADS thread, CONNS connections), so
-# that a host growing slower or quicker during the run weighs on both alike.
+# are loaded one at a time, alternately (a b, b a, a b, …), ROUNDS times, with the closed loop of
+# token-bench.sh (../shared/bench/peer/token-load.sh: wrk on LOAD_CPUS, THREADS thread, CONNS
+# connections), so that a host growing slower or quicker during the run weighs on both alike.
 #
 # usage: bench/token-ab.sh BIN_A BIN_B
 # env:   ROUNDS=4 WARMUP=1 DURATION=8 THREADS=1 CONNS=32 SERVER_CPUS=0 LOAD_CPUS=1
@@ -13,12 +13,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer=${TESSERA_PEER_BENCH:-$root/../shared/bench/peer}
 [ -x "$peer/token-load.sh" ] || { echo "need ../shared/bench/peer beside the repository" >&2; exit 1; }
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk jq >/dev/null; }
 export SERVER_CPUS=${SERVER_CPUS:-0} LOAD_CPUS=${LOAD_CPUS:-1}
 export THREADS=${THREADS:-1} CONNS=${CONNS:-32} WARMUP=${WARMUP:-1} DURATION=${DURATION:-8}
 out=$root/bench/out; mkdir -p "$out"
 results=$out/token-ab-$(date +%Y%m%d-%H%M%S).txt
 . "$root/bench/token-lib.sh"
+need wrk wrk; need jq jq; need taskset util-linux
 
 data=$(mktemp -d)
 pids=()
@@ -37,8 +37,10 @@ done
 
 {
 echo "# $(date -u +%FT%TZ) a=$1 b=$2; servers on CPUs $SERVER_CPUS, wrk on CPUs $LOAD_CPUS, $THREADS thread(s), $CONNS connections, ${DURATION}s x ${ROUNDS:-4}"
-for _ in $(seq "${ROUNDS:-4}"); do
-  for side in a b; do
+for r in $(seq "${ROUNDS:-4}"); do
+  # a b, then b a: whichever build runs first in a round does not always get that place.
+  order="a b"; [ $((r % 2)) = 0 ] && order="b a"
+  for side in $order; do
     echo "$side: $(SERVER_PID=${server[$side]} "$peer/token-load.sh" "${url[$side]}" "${id[$side]}" "${secret[$side]}" core.bench.read)"
   done
 done

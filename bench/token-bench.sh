@@ -19,16 +19,13 @@
 # tokens_per_s p50_ms p99_ms bad cpu_us_per_token rss_peak_mb), Tessera at the fixed rate
 # (offered and achieved tokens/s, connections, p50/p99/max in ms, errors), and one core's signing
 # rate for the algorithm (`openssl speed` on the first of SERVER_CPUS); then the server's CPU per
-# bare answer; then a summary against the targets in bench/README.md. Results are kept in bench/out/ (not committed).
+# bare answer; then a summary against the targets in bench/README.md. Results are kept in
+# bench/out/ (not committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer=${TESSERA_PEER_BENCH:-$root/../shared/bench/peer}
 [ -x "$peer/token-load.sh" ] || { echo "need ../shared/bench/peer beside the repository" >&2; exit 1; }
-need() { # command package
-  command -v "$1" >/dev/null && return
-  echo "installing $2 (Debian)…" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-}
+. "$root/bench/token-lib.sh"
 need wrk wrk; need h2load nghttp2-client; need jq jq; need taskset util-linux
 [ $# -gt 0 ] || set -- es256
 export SERVER_CPUS=${SERVER_CPUS:-0} LOAD_CPUS=${LOAD_CPUS:-1}
@@ -49,7 +46,6 @@ data=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 # Tessera, its admin token and the benchmark's scope; then one client per variant (below).
-. "$root/bench/token-lib.sh"
 start_tessera "$bin" "$PORT" "$data"
 pid=$tessera_pid
 

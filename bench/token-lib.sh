@@ -1,5 +1,13 @@
-# Sourced by token-bench.sh and token-ab.sh: Tessera on SQLite in a folder of its own, pinned to
-# SERVER_CPUS, with the benchmark's scope and clients made through the admin API.
+# Sourced by token-bench.sh and token-ab.sh: the tools they need, and Tessera on SQLite in a folder
+# of its own, pinned to SERVER_CPUS, with the benchmark's scope and clients made through the admin
+# API.
+
+# need COMMAND PACKAGE: installs the Debian PACKAGE when COMMAND is missing.
+need() {
+  command -v "$1" >/dev/null && return
+  echo "installing $2 (Debian)…" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
 
 # start_tessera BIN PORT DIR: starts `tessera serve` with its data in DIR/data and its log in
 # DIR/serve.log, and waits until it is ready; sets tessera_pid, base (its URL) and admin_token (the
