@@ -6,6 +6,7 @@
 #
 # usage: bench/token-ab.sh BIN_A BIN_B
 # env:   ROUNDS=4 WARMUP=1 DURATION=8 THREADS=1 CONNS=32 SERVER_CPUS=0 LOAD_CPUS=1
+#        HALT_POLL_NS (see halt_poll in bench/token-lib.sh)
 # Prints each run (token-load.sh's line) and, per build, the medians of tokens/s, p99 and server
 # CPU per token. Results are kept in bench/out/ (not committed).
 set -euo pipefail
@@ -22,8 +23,9 @@ need wrk wrk; need jq jq; need taskset util-linux
 
 data=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$data"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$data"; restore_halt_poll; }
 trap cleanup EXIT
+halt_poll
 declare -A url id secret server
 for side in a b; do
   bin=$1; [ "$side" = b ] && bin=$2
@@ -36,7 +38,7 @@ for side in a b; do
 done
 
 {
-echo "# $(date -u +%FT%TZ) a=$1 b=$2; servers on CPUs $SERVER_CPUS, wrk on CPUs $LOAD_CPUS, $THREADS thread(s), $CONNS connections, ${DURATION}s x ${ROUNDS:-4}"
+echo "# $(date -u +%FT%TZ) a=$1 b=$2; servers on CPUs $SERVER_CPUS, wrk on CPUs $LOAD_CPUS, $THREADS thread(s), $CONNS connections, ${DURATION}s x ${ROUNDS:-4}; $idle_poll"
 for r in $(seq "${ROUNDS:-4}"); do
   # a b, then b a: whichever build runs first in a round does not always get that place.
   order="a b"; [ $((r % 2)) = 0 ] && order="b a"

@@ -15,6 +15,8 @@
 #        PEER=1          0 skips node-oidc-provider (1 worker process)
 #        PORT=18080      Tessera's port
 #        BIN=path        use this tessera binary as it is (no build)
+#        HALT_POLL_NS=   if set, idle CPUs poll this long before halting during the run (see
+#                        halt_poll in bench/token-lib.sh); the default leaves the machine as it is
 # Per variant it prints: Tessera closed loop, node-oidc-provider closed loop (token-load.sh's line:
 # tokens_per_s p50_ms p99_ms bad cpu_us_per_token rss_peak_mb), Tessera at the fixed rate
 # (offered and achieved tokens/s, connections, p50/p99/max in ms, errors), and one core's signing
@@ -43,8 +45,9 @@ fi
 bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/tessera}
 
 data=$(mktemp -d)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
+cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; restore_halt_poll; }
 trap cleanup EXIT
+halt_poll
 # Tessera, its admin token and the benchmark's scope; then one client per variant (below).
 start_tessera "$bin" "$PORT" "$data"
 pid=$tessera_pid
@@ -99,7 +102,7 @@ signing_rate() { # ALG
 }
 
 {
-echo "# $(date -u +%FT%TZ) $(nproc) cores; server on CPUs $SERVER_CPUS, load on CPUs $LOAD_CPUS; wrk/h2load $THREADS thread(s), $CONNS connections, ${DURATION}s"
+echo "# $(date -u +%FT%TZ) $(nproc) cores; server on CPUs $SERVER_CPUS, load on CPUs $LOAD_CPUS; wrk/h2load $THREADS thread(s), $CONNS connections, ${DURATION}s; $idle_poll"
 for v in "$@"; do
   case $v in
     es256) c=$(make_client bench-es256 jwt ES256); theirs=jwt:ES256; alg=ES256 ;;

@@ -36,3 +36,26 @@ make_client() {
   curl -sf -H "authorization: Bearer $admin_token" -H 'content-type: application/json' -d "$body" \
     "$base/admin/api/v1/clients"
 }
+
+# halt_poll: with HALT_POLL_NS set, an idle CPU of this (virtual) machine polls that many
+# nanoseconds for work before halting, for as long as the script runs (restore_halt_poll puts the
+# old value back); sets idle_poll to the setting in force, for the results' header. It needs the
+# guest kernel's haltpoll idle driver (/sys/module/haltpoll/parameters/guest_halt_poll_ns).
+# Why it matters here: on loopback the server's `writev` runs the load generator's receive path on
+# the server's CPU and wakes wrk on the other CPU; when that CPU is halted the wake is an
+# inter-processor interrupt, which in a VM is an exit to the hypervisor, charged to the server
+# (perf: 13 % of the server's samples under `sock_def_readable` at the default of 0 ns). A client
+# on another machine costs the server no such wake, so the figures are given both ways.
+halt_poll_file=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+halt_poll() {
+  if [ -n "${HALT_POLL_NS:-}" ]; then
+    [ -w "$halt_poll_file" ] || { echo "HALT_POLL_NS needs the haltpoll idle driver ($halt_poll_file)" >&2; exit 1; }
+    halt_poll_before=$(cat "$halt_poll_file")
+    echo "$HALT_POLL_NS" > "$halt_poll_file"
+  fi
+  idle_poll="idle poll -"
+  [ ! -r "$halt_poll_file" ] || idle_poll="idle poll $(cat "$halt_poll_file") ns"
+}
+restore_halt_poll() {
+  [ -z "${halt_poll_before:-}" ] || echo "$halt_poll_before" > "$halt_poll_file"
+}
