@@ -103,6 +103,29 @@ pub async fn person_for_post(
     form: &FormParams,
     op: Operation,
 ) -> Result<Person, Response> {
+    let person = signed_in_post(state, headers, remote, form).await?;
+    if !person.may(op) {
+        return Err(session::forbidden(
+            state,
+            Some(&person),
+            &format!(
+                "Your console role ({}) does not allow this; it needs {}.",
+                person.role,
+                op.scope()
+            ),
+        ));
+    }
+    Ok(person)
+}
+
+/// The signed-in person (any console role) for a form post whose CSRF token matches; otherwise
+/// the 403 page (nothing is changed).
+pub async fn signed_in_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    remote: RemoteAddr,
+    form: &FormParams,
+) -> Result<Person, Response> {
     let person = match session::load(state, headers, Some(remote.0.to_string())).await {
         Ok(Ok(p)) => p,
         Ok(Err(_)) => {
@@ -119,17 +142,6 @@ pub async fn person_for_post(
             state,
             Some(&person),
             "This form was not sent from this console session (CSRF token missing or wrong).",
-        ));
-    }
-    if !person.may(op) {
-        return Err(session::forbidden(
-            state,
-            Some(&person),
-            &format!(
-                "Your console role ({}) does not allow this; it needs {}.",
-                person.role,
-                op.scope()
-            ),
         ));
     }
     Ok(person)

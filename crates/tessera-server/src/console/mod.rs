@@ -7,6 +7,7 @@
 //! admin API and is audited under the person's name (`user:<username>`). `docs/console.md`
 //! describes it for people.
 
+pub mod account;
 pub mod activity;
 pub mod assets;
 pub mod audit;
@@ -92,6 +93,10 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/login", get(signin::start))
         .route("/admin/callback", get(signin::callback))
         .route("/admin/logout", post(signin::logout))
+        .route(
+            account::PASSWORD_PATH,
+            get(account::show).post(account::change),
+        )
         .route("/admin/clients", get(clients::list))
         .route("/admin/clients/new", get(create::show).post(create::submit))
         .route(
@@ -100,7 +105,7 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/admin/audit", get(audit::list))
         .route("/admin/users", get(users::list))
-        // Users: create, change, consents; the first admin's sign-up link (issue 24, people part).
+        // Users: create, change, consents; the first admin's sign-up link.
         .route(
             "/admin/users/new",
             get(user_new::show).post(user_new::submit),
@@ -120,7 +125,6 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/admin/keys", get(keys::list))
         .route("/admin/keys/rotate", get(keys::confirm).post(keys::rotate))
-        // Keys: retire (issue 24, people/keys part).
         .route(
             "/admin/keys/{kid}/retire",
             get(keys::confirm_retire).post(keys::retire),

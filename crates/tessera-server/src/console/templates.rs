@@ -725,6 +725,20 @@ pub struct UserPasswordPage {
     pub errors: Vec<FieldError>,
 }
 
+/// The form where a signed-in person changes their own password.
+#[derive(Debug, Template)]
+#[template(path = "console/account_password.html")]
+pub struct AccountPasswordPage {
+    /// Frame.
+    pub shell: Shell,
+    /// The person's username.
+    pub username: String,
+    /// The least number of characters a password has.
+    pub min_password: usize,
+    /// Why the last attempt was refused.
+    pub errors: Vec<FieldError>,
+}
+
 /// The first admin's sign-up page, reached by the one-time link printed at start-up.
 #[derive(Template)]
 #[template(path = "console/signup.html")]
@@ -774,6 +788,12 @@ impl FieldErrors for UserPage {
 }
 
 impl FieldErrors for UserPasswordPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl FieldErrors for AccountPasswordPage {
     fn errors(&self) -> &[FieldError] {
         &self.errors
     }

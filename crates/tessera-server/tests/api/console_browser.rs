@@ -506,5 +506,28 @@ async fn sign_up_the_first_admin_then_create_and_change_a_user_in_chromium() {
     b.click("main a[href$='/retire']").await;
     b.text_containing("Retire the").await;
     assert_accessible(&b, "retire key").await;
+    // Root changes their own password from the link in the header, then signs in with it.
+    b.click("header a[href='/admin/account/password']").await;
+    b.text_containing("Change your password").await;
+    assert_accessible(&b, "own password").await;
+    b.fill("current_password", "not the password").await;
+    b.fill("password", "root's new passphrase").await;
+    b.fill("password_again", "root's new passphrase").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("This is not your current password.")
+        .await;
+    assert_accessible(&b, "own password with errors").await;
+    b.fill("current_password", PASSWORD).await;
+    b.fill("password", "root's new passphrase").await;
+    b.fill("password_again", "root's new passphrase").await;
+    b.click("main form button[type=submit]").await;
+    b.text_containing("Your password is changed").await;
+    assert_accessible(&b, "own password changed").await;
+    b.click("main a[href='/admin/login']").await;
+    b.url_starting_with(&app.url("/login")).await;
+    b.fill("username", "root").await;
+    b.fill("password", "root's new passphrase").await;
+    b.click("button[type=submit]").await;
+    b.text_containing("Overview").await;
     b.close().await;
 }

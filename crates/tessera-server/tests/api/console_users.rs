@@ -6,8 +6,8 @@
 //! POST from them gets 403.
 
 use crate::console_signin::console_sign_in;
-use crate::helpers::{TestApp, spawn_app};
-use crate::people::{Page, UserAgent, create_user_with_role};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::people::{PASSWORD, Page, UserAgent, create_user_with_role};
 use crate::users_admin::call;
 use reqwest::Method;
 use serde_json::json;
@@ -525,4 +525,174 @@ async fn two_admins_disabling_each_other_at_once_leave_one() {
             1
         );
     }
+}
+
+/// The audit events of `action`, waiting (with a deadline) until there are `n`.
+async fn audited(app: &TestApp, action: &str, n: usize) -> Vec<AuditEvent> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = audit(app, action).await;
+        if found.len() >= n || std::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+const OWN_PASSWORD: &str = "/admin/account/password";
+
+/// Any signed-in person (a viewer here) changes their own password. A wrong current password, a
+/// short, mistyped or unchanged new one, or a missing CSRF token each get their message and
+/// change nothing. The change is audited under their name, ends their sessions (this one too),
+/// and then the new password signs in and the old one does not.
+#[tokio::test]
+async fn a_person_changes_their_own_password() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "vera", Some(Role::Viewer)).await;
+    let (mut ua, csrf) = signed_in(&app, "vera").await;
+    let overview = ua.get("/admin/").await;
+    assert!(
+        overview.body.contains(&format!("href=\"{OWN_PASSWORD}\"")),
+        "{}",
+        overview.body
+    );
+    let form = ua.get(OWN_PASSWORD).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("autocomplete=\"current-password\""));
+    let before = user(&app, "vera").await.unwrap().password_hash;
+    let new = "a much better passphrase";
+    let attempt = |current: &'static str, password: &'static str, again: &'static str| {
+        [
+            ("current_password", current),
+            ("password", password),
+            ("password_again", again),
+        ]
+    };
+    let with_csrf = |fields: [(&'static str, &'static str); 3]| {
+        let mut v: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        v.extend(fields);
+        v
+    };
+
+    let p = ua
+        .post(OWN_PASSWORD, &with_csrf(attempt("not it", new, new)))
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert_eq!(
+        text_of(&p, "current_password-error"),
+        "This is not your current password."
+    );
+    let p = ua
+        .post(
+            OWN_PASSWORD,
+            &with_csrf(attempt(PASSWORD, "short", "short")),
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(
+        text_of(&p, "password-error").contains("at least 8"),
+        "{}",
+        p.body
+    );
+    let p = ua
+        .post(
+            OWN_PASSWORD,
+            &with_csrf(attempt(PASSWORD, new, "a much better passphrasE")),
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert_eq!(
+        text_of(&p, "password_again-error"),
+        "The two new passwords differ."
+    );
+    let p = ua
+        .post(
+            OWN_PASSWORD,
+            &with_csrf(attempt(PASSWORD, PASSWORD, PASSWORD)),
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert_eq!(
+        text_of(&p, "password-error"),
+        "The new password is the same as the current one."
+    );
+    // Typed passwords are never sent back.
+    assert!(!p.body.contains(PASSWORD), "{}", p.body);
+    let p = ua.post(OWN_PASSWORD, &attempt(PASSWORD, new, new)).await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert_eq!(user(&app, "vera").await.unwrap().password_hash, before);
+    let failed = audited(&app, "user.password_change_failed", 1).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].actor, "user:vera");
+    assert!(audit(&app, "user.set_password").await.is_empty());
+
+    let p = ua
+        .post(OWN_PASSWORD, &with_csrf(attempt(PASSWORD, new, new)))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Password changed"), "{}", p.body);
+    let set = audit(&app, "user.set_password").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0].actor, "user:vera");
+    let after = user(&app, "vera").await.unwrap().password_hash;
+    assert!(password::verify(new, after.as_deref()).await);
+    assert!(!password::verify(PASSWORD, after.as_deref()).await);
+    // This session ended with the others.
+    let p = ua.get(OWN_PASSWORD).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let mut other = UserAgent::new(&app);
+    let form = other.get("/login").await;
+    assert_eq!(
+        other.submit_login(&form, "vera", PASSWORD).await.status,
+        401
+    );
+    let form = other.get("/login").await;
+    let p = other.submit_login(&form, "vera", new).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+}
+
+/// Wrong current passwords count as failed sign-ins of that user from that address: the form is
+/// no way around the sign-in page's limits.
+#[tokio::test]
+async fn wrong_current_passwords_count_as_failed_sign_ins() {
+    let app = spawn_app_with(|c| {
+        c.users.failed_logins_per_user_and_address_per_minute = 2;
+    })
+    .await;
+    create_user_with_role(&app, "wes", Some(Role::Viewer)).await;
+    let (mut ua, csrf) = signed_in(&app, "wes").await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let p = ua
+            .post(
+                OWN_PASSWORD,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("current_password", "guess"),
+                    ("password", "a much better passphrase"),
+                    ("password_again", "a much better passphrase"),
+                ],
+            )
+            .await;
+        statuses.push(p.status);
+    }
+    assert_eq!(statuses, [400, 400, 429]);
+    // Blocked, the right one waits too, and the sign-in page from here is blocked alike.
+    let p = ua
+        .post(
+            OWN_PASSWORD,
+            &[
+                ("csrf", csrf.as_str()),
+                ("current_password", PASSWORD),
+                ("password", "a much better passphrase"),
+                ("password_again", "a much better passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 429, "{}", p.body);
+    assert!(p.headers.get("retry-after").is_some());
+    let mut other = UserAgent::new(&app);
+    let form = other.get("/login").await;
+    assert_eq!(other.submit_login(&form, "wes", PASSWORD).await.status, 429);
+    assert!(audit(&app, "user.set_password").await.is_empty());
 }
