@@ -45,7 +45,7 @@ pub const METHODS: [ClientAuthMethod; 5] = [
 pub const TOKEN_ALGS: [Algorithm; 3] = [Algorithm::ES256, Algorithm::RS256, Algorithm::EdDSA];
 
 /// The form's fields that repeat (its groups of checkboxes).
-pub const REPEATED: [&str; 3] = ["grant_type", "scope", "method"];
+pub const REPEATED: [&str; 4] = ["grant_type", "scope", "default_scope", "method"];
 
 /// The most fields the client form may post: one checkbox per scope (the console stays usable
 /// with 1,000 scopes, every one of them ticked) and the form's other fields. Parsing is linear,
@@ -70,8 +70,8 @@ pub struct Typed {
     pub redirect_uris: String,
     /// Chosen scopes.
     pub scopes: Vec<String>,
-    /// Default scopes, separated by spaces.
-    pub default_scopes: String,
+    /// Chosen default scopes (among the chosen scopes).
+    pub default_scopes: Vec<String>,
     /// Audiences, one a line.
     pub audiences: String,
     /// Chosen authentication methods (wire values); none: the server's default.
@@ -86,6 +86,10 @@ pub struct Typed {
     pub lifetime: String,
     /// Access token signing algorithm, or empty for the server's default.
     pub alg: String,
+    /// The algorithm client assertions must use, or empty for any fitting one.
+    pub assertion_alg: String,
+    /// `""` (the server's `authorize.require_pkce`), `required` or `not_required`.
+    pub pkce: String,
     /// Static claims (a JSON object), or empty.
     pub claims: String,
     /// The name of a scope to create and tick, or empty.
@@ -113,7 +117,9 @@ fn form_field(api_field: &str) -> Option<&'static str> {
         "redirect_uris" => "redirect_uris",
         "allowed_scopes" => "scopes",
         "default_scopes" => "default_scopes",
-        "token_endpoint_auth_methods" | "token_endpoint_auth_signing_alg" => "methods",
+        "token_endpoint_auth_methods" => "methods",
+        "token_endpoint_auth_signing_alg" => "assertion_alg",
+        "require_pkce" => "pkce",
         "jwks" => "jwks",
         "jwks_uri" => "jwks_uri",
         "access_token_format" => "format",
@@ -132,6 +138,8 @@ struct Parsed {
     format: Option<TokenFormat>,
     lifetime: Option<u64>,
     alg: Option<Algorithm>,
+    assertion_alg: Option<Algorithm>,
+    require_pkce: Option<bool>,
     jwks: Option<JwkSet>,
     jwks_uri: Option<String>,
     claims: Map<String, Value>,
@@ -155,7 +163,7 @@ impl Typed {
             grants: all("grant_type"),
             redirect_uris: one("redirect_uris"),
             scopes: all("scope"),
-            default_scopes: one("default_scopes"),
+            default_scopes: all("default_scope"),
             audiences: one("audiences"),
             methods: all("method"),
             jwks: one("jwks"),
@@ -163,6 +171,8 @@ impl Typed {
             format: one("format"),
             lifetime: one("lifetime"),
             alg: one("alg"),
+            assertion_alg: one("assertion_alg"),
+            pkce: one("pkce"),
             claims: one("claims"),
             new_scope_name: one("new_scope_name").trim().to_owned(),
             new_scope_description: one("new_scope_description"),
@@ -194,7 +204,7 @@ impl Typed {
                 .collect(),
             redirect_uris: c.redirect_uris.join("\n"),
             scopes: c.allowed_scopes.clone(),
-            default_scopes: c.default_scopes.join(" "),
+            default_scopes: c.default_scopes.clone(),
             audiences: c.audiences.join("\n"),
             methods: c
                 .token_endpoint_auth_methods
@@ -215,6 +225,16 @@ impl Typed {
                 .access_token_signing_alg
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_default(),
+            assertion_alg: c
+                .token_endpoint_auth_signing_alg
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default(),
+            pkce: match c.require_pkce {
+                None => "",
+                Some(true) => "required",
+                Some(false) => "not_required",
+            }
+            .to_owned(),
             claims: if c.extra_claims.is_empty() {
                 String::new()
             } else {
@@ -278,15 +298,29 @@ impl Typed {
                 }
             },
         };
-        let alg = match self.alg.as_str() {
+        let mut algorithm = |field: &'static str, value: &str| match value {
             "" => None,
             a => match Algorithm::parse(a) {
                 Ok(a) => Some(a),
                 Err(_) => {
-                    errors.push(FieldError::new("alg", format!("{a:?} is not an algorithm")));
+                    errors.push(FieldError::new(field, format!("{a:?} is not an algorithm")));
                     None
                 }
             },
+        };
+        let alg = algorithm("alg", &self.alg);
+        let assertion_alg = algorithm("assertion_alg", &self.assertion_alg);
+        let require_pkce = match self.pkce.as_str() {
+            "" => None,
+            "required" => Some(true),
+            "not_required" => Some(false),
+            other => {
+                errors.push(FieldError::new(
+                    "pkce",
+                    format!("{other:?} is not a PKCE setting"),
+                ));
+                None
+            }
         };
         let jwks = match self.jwks.trim() {
             "" => None,
@@ -330,6 +364,8 @@ impl Typed {
             format,
             lifetime,
             alg,
+            assertion_alg,
+            require_pkce,
             jwks,
             jwks_uri,
             claims,
@@ -348,15 +384,11 @@ impl Typed {
             grant_types: p.grant_types,
             redirect_uris: lines(&self.redirect_uris),
             allowed_scopes: p.scopes,
-            default_scopes: self
-                .default_scopes
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            default_scopes: self.default_scopes.clone(),
             token_endpoint_auth_methods: Some(p.methods),
             client_secret: None,
-            require_pkce: None,
-            token_endpoint_auth_signing_alg: None,
+            require_pkce: p.require_pkce,
+            token_endpoint_auth_signing_alg: p.assertion_alg,
             jwks: p.jwks,
             jwks_uri: p.jwks_uri,
             access_token_format: p.format,
@@ -378,21 +410,16 @@ impl Typed {
             grant_types: Some(p.grant_types),
             redirect_uris: Some(lines(&self.redirect_uris)),
             allowed_scopes: Some(p.scopes),
-            default_scopes: Some(
-                self.default_scopes
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect(),
-            ),
+            default_scopes: Some(self.default_scopes.clone()),
             token_endpoint_auth_methods: Some(p.methods),
-            token_endpoint_auth_signing_alg: None,
+            token_endpoint_auth_signing_alg: Some(p.assertion_alg),
             jwks: Some(p.jwks),
             jwks_uri: Some(p.jwks_uri),
             access_token_format: Some(p.format),
             access_token_lifetime: Some(p.lifetime),
             access_token_signing_alg: Some(p.alg),
             audiences: Some(lines(&self.audiences)),
-            require_pkce: None,
+            require_pkce: Some(p.require_pkce),
             extra_claims: Some(p.claims),
         })
     }
@@ -423,6 +450,7 @@ fn choice(name: String, description: String) -> ScopeChoice {
         name,
         description,
         checked: false,
+        default: false,
     }
 }
 
@@ -496,6 +524,7 @@ pub async fn page(
         .iter()
         .map(|s| (*s).to_owned())
         .chain(typed.scopes.iter().cloned())
+        .chain(typed.default_scopes.iter().cloned())
         .chain(held.iter().cloned())
         .collect();
     for name in extra {
@@ -505,6 +534,7 @@ pub async fn page(
     }
     for c in &mut choices {
         c.checked = typed.scopes.contains(&c.name);
+        c.default = typed.default_scopes.contains(&c.name);
     }
     choices.sort_by(|a, b| {
         (a.service == OPENID_GROUP, &a.service, &a.name).cmp(&(
@@ -525,6 +555,7 @@ pub async fn page(
         grants: GRANTS.iter().map(|g| g.as_str()).collect(),
         methods: METHODS.iter().map(|m| m.as_str()).collect(),
         algs: TOKEN_ALGS.iter().map(|a| a.as_str()).collect(),
+        assertion_algs: Algorithm::ALL.iter().map(|a| a.as_str()).collect(),
         may_create_scope: person.may(Operation::ScopeWrite),
         scopes: choices,
         typed,

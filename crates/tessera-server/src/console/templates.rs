@@ -289,6 +289,8 @@ pub struct ScopeChoice {
     pub description: String,
     /// Whether it is ticked.
     pub checked: bool,
+    /// Whether it is ticked as a default scope.
+    pub default: bool,
 }
 
 /// A refusal shown on a form: next to the field it concerns (its `id`) and in the error summary
@@ -356,6 +358,8 @@ pub struct ClientFormPage {
     pub methods: Vec<&'static str>,
     /// Access token signing algorithms offered.
     pub algs: Vec<&'static str>,
+    /// Client assertion algorithms offered.
+    pub assertion_algs: Vec<&'static str>,
     /// Whether the person may create a scope from the form.
     pub may_create_scope: bool,
     /// Scopes offered, grouped by service.

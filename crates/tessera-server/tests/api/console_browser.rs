@@ -280,9 +280,10 @@ async fn create_a_client_by_keyboard_and_copy_its_secret_in_chromium() {
     }
     assert_eq!(b.focused().await, "input#scope-1[core.accounting.read]");
     b.keys(" ").await;
-    // The six OpenID Connect scopes, the new scope's name and description, default scopes,
-    // audiences, five methods, the JWK Set and its URI, format, lifetime; Enter submits.
-    for _ in 0..19 {
+    // Its "default" box, the six OpenID Connect scopes with theirs, the new scope's name and
+    // description, audiences, five methods, the JWK Set and its URI, the assertion algorithm,
+    // PKCE, format, lifetime; Enter submits.
+    for _ in 0..27 {
         b.keys(&tab).await;
     }
     assert_eq!(b.focused().await, "input#lifetime[]");

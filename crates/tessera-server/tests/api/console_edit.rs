@@ -21,7 +21,6 @@ fn billing_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a s
         ("grant_type", "client_credentials"),
         ("redirect_uris", ""),
         ("scope", "core.accounting.read"),
-        ("default_scopes", ""),
         ("audiences", "https://api.example.com/"),
         ("method", "client_secret_basic"),
         ("jwks", ""),
@@ -29,6 +28,8 @@ fn billing_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a s
         ("format", "jwt"),
         ("lifetime", "300"),
         ("alg", ""),
+        ("assertion_alg", ""),
+        ("pkce", ""),
         ("claims", ""),
         ("new_scope_name", ""),
         ("new_scope_description", ""),
@@ -158,6 +159,26 @@ async fn an_admin_edits_a_client_and_the_apis_refusals_show_next_to_the_fields()
             .unwrap()
             .contains("not registered: core.nothing.read")
     );
+    // A default scope that is not ticked: next to the default scopes.
+    let p = ua
+        .post(
+            "/admin/clients/billing/edit",
+            &billing_form(&csrf, &[("+default_scope", "core.ledger.read")]),
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    let e = field_error(&p.body, "default_scopes").unwrap();
+    assert!(e.contains("core.ledger.read"), "{e}");
+    // An assertion algorithm for a method without assertions: next to that field.
+    let p = ua
+        .post(
+            "/admin/clients/billing/edit",
+            &billing_form(&csrf, &[("assertion_alg", "ES256")]),
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    let e = field_error(&p.body, "assertion_alg").unwrap();
+    assert!(e.contains("applies only to client_secret_jwt"), "{e}");
     // Static claims that are not JSON, and a reserved claim.
     let p = ua
         .post(
@@ -194,9 +215,10 @@ async fn an_admin_edits_a_client_and_the_apis_refusals_show_next_to_the_fields()
                 &csrf,
                 &[
                     ("+scope", "core.ledger.read"),
-                    ("default_scopes", "core.ledger.read"),
+                    ("+default_scope", "core.ledger.read"),
                     ("claims", "{\"tenant\": \"acme\"}"),
                     ("alg", "ES256"),
+                    ("pkce", "not_required"),
                 ],
             ),
         )
@@ -211,6 +233,8 @@ async fn an_admin_edits_a_client_and_the_apis_refusals_show_next_to_the_fields()
         ["core.accounting.read", "core.ledger.read"]
     );
     assert_eq!(c.default_scopes, ["core.ledger.read"]);
+    assert_eq!(c.token_endpoint_auth_signing_alg, None);
+    assert_eq!(c.require_pkce, Some(false));
     assert_eq!(c.audiences, ["https://api.example.com/"]);
     assert_eq!(c.access_token_format, Some(TokenFormat::Jwt));
     assert_eq!(c.access_token_lifetime, Some(300));
@@ -227,11 +251,20 @@ async fn an_admin_edits_a_client_and_the_apis_refusals_show_next_to_the_fields()
     let p = ua
         .post(
             "/admin/clients/billing/edit",
-            &billing_form(&csrf, &[("method", "client_secret_jwt")]),
+            &billing_form(
+                &csrf,
+                &[("method", "client_secret_jwt"), ("assertion_alg", "HS384")],
+            ),
         )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("needed a new secret"), "{}", p.body);
+    let c = app.state.store.get_client("billing").await.unwrap();
+    assert_eq!(
+        c.token_endpoint_auth_signing_alg,
+        Some(tessera_jose::Algorithm::HS384)
+    );
+    assert_eq!(c.require_pkce, None, "the form's server default");
     assert!(
         p.body
             .contains("<code id=\"secret\" class=\"secret\">tsec_")
