@@ -22,6 +22,7 @@ use crate::users::ops::UserError;
 use crate::users::password::{self, MIN_PASSWORD_CHARS};
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use secrecy::SecretString;
@@ -65,8 +66,9 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
-    match person_for_page(&state, &headers, remote).await {
+    match person_for_page(&state, &headers, remote, &uri).await {
         Ok(person) => form_page(&state, &person, StatusCode::OK, Vec::new()),
         Err(page) => page,
     }

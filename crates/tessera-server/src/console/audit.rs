@@ -10,6 +10,7 @@ use crate::pages::render;
 use crate::state::SharedState;
 use crate::store::console_audit::AuditFilter;
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_proto::FormParams;
@@ -35,9 +36,10 @@ pub async fn list(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -18,6 +18,7 @@ use crate::store::console_clients::{ClientPageQuery, ClientSort};
 use crate::users::role::Operation;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -51,16 +52,32 @@ pub fn segment(id: &str) -> String {
     utf8_percent_encode(id, SEGMENT).to_string()
 }
 
-/// The signed-in person for a page (`GET`), or the page to answer with instead.
+/// The signed-in person for a page (`GET`, at `uri`), or the page to answer with instead: for
+/// somebody signed out, the console's sign-in, which comes back to `uri`; for somebody without a
+/// console role, the overview (which says so).
 pub async fn person_for_page(
     state: &AppState,
     headers: &HeaderMap,
     remote: RemoteAddr,
+    uri: &Uri,
 ) -> Result<Person, Response> {
     match session::load(state, headers, Some(remote.0.to_string())).await {
         Ok(Ok(p)) => Ok(p),
-        Ok(Err(NoPerson::SignedOut | NoPerson::NoRole)) => Err(render::see_other(state, "/admin/")),
+        Ok(Err(NoPerson::SignedOut)) => Err(render::see_other(state, &sign_in_returning_to(uri))),
+        Ok(Err(NoPerson::NoRole)) => Err(render::see_other(state, "/admin/")),
         Err(_) => Err(render::unavailable(state)),
+    }
+}
+
+/// The console's sign-in, coming back to `uri` when it is a console page to come back to.
+fn sign_in_returning_to(uri: &Uri) -> String {
+    let page = uri.path_and_query().map_or("", |p| p.as_str());
+    match super::signin::return_path(page) {
+        Some(p) => format!(
+            "/admin/login?{}",
+            tessera_proto::form::encode([("return_to", p)])
+        ),
+        None => "/admin/login".to_owned(),
     }
 }
 
@@ -70,10 +87,11 @@ pub async fn person_who_may(
     state: &AppState,
     headers: &HeaderMap,
     remote: RemoteAddr,
+    uri: &Uri,
     op: Operation,
     what: &str,
 ) -> Result<Person, Response> {
-    let person = person_for_page(state, headers, remote).await?;
+    let person = person_for_page(state, headers, remote, uri).await?;
     match person.refused(state, op, what) {
         Some(r) => Err(r),
         None => Ok(person),
@@ -208,9 +226,10 @@ pub async fn list(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -311,9 +330,10 @@ pub async fn confirm(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path((client_id, action)): Path<(String, String)>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -15,6 +15,7 @@ use crate::state::{AppState, SharedState};
 use crate::users::role::Operation;
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use secrecy::ExposeSecret;
@@ -25,11 +26,13 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::ClientWrite,
         "creating clients",
     )

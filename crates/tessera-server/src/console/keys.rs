@@ -19,6 +19,7 @@ use crate::state::SharedState;
 use crate::users::role::Operation;
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -37,8 +38,9 @@ pub async fn list(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -79,11 +81,13 @@ pub async fn confirm(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::KeyWrite,
         "rotating keys",
     )
@@ -152,12 +156,14 @@ pub async fn confirm_retire(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path(kid): Path<String>,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::KeyWrite,
         "retiring keys",
     )

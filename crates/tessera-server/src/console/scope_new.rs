@@ -15,6 +15,7 @@ use crate::state::{AppState, SharedState};
 use crate::users::role::Operation;
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -40,11 +41,13 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::ScopeWrite,
         "creating scopes",
     )

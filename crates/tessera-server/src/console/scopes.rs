@@ -14,6 +14,7 @@ use crate::pages::render;
 use crate::state::SharedState;
 use crate::store::StoreError;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_proto::FormParams;
@@ -32,9 +33,10 @@ pub async fn list(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -91,9 +93,10 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path(name): Path<String>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };

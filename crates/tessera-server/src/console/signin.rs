@@ -45,7 +45,7 @@ const RETURN_COOKIE: &str = "tessera_console_return";
 
 /// `path` when it is a console page to come back to: under `/admin/`, on this server, made of
 /// the characters a path and query may hold as they are.
-fn return_path(path: &str) -> Option<&str> {
+pub(crate) fn return_path(path: &str) -> Option<&str> {
     let ok = path.starts_with("/admin/")
         && path.len() <= 512
         && !path.contains("//")

@@ -27,6 +27,7 @@ use crate::users::role::Operation;
 use crate::users::{Role, User, UserPatch};
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::ExposeSecret;
@@ -60,12 +61,14 @@ pub async fn confirm(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path((user, action)): Path<(String, String)>,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::UserWrite,
         "changing users",
     )
@@ -280,12 +283,14 @@ pub async fn confirm_revoke(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path((user, client_id)): Path<(String, String)>,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::UserWrite,
         "revoking consents",
     )

@@ -21,6 +21,7 @@ use crate::users::role::Operation;
 use crate::users::{NewUser, Role, Username, password};
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
@@ -94,11 +95,13 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
     let person = match person_who_may(
         &state,
         &headers,
         remote,
+        &uri,
         Operation::UserWrite,
         "creating users",
     )

@@ -13,6 +13,7 @@ use crate::users::User;
 use crate::users::ops::{self, UserError};
 use crate::users::role::Operation;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -31,8 +32,9 @@ pub async fn list(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -85,9 +87,10 @@ pub async fn show(
     State(state): State<SharedState>,
     headers: HeaderMap,
     remote: RemoteAddr,
+    uri: Uri,
     Path(user): Path<String>,
 ) -> Response {
-    let person = match person_for_page(&state, &headers, remote).await {
+    let person = match person_for_page(&state, &headers, remote, &uri).await {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -227,7 +227,7 @@ async fn a_viewer_cannot_change_a_client_even_with_a_forged_post() {
     );
     assert_eq!(
         stranger.get("/admin/clients").await.location().as_deref(),
-        Some("/admin/")
+        Some("/admin/login?return_to=%2Fadmin%2Fclients")
     );
 }
 

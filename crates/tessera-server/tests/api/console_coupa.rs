@@ -2,8 +2,9 @@
 //! scopes list; somebody not signed in signs in first and then lands there too (not on the
 //! overview).
 
+use crate::console_signin::sign_in_from;
 use crate::helpers::{ClientSpec, spawn_app};
-use crate::people::{PASSWORD, UserAgent, create_user_with_role};
+use crate::people::{UserAgent, create_user_with_role};
 use tessera_server::users::Role;
 
 #[tokio::test]
@@ -21,32 +22,7 @@ async fn coupas_scope_address_leads_to_the_scopes_after_signing_in() {
     );
     // Through the sign-in: the console's authorization request, Tessera's sign-in page, the
     // callback, then the scopes.
-    let login = ua.visit(&p.location().unwrap()).await;
-    assert!(login.body.contains("action=\"/login\""), "{}", login.body);
-    let csrf = login.input("csrf").unwrap();
-    let return_to = login.input("return_to").unwrap_or_default();
-    let p = ua
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("return_to", &return_to),
-                ("username", "vera"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    let mut last = None;
-    let mut page = p;
-    for _ in 0..10 {
-        match page.location() {
-            Some(l) => {
-                last = Some(l.clone());
-                page = ua.get(&l).await;
-            }
-            None => break,
-        }
-    }
+    let (last, page) = sign_in_from(&mut ua, &p.location().unwrap(), "vera").await;
     assert_eq!(last.as_deref(), Some("/admin/scopes"));
     assert_eq!(page.status, 200);
     assert!(

@@ -64,6 +64,6 @@ async fn scopes_by_service_and_a_drill_down() {
     let mut stranger = UserAgent::new(&app);
     assert_eq!(
         stranger.get("/admin/scopes").await.location().as_deref(),
-        Some("/admin/")
+        Some("/admin/login?return_to=%2Fadmin%2Fscopes")
     );
 }

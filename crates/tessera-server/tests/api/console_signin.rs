@@ -46,6 +46,76 @@ pub async fn console_sign_in(ua: &mut UserAgent, username: &str) -> (Page, Vec<S
     panic!("too many redirects");
 }
 
+/// Follows the console's sign-in from `start` (a `/admin/login?…` address) as `username`: the
+/// authorization request, Tessera's sign-in page, the callback and the redirects after it;
+/// returns the last address redirected to and the page found there.
+pub async fn sign_in_from(
+    ua: &mut UserAgent,
+    start: &str,
+    username: &str,
+) -> (Option<String>, Page) {
+    let login = ua.visit(start).await;
+    assert!(login.body.contains("action=\"/login\""), "{}", login.body);
+    let csrf = login.input("csrf").unwrap();
+    let return_to = login.input("return_to").unwrap_or_default();
+    let mut page = ua
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("return_to", &return_to),
+                ("username", username),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let mut last = None;
+    for _ in 0..10 {
+        match page.location() {
+            Some(l) => {
+                last = Some(l.clone());
+                page = ua.get(&l).await;
+            }
+            None => break,
+        }
+    }
+    (last, page)
+}
+
+/// A console page opened signed out leads to the sign-in, and from there back to that page (its
+/// query included); an address that is not a console page is not come back to.
+#[tokio::test]
+async fn a_page_opened_signed_out_is_where_the_sign_in_ends() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let mut ua = UserAgent::new(&app);
+    let p = ua.get("/admin/clients?q=bill&status=enabled").await;
+    assert_eq!(p.status, 303);
+    let start = p.location().unwrap();
+    assert_eq!(
+        start,
+        "/admin/login?return_to=%2Fadmin%2Fclients%3Fq%3Dbill%26status%3Denabled"
+    );
+    let (last, page) = sign_in_from(&mut ua, &start, "alice").await;
+    assert_eq!(
+        last.as_deref(),
+        Some("/admin/clients?q=bill&status=enabled")
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("value=\"bill\""), "{}", page.body);
+    // The overview itself shows its sign-in button rather than redirecting.
+    let mut other = UserAgent::new(&app);
+    assert_eq!(other.get("/admin/").await.status, 200);
+    assert_eq!(
+        other
+            .get("/admin/users/alice/disable")
+            .await
+            .location()
+            .as_deref(),
+        Some("/admin/login?return_to=%2Fadmin%2Fusers%2Falice%2Fdisable")
+    );
+}
+
 fn console_cookie(cookies: &[String]) -> String {
     cookies
         .iter()
