@@ -76,6 +76,8 @@ pub struct Config {
     pub scopes: ScopesConfig,
     /// The console at `/admin/`.
     pub console: crate::console::ConsoleConfig,
+    /// How long audit events are kept.
+    pub audit: crate::audit_retention::AuditConfig,
 }
 
 impl Default for Config {
@@ -106,6 +108,7 @@ impl Default for Config {
             compat: crate::compat::CompatConfig::default(),
             scopes: ScopesConfig::default(),
             console: crate::console::ConsoleConfig::default(),
+            audit: crate::audit_retention::AuditConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod audit_retention;
 pub mod bootstrap;
 pub mod client_secret;
 pub mod cluster;

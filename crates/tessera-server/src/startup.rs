@@ -300,6 +300,13 @@ fn spawn_background(state: SharedState) -> Vec<tokio::task::JoinHandle<()>> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not purge expired rows"),
             }
+            match crate::audit_retention::purge(&s.store, &s.config.audit).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(rows = n, "deleted audit events past [audit]'s retention")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not delete old audit events"),
+            }
         }
     }));
     v

@@ -60,6 +60,32 @@ impl Store {
         })
     }
 
+    /// Deletes events older than `before` (seconds since the epoch), only failures (actions
+    /// ending in `_failed`) when `failures_only`, `batch` rows per statement until none is left;
+    /// returns how many.
+    pub async fn purge_audit(
+        &self,
+        before: i64,
+        failures_only: bool,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        let sql = if failures_only {
+            "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 AND action LIKE '%\\_failed' ESCAPE '\\' LIMIT $2)"
+        } else {
+            "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2)"
+        };
+        let mut total = 0;
+        loop {
+            let n = on_pool!(self, p => async {
+                Ok::<u64, StoreError>(sqlx::query(sql).bind(before).bind(batch).execute(p).await?.rows_affected())
+            })?;
+            total += n;
+            if n < u64::try_from(batch).unwrap_or(u64::MAX) {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Events, newest first.
     pub async fn list_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);

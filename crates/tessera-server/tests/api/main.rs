@@ -14,6 +14,7 @@ mod pg;
 mod proxy;
 
 mod admin;
+mod audit_retention;
 mod authorization_code;
 mod bootstrap;
 mod browser;
