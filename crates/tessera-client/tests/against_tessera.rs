@@ -394,6 +394,7 @@ async fn the_password_grant_then_the_refresh_token_grant_on_force_refresh() {
         tessera_server::users::NewUser {
             username: tessera_server::users::Username::parse("alice").unwrap(),
             password: Some(secrecy::SecretString::from(password)),
+            password_temporary: false,
             email: String::new(),
             email_verified: false,
             display_name: "Alice".into(),

@@ -44,6 +44,7 @@ pub fn router(state: SharedState) -> Router {
             post(oauth::authorize::consent::submit),
         )
         .route("/login", get(pages::login::show).post(pages::login::submit))
+        .route("/login/password", post(pages::new_password::submit))
         .route(
             "/logout",
             get(pages::logout::show).post(pages::logout::submit),

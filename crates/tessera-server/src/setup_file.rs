@@ -189,6 +189,7 @@ async fn apply_user(
             let new = NewUser {
                 username: u.username,
                 password: None,
+                password_temporary: false,
                 email: u.email.unwrap_or_default(),
                 email_verified: false,
                 display_name: u.display_name.unwrap_or_default(),

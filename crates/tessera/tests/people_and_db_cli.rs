@@ -330,6 +330,31 @@ async fn users_from_creation_to_deletion_change_who_can_sign_in() {
         "a failed set-password changes nothing"
     );
 
+    // A temporary one: the password grant refuses it until alice chooses her own at the sign-in
+    // page (crates/tessera-server/tests/api/temporary_password.rs follows that part).
+    s.admin(
+        &["user", "set-password", "alice", "--temporary"],
+        Some("third passphrase\n"),
+    )
+    .await
+    .success();
+    let r = s.password_grant(&legacy, "alice", "third passphrase").await;
+    assert_eq!(r.0, 400, "{}", r.1);
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("temporary")),
+        "{}",
+        r.1
+    );
+    let shown = s.admin(&["user", "show", "alice"], None).await.success();
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("temporary") && l.ends_with("yes")),
+        "{shown}"
+    );
+
     // Removed: no password works.
     s.admin(&["user", "set-password", "alice", "--remove"], None)
         .await

@@ -305,6 +305,10 @@ pub struct PasswordBody {
     /// The new password; `null` removes it (the user can no longer sign in with one).
     #[schema(value_type = Option<String>, write_only, required = true)]
     pub password: Option<SecretString>,
+    /// Whether the user must replace it at their next sign-in (the sign-in page asks for a new
+    /// one before letting them in). Default false.
+    #[serde(default)]
+    pub temporary: bool,
 }
 
 /// `POST /users/{user}/password`: also ends the user's sessions and revokes their refresh tokens.
@@ -329,7 +333,14 @@ pub async fn set_password(
     ApiPath(user): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    set_password_of(&state, &auth.actor(), &user, body.password.as_ref()).await?;
+    set_password_of(
+        &state,
+        &auth.actor(),
+        &user,
+        body.password.as_ref(),
+        body.temporary,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -341,9 +352,10 @@ pub async fn set_password_of(
     actor: &Actor,
     user: &str,
     password: Option<&SecretString>,
+    temporary: bool,
 ) -> Result<User, UserError> {
     let before = ops::find(state, user).await?;
-    let after = ops::set_password(state, before.clone(), password).await?;
+    let after = ops::set_password(state, before.clone(), password, temporary).await?;
     audited(
         state,
         actor,

@@ -132,7 +132,7 @@ pub async fn change(
         return form_page(&state, &person, StatusCode::BAD_REQUEST, errors);
     }
     let new = SecretString::from(new.to_owned());
-    match set_password_of(&state, &person.actor(), &person.user.id, Some(&new)).await {
+    match set_password_of(&state, &person.actor(), &person.user.id, Some(&new), false).await {
         Ok(_) => {}
         Err(e @ (UserError::Invalid(_) | UserError::NotFound(_))) => {
             return form_page(

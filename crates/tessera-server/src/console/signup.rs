@@ -203,6 +203,7 @@ pub async fn submit(
     let new = NewUser {
         username,
         password: Some(SecretString::from(typed_password.to_owned())),
+        password_temporary: false,
         email: String::new(),
         email_verified: false,
         display_name: display_name.clone(),

@@ -644,6 +644,8 @@ pub struct NewUserTyped {
     pub role: String,
     /// `generate` or `set`.
     pub password_mode: String,
+    /// Whether the user must replace the password at their first sign-in.
+    pub password_temporary: bool,
 }
 
 /// The form that creates a user.
@@ -725,6 +727,8 @@ pub struct UserPasswordPage {
     pub href: String,
     /// `generate` or `set`.
     pub password_mode: String,
+    /// Whether the user must replace the password at their next sign-in.
+    pub password_temporary: bool,
     /// Why the last attempt was refused.
     pub errors: Vec<FieldError>,
 }

@@ -13,7 +13,7 @@
 use super::clients::{person_who_may, posted};
 use super::session::{self, Person};
 use super::templates::{ConfirmPage, FieldError, PasswordShownPage, UserPasswordPage};
-use super::user_new::{chosen_password, password_mode};
+use super::user_new::{chosen_password, password_mode, password_temporary};
 use super::users::{find_or_page, user_href};
 use crate::admin::users::{
     delete_user, revoke_consents, set_enabled, set_password_of, update_user,
@@ -110,6 +110,7 @@ pub async fn confirm(
                 username: user.username.clone(),
                 href,
                 password_mode: "generate".into(),
+                password_temporary: true,
                 errors: Vec::new(),
             };
             return render::page(&state, StatusCode::OK, &t);
@@ -229,11 +230,13 @@ pub async fn act(
                     username: target.username.clone(),
                     href,
                     password_mode: password_mode(&form),
+                    password_temporary: password_temporary(&form),
                     errors,
                 };
                 return render::page(&state, StatusCode::BAD_REQUEST, &t);
             };
-            match set_password_of(&state, &actor, &target.id, Some(&password)).await {
+            let temporary = password_temporary(&form);
+            match set_password_of(&state, &actor, &target.id, Some(&password), temporary).await {
                 Ok(u) if generated => {
                     let t = PasswordShownPage {
                         shell: person.shell(&state, "users"),

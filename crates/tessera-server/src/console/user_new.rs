@@ -62,6 +62,12 @@ pub fn chosen_password(
     }
 }
 
+/// Whether the form asks for a temporary password (one the user replaces at their next
+/// sign-in).
+pub fn password_temporary(form: &FormParams) -> bool {
+    field(form, "password_temporary").is_some()
+}
+
 /// The password-mode field's value as typed, for showing the form again.
 pub fn password_mode(form: &FormParams) -> String {
     if field(form, "password_mode") == Some("set") {
@@ -112,6 +118,7 @@ pub async fn show(
     };
     let typed = NewUserTyped {
         password_mode: "generate".into(),
+        password_temporary: true,
         ..NewUserTyped::default()
     };
     form_page(&state, &person, typed, Vec::new())
@@ -135,6 +142,7 @@ pub async fn submit(
         email: text("email"),
         role: text("role"),
         password_mode: password_mode(&form),
+        password_temporary: password_temporary(&form),
     };
     let mut errors = Vec::new();
     let username = match Username::parse(&typed.username) {
@@ -172,6 +180,7 @@ pub async fn submit(
     let new = NewUser {
         username,
         password: Some(password.clone()),
+        password_temporary: typed.password_temporary,
         email: typed.email.clone(),
         email_verified: false,
         display_name: typed.display_name.clone(),

@@ -97,7 +97,7 @@ pub async fn submit(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let mut browser = match Browser::load(&state, &headers).await {
+    let browser = match Browser::load(&state, &headers).await {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the session");
@@ -162,10 +162,33 @@ pub async fn submit(
             Some("The username or password is not right.".into()),
         );
     };
+    if user.password_temporary {
+        // The temporary password was right: the user chooses their own before signing in.
+        return super::new_password::form_page(
+            &state,
+            &browser,
+            StatusCode::OK,
+            &return_to,
+            &user,
+            None,
+        );
+    }
+    complete_sign_in(&state, browser, user, &return_to, address).await
+}
+
+/// Signs `user` in on `browser` (audited as `user.login`) and answers with where they were going:
+/// `return_to`, or a page saying they are signed in.
+pub(super) async fn complete_sign_in(
+    state: &AppState,
+    mut browser: Browser,
+    user: crate::users::User,
+    return_to: &str,
+    address: String,
+) -> Response {
     let user_id = user.id.clone();
-    if let Err(e) = browser.sign_in(&state, user).await {
+    if let Err(e) = browser.sign_in(state, user).await {
         tracing::warn!(error = %e, "could not start a session");
-        return render::unavailable(&state);
+        return render::unavailable(state);
     }
     tracing::info!(user_id = %user_id, "signed in");
     state.audit(AuditEvent {
@@ -185,16 +208,16 @@ pub async fn submit(
             .map(|s| s.user.shown_name().to_owned())
             .unwrap_or_default();
         render::message(
-            &state,
+            state,
             StatusCode::OK,
             "Signed in",
             format!("You are signed in as {name}."),
             Some(("/logout", "Sign out")),
         )
     } else {
-        render::see_other(&state, &return_to)
+        render::see_other(state, return_to)
     };
-    browser.finish(&state, resp)
+    browser.finish(state, resp)
 }
 
 fn too_many(state: &AppState, browser: &Browser, wait: u64) -> Response {

@@ -9,6 +9,7 @@ pub mod device;
 pub mod form;
 pub mod login;
 pub mod logout;
+pub mod new_password;
 pub mod render;
 pub mod scopes;
 pub mod templates;

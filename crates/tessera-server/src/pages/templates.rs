@@ -31,6 +31,31 @@ pub struct LoginPage {
     pub username: String,
 }
 
+/// The form where a user whose password is temporary chooses their own at sign-in. No `Debug`:
+/// it holds the ticket.
+#[derive(Template)]
+#[template(path = "new_password.html")]
+pub struct NewPasswordPage {
+    /// Page chrome.
+    pub chrome: Chrome,
+    /// Window title.
+    pub title: &'static str,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// The CSRF token.
+    pub csrf: String,
+    /// Where to go after signing in (a local path).
+    pub return_to: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The user's username (for password managers).
+    pub username: String,
+    /// Proof that the temporary password was typed (see [`crate::pages::new_password`]).
+    pub ticket: String,
+    /// The least number of characters a password has.
+    pub min_password: usize,
+}
+
 /// One scope as the consent page lists it.
 #[derive(Debug, Clone)]
 pub struct ScopeLine {

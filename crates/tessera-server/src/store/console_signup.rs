@@ -65,7 +65,7 @@ impl Store {
             sqlx::query(INSERT_USER)
                 .bind(&user.id).bind(&user.username).bind(&user.password_hash).bind(&user.email).bind(user.email_verified)
                 .bind(&user.display_name).bind(user.enabled).bind(user.created_at).bind(user.updated_at).bind(user.password_changed_at)
-                .bind(user.role.map(Role::as_str))
+                .bind(user.role.map(Role::as_str)).bind(user.password_temporary)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(SignupUse::Created)

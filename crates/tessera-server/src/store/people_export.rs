@@ -33,6 +33,9 @@ pub struct UserRow {
     /// Console role (`viewer`, `operator`, `admin`), if any; absent in exports made before roles.
     #[serde(default)]
     pub role: Option<String>,
+    /// Whether the password must be replaced at the next sign-in; absent in older exports.
+    #[serde(default)]
+    pub password_temporary: bool,
 }
 
 /// A remembered consent.
@@ -108,7 +111,7 @@ impl Store {
     /// Reads the people tables (families and tokens that have not expired).
     pub async fn export_people(&self, now: i64) -> Result<People, StoreError> {
         on_pool!(self, p => async {
-            let users: Vec<UserRow> = sqlx::query_as("SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role FROM users ORDER BY created_at, id")
+            let users: Vec<UserRow> = sqlx::query_as("SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role, password_temporary FROM users ORDER BY created_at, id")
                 .fetch_all(p).await?;
             let consents: Vec<ConsentRow> = sqlx::query_as("SELECT user_id, client_id, scope, granted_at FROM consents ORDER BY user_id, client_id")
                 .fetch_all(p).await?;
@@ -125,8 +128,8 @@ impl Store {
         on_pool!(self, p => async {
             let mut tx = p.begin_write().await?;
             for u in &people.users {
-                sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                    .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at).bind(&u.role)
+                sqlx::query("INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role, password_temporary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                    .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at).bind(&u.role).bind(u.password_temporary)
                     .execute(&mut *tx).await?;
             }
             for c in &people.consents {

@@ -16,6 +16,7 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     password_changed_at: Option<i64>,
+    password_temporary: bool,
     role: Option<String>,
 }
 
@@ -32,6 +33,7 @@ impl From<UserRow> for User {
             created_at: r.created_at,
             updated_at: r.updated_at,
             password_changed_at: r.password_changed_at,
+            password_temporary: r.password_temporary,
             role: stored_role(r.role.as_deref()),
         }
     }
@@ -56,7 +58,7 @@ pub(crate) fn stored_role(s: Option<&str>) -> Option<Role> {
 macro_rules! select_users {
     ($rest:literal) => {
         concat!(
-            "SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role FROM users ",
+            "SELECT id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, password_temporary, role FROM users ",
             $rest
         )
     };
@@ -82,9 +84,9 @@ pub enum Kept {
     LastAdmin,
 }
 
-pub(super) const INSERT_USER: &str = "INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub(super) const INSERT_USER: &str = "INSERT INTO users (id, username, password_hash, email, email_verified, display_name, enabled, created_at, updated_at, password_changed_at, role, password_temporary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-const UPDATE_USER: &str = "UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8, role = $9 WHERE id = $1";
+const UPDATE_USER: &str = "UPDATE users SET password_hash = $2, email = $3, email_verified = $4, display_name = $5, enabled = $6, updated_at = $7, password_changed_at = $8, role = $9, password_temporary = $10 WHERE id = $1";
 
 /// Locks the rows of the enabled admins until the transaction ends (PostgreSQL; SQLite's write
 /// transaction holds the whole database already).
@@ -107,7 +109,7 @@ impl Store {
             sqlx::query(INSERT_USER)
                 .bind(&u.id).bind(&u.username).bind(&u.password_hash).bind(&u.email).bind(u.email_verified)
                 .bind(&u.display_name).bind(u.enabled).bind(u.created_at).bind(u.updated_at).bind(u.password_changed_at)
-                .bind(u.role.map(Role::as_str))
+                .bind(u.role.map(Role::as_str)).bind(u.password_temporary)
                 .execute(p).await?;
             Ok(())
         })
@@ -145,7 +147,7 @@ impl Store {
         on_pool!(self, p => async {
             let n = sqlx::query(UPDATE_USER)
                 .bind(&u.id).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name)
-                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str))
+                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str)).bind(u.password_temporary)
                 .execute(p).await?.rows_affected();
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
@@ -160,7 +162,7 @@ impl Store {
             sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
             let n = sqlx::query(UPDATE_USER)
                 .bind(&u.id).bind(&u.password_hash).bind(&u.email).bind(u.email_verified).bind(&u.display_name)
-                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str))
+                .bind(u.enabled).bind(u.updated_at).bind(u.password_changed_at).bind(u.role.map(Role::as_str)).bind(u.password_temporary)
                 .execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 return Err(StoreError::NotFound);

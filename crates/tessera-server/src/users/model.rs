@@ -71,6 +71,10 @@ pub struct User {
     /// When the password was last set.
     #[serde(default)]
     pub password_changed_at: Option<i64>,
+    /// Whether the password was set by someone else (an administrator, or generated) and must be
+    /// replaced by the user at their next sign-in before it lets them in.
+    #[serde(default)]
+    pub password_temporary: bool,
     /// The console role (`viewer`, `operator`, `admin`); `null` when the user may not use the
     /// console.
     #[serde(default)]
@@ -110,6 +114,9 @@ pub struct NewUser {
     #[serde(default)]
     #[schema(value_type = Option<String>, write_only)]
     pub password: Option<secrecy::SecretString>,
+    /// Whether the user must replace that password at their first sign-in. Default false.
+    #[serde(default)]
+    pub password_temporary: bool,
     /// E-mail address.
     #[serde(default)]
     pub email: String,

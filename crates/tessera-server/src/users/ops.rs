@@ -98,6 +98,7 @@ pub async fn prepare(new: NewUser) -> Result<User, UserError> {
         id: random_id(USER_ID_PREFIX).map_err(|e| UserError::Hash(e.to_string()))?,
         username: new.username.as_str().to_owned(),
         password_changed_at: password_hash.as_ref().map(|_| t),
+        password_temporary: new.password_temporary && password_hash.is_some(),
         password_hash,
         email: new.email,
         email_verified: new.email_verified,
@@ -145,16 +146,19 @@ pub async fn update(state: &AppState, mut user: User, patch: UserPatch) -> Resul
     Ok(user)
 }
 
-/// Sets a new password (or removes it with `None`); ends the user's sessions and refresh tokens.
+/// Sets a new password (or removes it with `None`), `temporary` when the user must replace it at
+/// their next sign-in; ends the user's sessions and refresh tokens.
 pub async fn set_password(
     state: &AppState,
     mut user: User,
     new: Option<&SecretString>,
+    temporary: bool,
 ) -> Result<User, UserError> {
     user.password_hash = match new {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
+    user.password_temporary = temporary && user.password_hash.is_some();
     let t = now();
     user.password_changed_at = Some(t);
     user.updated_at = t;

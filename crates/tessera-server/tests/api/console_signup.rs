@@ -248,6 +248,7 @@ async fn a_start_makes_a_link_only_while_there_is_no_admin() {
         tessera_server::users::NewUser {
             username: tessera_server::users::Username::parse("alice").unwrap(),
             password: None,
+            password_temporary: false,
             email: String::new(),
             email_verified: false,
             display_name: String::new(),

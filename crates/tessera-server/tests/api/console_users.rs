@@ -696,3 +696,62 @@ async fn wrong_current_passwords_count_as_failed_sign_ins() {
     assert_eq!(other.submit_login(&form, "wes", PASSWORD).await.status, 429);
     assert!(audit(&app, "user.set_password").await.is_empty());
 }
+
+/// The console's password fields offer "Temporary", ticked at first: a user created or reset that
+/// way chooses their own password at their next sign-in; unticked, the password is theirs.
+#[tokio::test]
+async fn passwords_set_in_the_console_are_temporary_unless_unticked() {
+    let app = spawn_app().await;
+    create_user_with_role(&app, "alice", Some(Role::Admin)).await;
+    let (mut ua, csrf) = signed_in(&app, "alice").await;
+    for page in ["/admin/users/new", "/admin/users/alice/password"] {
+        let p = ua.get(page).await;
+        assert!(
+            p.body.contains(
+                "name=\"password_temporary\" value=\"1\" checked><label for=\"password_temporary\">"
+            ),
+            "{page}: {}",
+            p.body
+        );
+    }
+    let p = ua
+        .post(
+            "/admin/users/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", "ben"),
+                ("role", ""),
+                ("password_mode", "generate"),
+                ("password_temporary", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(user(&app, "ben").await.unwrap().password_temporary);
+    let p = ua
+        .post(
+            "/admin/users/ben/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("password_mode", "set"),
+                ("password", "bens own password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let ben = user(&app, "ben").await.unwrap();
+    assert!(!ben.password_temporary);
+    assert!(password::verify("bens own password", ben.password_hash.as_deref()).await);
+    let p = ua
+        .post(
+            "/admin/users/ben/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("password_mode", "generate"),
+                ("password_temporary", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(user(&app, "ben").await.unwrap().password_temporary);
+}

@@ -27,6 +27,7 @@ async fn with_user(store: &Store) {
             created_at: 1,
             updated_at: 1,
             password_changed_at: None,
+            password_temporary: false,
             role: None,
         })
         .await

@@ -50,6 +50,7 @@ mod password;
 mod refresh;
 mod serving;
 mod store_backends;
+mod temporary_password;
 mod token_endpoint;
 mod token_size;
 mod transfer;

@@ -27,6 +27,7 @@ pub async fn create_user_with_role(
         NewUser {
             username: Username::parse(username).unwrap(),
             password: Some(SecretString::from(PASSWORD)),
+            password_temporary: false,
             email: format!("{username}@example.com"),
             email_verified: true,
             display_name: format!("{} Example", username.to_uppercase()),

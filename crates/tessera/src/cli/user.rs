@@ -43,6 +43,9 @@ enum UserCommand {
         /// Create the user without a password (cannot sign in until one is set).
         #[arg(long)]
         no_password: bool,
+        /// The user must replace the password at their first sign-in.
+        #[arg(long, conflicts_with = "no_password")]
+        temporary: bool,
         /// The console role: viewer, operator or admin (none by default: no console access).
         #[arg(long, value_parser = ["viewer", "operator", "admin"])]
         role: Option<String>,
@@ -86,6 +89,9 @@ enum UserCommand {
         /// Remove the password instead (the user can no longer sign in).
         #[arg(long)]
         remove: bool,
+        /// The user must replace the password at their next sign-in.
+        #[arg(long, conflicts_with = "remove")]
+        temporary: bool,
     },
     /// Delete a user with their sessions, consents and refresh tokens.
     Delete {
@@ -164,6 +170,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             display_name,
             disabled,
             role,
+            temporary,
             ..
         } => {
             let v = api
@@ -177,6 +184,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                         "display_name": display_name,
                         "enabled": !disabled,
                         "role": role,
+                        "password_temporary": temporary,
                     }),
                 )
                 .await?;
@@ -276,6 +284,7 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
             outln!("{:<16} {}", "email verified", yes_no(&v, "email_verified"));
             outln!("{:<16} {}", "created", time("created_at"));
             outln!("{:<16} {}", "password set", time("password_changed_at"));
+            outln!("{:<16} {}", "temporary", yes_no(&v, "password_temporary"));
         }
         UserCommand::Disable { user } => {
             let v = api.post(&["users", &user, "disable"], &json!({})).await?;
@@ -296,10 +305,12 @@ pub(crate) async fn run(args: UserArgs) -> anyhow::Result<()> {
                 outln!("Enabled user {}.", s(&v, "username"));
             }
         }
-        UserCommand::SetPassword { user, .. } => {
+        UserCommand::SetPassword {
+            user, temporary, ..
+        } => {
             api.post(
                 &["users", &user, "password"],
-                &json!({ "password": password }),
+                &json!({ "password": password, "temporary": temporary }),
             )
             .await?;
             if !json_out {

@@ -73,6 +73,13 @@ pub async fn handle(
             "the username or password is wrong",
         ));
     };
+    if user.password_temporary {
+        tracing::info!(user_id = %user.id, "password grant refused: the password is temporary");
+        return Err(OAuthError::invalid_grant(
+            "the password is temporary: the user signs in on the sign-in page once and chooses \
+             their own first",
+        ));
+    }
     let t = now();
     state.audit(AuditEvent {
         id: 0,
