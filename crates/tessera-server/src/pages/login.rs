@@ -86,6 +86,28 @@ pub async fn show(
     form_page(&state, &browser, StatusCode::OK, return_to, "", None)
 }
 
+/// A sign-in form's post: its fields, the browser's session, and where to go once signed in (its
+/// `return_to` when that is a path on this server, else empty); otherwise the page to answer with.
+pub(super) async fn read_sign_in_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(FormParams, Browser, String), Response> {
+    let form = read(state, headers, body).await?;
+    let browser = match Browser::load(state, headers).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the session");
+            return Err(render::unavailable(state));
+        }
+    };
+    let return_to = field(&form, "return_to")
+        .filter(|r| is_local_path(r))
+        .unwrap_or("")
+        .to_owned();
+    Ok((form, browser, return_to))
+}
+
 /// `POST /login`.
 pub async fn submit(
     State(state): State<SharedState>,
@@ -93,21 +115,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
+    let (form, browser, return_to) = match read_sign_in_post(&state, &headers, body).await {
+        Ok(v) => v,
         Err(page) => return page,
     };
-    let browser = match Browser::load(&state, &headers).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the session");
-            return render::unavailable(&state);
-        }
-    };
-    let return_to = field(&form, "return_to")
-        .filter(|r| is_local_path(r))
-        .unwrap_or("")
-        .to_owned();
     let typed = field(&form, "username").unwrap_or("").trim().to_owned();
     if !browser.csrf_ok(&state, field(&form, "csrf")) {
         return form_page(

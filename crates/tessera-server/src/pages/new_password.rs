@@ -8,8 +8,8 @@
 //! and it works once: setting the password changes that time.
 
 use super::browser::Browser;
-use super::form::{field, read};
-use super::login::{complete_sign_in, login_url};
+use super::form::field;
+use super::login::{complete_sign_in, login_url, read_sign_in_post};
 use super::render::{self, chrome};
 use super::templates::NewPasswordPage;
 use crate::admin::audit::Actor;
@@ -103,21 +103,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read(&state, &headers, body).await {
-        Ok(f) => f,
+    let (form, browser, return_to) = match read_sign_in_post(&state, &headers, body).await {
+        Ok(v) => v,
         Err(page) => return page,
     };
-    let browser = match Browser::load(&state, &headers).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the session");
-            return render::unavailable(&state);
-        }
-    };
-    let return_to = field(&form, "return_to")
-        .filter(|r| super::login::is_local_path(r))
-        .unwrap_or("")
-        .to_owned();
     if !browser.csrf_ok(&state, field(&form, "csrf")) {
         return expired(&state, &browser, &return_to);
     }

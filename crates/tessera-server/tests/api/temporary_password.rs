@@ -29,6 +29,15 @@ async fn create_with_temporary(app: &TestApp, name: &str) {
     assert_eq!(created["password_temporary"], true, "{created}");
 }
 
+async fn stored(app: &TestApp, name: &str) -> tessera_server::users::User {
+    app.state
+        .store
+        .get_user_by_username(name)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The new-password form's fields after a sign-in with the temporary password.
 fn new_password_form(p: &Page) -> Vec<(String, String)> {
     assert!(
@@ -96,13 +105,7 @@ async fn a_temporary_password_is_replaced_at_the_first_sign_in() {
     let p = post_new_password(&mut ua, &forged, OWN, OWN).await;
     assert_eq!(p.status, 400, "{}", p.body);
     assert!(p.body.contains("expired or was already used"), "{}", p.body);
-    let tina = app
-        .state
-        .store
-        .get_user_by_username("tina")
-        .await
-        .unwrap()
-        .unwrap();
+    let tina = stored(&app, "tina").await;
     assert!(tina.password_temporary);
     assert!(password::verify(GIVEN, tina.password_hash.as_deref()).await);
 
@@ -110,13 +113,7 @@ async fn a_temporary_password_is_replaced_at_the_first_sign_in() {
     let p = post_new_password(&mut ua, &hidden, OWN, OWN).await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("You are signed in"), "{}", p.body);
-    let tina = app
-        .state
-        .store
-        .get_user_by_username("tina")
-        .await
-        .unwrap()
-        .unwrap();
+    let tina = stored(&app, "tina").await;
     assert!(!tina.password_temporary);
     assert!(password::verify(OWN, tina.password_hash.as_deref()).await);
     let set = app
