@@ -23,7 +23,7 @@ use crate::users::password::{self, MIN_PASSWORD_CHARS};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 
@@ -47,7 +47,7 @@ fn form_page(
 
 /// The 429 page while the person's username and address are blocked from guessing.
 fn too_many(state: &AppState, person: &Person, wait: u64) -> Response {
-    let mut resp = session::message(
+    let resp = session::message(
         state,
         Some(person),
         StatusCode::TOO_MANY_REQUESTS,
@@ -55,10 +55,7 @@ fn too_many(state: &AppState, person: &Person, wait: u64) -> Response {
         &format!("Too many wrong passwords. Please wait {wait} seconds and try again."),
         Some((PASSWORD_PATH, "Back to the form")),
     );
-    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    render::with_retry_after(resp, wait)
 }
 
 /// `GET /admin/account/password`.

@@ -63,21 +63,12 @@ pub async fn person_for_page(
 ) -> Result<Person, Response> {
     match session::load(state, headers, Some(remote.0.to_string())).await {
         Ok(Ok(p)) => Ok(p),
-        Ok(Err(NoPerson::SignedOut)) => Err(render::see_other(state, &sign_in_returning_to(uri))),
+        Ok(Err(NoPerson::SignedOut)) => {
+            let page = uri.path_and_query().map_or("", |p| p.as_str());
+            Err(render::see_other(state, &super::signin::login_url(page)))
+        }
         Ok(Err(NoPerson::NoRole)) => Err(render::see_other(state, "/admin/")),
         Err(_) => Err(render::unavailable(state)),
-    }
-}
-
-/// The console's sign-in, coming back to `uri` when it is a console page to come back to.
-fn sign_in_returning_to(uri: &Uri) -> String {
-    let page = uri.path_and_query().map_or("", |p| p.as_str());
-    match super::signin::return_path(page) {
-        Some(p) => format!(
-            "/admin/login?{}",
-            tessera_proto::form::encode([("return_to", p)])
-        ),
-        None => "/admin/login".to_owned(),
     }
 }
 

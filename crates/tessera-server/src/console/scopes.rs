@@ -142,7 +142,7 @@ pub async fn coupa_address(
 ) -> Response {
     match session::load(&state, &headers, Some(remote.0.to_string())).await {
         Ok(Ok(_)) => render::see_other(&state, "/admin/scopes"),
-        Ok(Err(_)) => render::see_other(&state, "/admin/login?return_to=%2Fadmin%2Fscopes"),
+        Ok(Err(_)) => render::see_other(&state, &super::signin::login_url("/admin/scopes")),
         Err(_) => render::unavailable(&state),
     }
 }

@@ -45,7 +45,7 @@ const RETURN_COOKIE: &str = "tessera_console_return";
 
 /// `path` when it is a console page to come back to: under `/admin/`, on this server, made of
 /// the characters a path and query may hold as they are.
-pub(crate) fn return_path(path: &str) -> Option<&str> {
+fn return_path(path: &str) -> Option<&str> {
     let ok = path.starts_with("/admin/")
         && path.len() <= 512
         && !path.contains("//")
@@ -54,6 +54,18 @@ pub(crate) fn return_path(path: &str) -> Option<&str> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$&'()*+=:@?".contains(&b));
     ok.then_some(path)
+}
+
+/// The console's sign-in address, coming back to `page` when it is a console page to come back
+/// to ([`return_path`]).
+pub fn login_url(page: &str) -> String {
+    match return_path(page) {
+        Some(p) => format!(
+            "/admin/login?{}",
+            tessera_proto::form::encode([("return_to", p)])
+        ),
+        None => "/admin/login".to_owned(),
+    }
 }
 
 /// The console page the request's `tessera_console_return` cookie names, if it is one.

@@ -132,7 +132,7 @@ pub async fn token(
     };
     let response = match result {
         Ok(resp) => {
-            log_issued(grant_label, &client_label, &outcome, &resp, elapsed);
+            log_issued(grant_label, &client_label, &resp, elapsed);
             token_response(&resp)
         }
         Err(e) => {
@@ -155,12 +155,12 @@ pub async fn token(
 
 /// The line for a token issued: an `info` event of target `tessera::token`. Every value is a
 /// string or a number, so the text format quotes and escapes the strings.
-fn log_issued(grant: &str, client: &str, outcome: &str, resp: &TokenResponse, took: Duration) {
+fn log_issued(grant: &str, client: &str, resp: &TokenResponse, took: Duration) {
     tracing::info!(
         target: "tessera::token",
         grant,
         client_id = client,
-        outcome,
+        outcome = "success",
         scope = resp.scope.as_deref().unwrap_or(""),
         expires_in = resp.expires_in.unwrap_or(0),
         micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),

@@ -16,7 +16,7 @@ use crate::state::{AppState, SharedState};
 use crate::store::device::DeviceRecord;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use std::net::IpAddr;
 use tessera_proto::{FormParams, ScopeSet};
@@ -108,17 +108,14 @@ async fn lookup(state: &AppState, browser: &Browser, typed: &str, remote: IpAddr
 }
 
 fn too_many(state: &AppState, browser: &Browser, wait: u64) -> Response {
-    let mut resp = render::message(
+    let resp = render::message(
         state,
         StatusCode::TOO_MANY_REQUESTS,
         "Too many attempts",
         format!("Too many wrong codes. Please wait {wait} seconds and try again."),
         None,
     );
-    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    browser.finish(state, resp)
+    browser.finish(state, render::with_retry_after(resp, wait))
 }
 
 /// `GET /device`.

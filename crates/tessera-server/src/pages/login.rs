@@ -12,7 +12,7 @@ use crate::state::{AppState, SharedState};
 use crate::users::{Username, password};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_proto::FormParams;
 
@@ -232,17 +232,14 @@ pub(super) async fn complete_sign_in(
 }
 
 fn too_many(state: &AppState, browser: &Browser, wait: u64) -> Response {
-    let mut resp = render::message(
+    let resp = render::message(
         state,
         StatusCode::TOO_MANY_REQUESTS,
         "Too many attempts",
         format!("Too many failed sign-ins. Please wait {wait} seconds and try again."),
         None,
     );
-    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    browser.finish(state, resp)
+    browser.finish(state, render::with_retry_after(resp, wait))
 }
 
 #[cfg(test)]

@@ -101,17 +101,20 @@ pub fn message(
 /// The page shown while the database is unavailable: 503 with `Retry-After`, like the API's
 /// `temporarily_unavailable` answers.
 pub fn unavailable(state: &AppState) -> Response {
-    let mut resp = message(
+    let resp = message(
         state,
         StatusCode::SERVICE_UNAVAILABLE,
         "Try again shortly",
         "The service cannot complete this right now. Please try again in a moment.",
         None,
     );
-    resp.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(crate::oauth::error::UNAVAILABLE_RETRY_AFTER_SECS),
-    );
+    with_retry_after(resp, crate::oauth::error::UNAVAILABLE_RETRY_AFTER_SECS)
+}
+
+/// `resp` with `Retry-After: secs`.
+pub fn with_retry_after(mut resp: Response, secs: u64) -> Response {
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     resp
 }
 
